@@ -1,0 +1,43 @@
+/**
+ * The benchmark harness: a benchmark computes `{metric: number}`; the harness prints it
+ * as a table and writes bench/results/NAME.json.
+ */
+
+/** Results of one benchmark: metric name → value. Units belong in the metric name. */
+export type BenchResults = Record<string, number>;
+
+/** Prints `results` as a table and writes them to bench/results/<name>.json. */
+export async function report(name: string, results: BenchResults): Promise<void> {
+  const width = Math.max(6, ...Object.keys(results).map((k) => k.length));
+  console.log(`\n${name}`);
+  console.log(`${"metric".padEnd(width)}  value`);
+  console.log(`${"-".repeat(width)}  ${"-".repeat(12)}`);
+  for (const [metric, value] of Object.entries(results)) {
+    const shown = Number.isInteger(value) ? String(value) : value.toFixed(3);
+    console.log(`${metric.padEnd(width)}  ${shown}`);
+  }
+  const dir = new URL("./results/", import.meta.url);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    new URL(`${name}.json`, dir),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+}
+
+/** Runs `fn` when the benchmark file is the main module, then reports. */
+export async function runBench(name: string, fn: () => Promise<BenchResults>): Promise<void> {
+  await report(name, await fn());
+}
+
+/** The p-th percentile (0–100) of `values`, by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Resident set size of this process in MiB. */
+export function rssMiB(): number {
+  return Deno.memoryUsage().rss / (1024 * 1024);
+}

@@ -1,0 +1,148 @@
+/**
+ * LatticeCluster (lattice.dev/v1alpha1, cluster-scoped): one Kubernetes cluster managed by
+ * Lattice, provisioned through Cluster API by its parent cell and self-managing after the
+ * pivot. The zod schemas here are the single source of the CRD's OpenAPI schema.
+ */
+import { z } from "zod";
+import { ConditionSchema } from "./condition.ts";
+import { ObjectMetaSchema } from "./metadata.ts";
+import { ProviderConfigSchema } from "./providers.ts";
+import { cidr, dnsLabel, duration, semver } from "./validators.ts";
+
+/** API group of every Lattice resource. */
+export const GROUP = "lattice.dev";
+/** API version of every Lattice resource. */
+export const VERSION = "v1alpha1";
+/** `apiVersion` of every Lattice resource. */
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** The Kubernetes distribution settings of a cluster. */
+export const KubernetesSchema = z.strictObject({
+  version: semver("Kubernetes version of the cluster, e.g. 1.31.0."),
+  bootstrap: z.enum(["kubeadm", "rke2"]).default("kubeadm")
+    .describe("Bootstrap and control-plane provider: kubeadm or rke2."),
+  certSANs: z.array(z.string().min(1)).optional()
+    .describe("Extra Subject Alternative Names for the API server certificate."),
+}).describe("Kubernetes version and bootstrap of the cluster.");
+
+/** `spec.provider`. */
+export const ProviderSchema = z.strictObject({
+  kubernetes: KubernetesSchema,
+  config: ProviderConfigSchema,
+}).describe("Where and how the cluster's machines are provisioned.");
+
+/** `spec.nodes`. */
+export const NodesSchema = z.strictObject({
+  controlPlane: z.int().min(1, "must be >= 1").max(15, "must be <= 15")
+    .describe("Number of control-plane machines; odd numbers keep etcd quorum."),
+  workers: z.int().min(0, "must be >= 0").max(5000, "must be <= 5000")
+    .describe("Number of worker machines."),
+}).describe("Node topology of the cluster.");
+
+/** `spec.networking`. */
+export const NetworkingSchema = z.strictObject({
+  default: z.strictObject({
+    cidr: cidr("Addresses for LoadBalancer Services (Cilium LB-IPAM pool)."),
+  }).optional().describe("The default LoadBalancer IP pool."),
+  pods: cidr("Pod network CIDR; 192.168.0.0/16 when omitted.").optional(),
+  services: cidr("Service network CIDR; 10.128.0.0/12 when omitted.").optional(),
+}).describe("Cluster networking.");
+
+/** `spec.cell`. */
+export const CellSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("Whether this cluster provisions children."),
+  host: z.string().min(1).max(253)
+    .describe("Address (DNS name or IP) children use to reach this cell."),
+  service: z.strictObject({
+    type: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer")
+      .describe("Kubernetes Service type exposing the cell's endpoints."),
+  }).optional().describe("How the cell's endpoints are exposed."),
+  ports: z.strictObject({
+    https: z.int().min(1).max(65535).default(8443)
+      .describe("Port of the bootstrap webhook and the Kubernetes API proxy."),
+    grpc: z.int().min(1).max(65535).default(50051).describe("Port of the agent gRPC server."),
+  }).optional().describe("Ports of the cell's endpoints."),
+}).describe("Present when this cluster is a cell and may provision children.");
+
+/** `spec.flux`. */
+export const FluxSchema = z.strictObject({
+  version: semver("Flux version, e.g. 2.2.0.").optional(),
+  interval: duration("Reconciliation interval, e.g. 5m.").optional(),
+  suspend: z.boolean().optional().describe("Suspend Flux reconciliation on this cluster."),
+}).describe("Flux settings; unset fields inherit from the parent and the repo config.");
+
+/** LatticeCluster `spec`. */
+export const LatticeClusterSpecSchema = z.strictObject({
+  provider: ProviderSchema,
+  nodes: NodesSchema,
+  networking: NetworkingSchema.optional(),
+  cellRef: dnsLabel("Name of the parent cell; omitted on the root cluster.").optional(),
+  cell: CellSchema.optional(),
+  flux: FluxSchema.optional(),
+}).describe("Desired state of the cluster.");
+
+/** Lifecycle phases of a LatticeCluster. */
+export const PHASES = [
+  "Pending",
+  "Provisioning",
+  "Pivoting",
+  "Ready",
+  "Failed",
+  "Deleting",
+] as const;
+
+/** A lifecycle phase. */
+export type Phase = (typeof PHASES)[number];
+
+const count = (what: string) => z.int().min(0).describe(what);
+
+/** LatticeCluster `status`. */
+export const LatticeClusterStatusSchema = z.strictObject({
+  phase: z.enum(PHASES).optional()
+    .describe("Lifecycle phase: Pending, Provisioning, Pivoting, Ready, Failed or Deleting."),
+  observedGeneration: z.int().min(0).optional()
+    .describe("The .metadata.generation this status was computed from."),
+  conditions: z.array(ConditionSchema).optional()
+    .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] })
+    .describe("Standard conditions (Ready, Provisioned, Pivoted, AgentConnected, ...)."),
+  provider: z.string().optional().describe("The infrastructure provider in use."),
+  kubernetesVersion: z.string().optional().describe("Kubernetes version running now."),
+  fluxVersion: z.string().optional().describe("Flux version running now."),
+  nodes: z.strictObject({
+    ready: count("Nodes that are Ready."),
+    total: count("All nodes."),
+    summary: z.string().optional().describe("ready/total, for the printer column."),
+  }).optional().describe("Node counts."),
+  agent: z.strictObject({
+    connected: z.boolean().describe("Whether the agent stream is up."),
+    lastHeartbeat: z.iso.datetime().optional().describe("Time of the last heartbeat."),
+    version: z.string().optional().describe("Version of the connected agent."),
+  }).optional().describe("The child's agent stream, as seen by the parent cell."),
+  flux: z.strictObject({
+    version: z.string().optional().describe("Installed Flux version."),
+    installed: z.boolean().optional().describe("Whether Flux is installed."),
+    healthy: z.boolean().optional().describe("Whether all Flux controllers run."),
+    lastSync: z.iso.datetime().optional().describe("Time of the last successful sync."),
+    controllers: z.record(z.string(), z.string()).optional()
+      .describe("State of each Flux controller by name."),
+  }).optional().describe("Flux on the cluster."),
+  lastReconciled: z.iso.datetime().optional().describe("Time of the last reconcile."),
+}).describe("Observed state of the cluster.");
+
+/** A whole LatticeCluster document. */
+export const LatticeClusterSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
+  kind: z.literal("LatticeCluster").describe("Always LatticeCluster."),
+  metadata: ObjectMetaSchema,
+  spec: LatticeClusterSpecSchema,
+  status: LatticeClusterStatusSchema.optional(),
+}).describe("A Kubernetes cluster managed by Lattice.");
+
+/** LatticeCluster as written by people (defaults not applied). */
+export type LatticeClusterInput = z.input<typeof LatticeClusterSchema>;
+/** LatticeCluster after validation, defaults applied. */
+export type LatticeCluster = z.output<typeof LatticeClusterSchema>;
+/** LatticeCluster spec after validation. */
+export type LatticeClusterSpec = z.output<typeof LatticeClusterSpecSchema>;
+/** LatticeCluster status. */
+export type LatticeClusterStatus = z.output<typeof LatticeClusterStatusSchema>;

@@ -1,0 +1,14 @@
+/**
+ * The Lattice API: zod schemas of the custom resources (the single source of their CRDs),
+ * their inferred types, and the CRD generator.
+ *
+ * @module
+ */
+export * from "./condition.ts";
+export * from "./crd.ts";
+export * from "./crds.ts";
+export * from "./lattice_cluster.ts";
+export * from "./metadata.ts";
+export * from "./providers.ts";
+export * from "./validate.ts";
+export * from "./validators.ts";

@@ -1,0 +1,41 @@
+/**
+ * The `lattice` command tree.
+ */
+import type { Command } from "./command.ts";
+import {
+  clusterCommand,
+  fluxCommand,
+  placementCommand,
+  serviceCommand,
+  validateCommand,
+} from "./commands/gitops.ts";
+import {
+  installCommand,
+  joinCommand,
+  kubeconfigCommand,
+  operatorCommand,
+  sandboxCommand,
+} from "./commands/unbuilt.ts";
+import { versionCommand } from "./commands/version.ts";
+
+/** The root command with every subcommand. */
+export function rootCommand(): Command {
+  return {
+    name: "lattice",
+    summary: "multi-cluster lifecycle management on Cluster API",
+    usage: "lattice <command> [options]",
+    subcommands: [
+      operatorCommand,
+      joinCommand,
+      installCommand,
+      clusterCommand,
+      serviceCommand,
+      placementCommand,
+      fluxCommand,
+      validateCommand,
+      kubeconfigCommand,
+      sandboxCommand,
+      versionCommand,
+    ],
+  };
+}

@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import {
+  compareSemver,
+  isValidCidr,
+  LatticeClusterSchema,
+  providerOf,
+  validate,
+} from "../../lib/api/mod.ts";
+import { edited, minimalClusterDocument, validClusterDocument } from "./fixtures.ts";
+
+// deno-lint-ignore no-explicit-any
+type Doc = any;
+
+const valid: [string, Doc][] = [
+  ["the spec's example", validClusterDocument()],
+  ["minimal docker", minimalClusterDocument()],
+  [
+    "rke2 with v-prefixed version",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.provider.kubernetes = { version: "v1.32.1", bootstrap: "rke2" };
+    }),
+  ],
+  [
+    "IPv6 pool",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.networking = { default: { cidr: "fd00:10::/112" }, pods: "10.244.0.0/16" };
+    }),
+  ],
+  [
+    "openstack",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.provider.config = {
+        openstack: {
+          credentialsSecret: "os",
+          cpFlavor: "m1.large",
+          workerFlavor: "m1.xl",
+          image: "ubuntu",
+        },
+      };
+    }),
+  ],
+  [
+    "proxmox",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.provider.config = {
+        proxmox: {
+          credentialsSecret: "pve",
+          controlPlaneEndpoint: "10.0.0.10",
+          sourceNode: "pve1",
+          templateId: 9000,
+          ipv4Pool: { addresses: ["10.0.0.20-10.0.0.40"], prefix: 24, gateway: "10.0.0.1" },
+          dnsServers: ["1.1.1.1"],
+        },
+      };
+    }),
+  ],
+  [
+    "gcp",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.provider.config = { gcp: { project: "acme", region: "europe-west4" } };
+    }),
+  ],
+  [
+    "azure",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.provider.config = {
+        azure: { location: "westeurope", subscriptionId: "sub", identityRef: "id" },
+      };
+    }),
+  ],
+];
+
+for (const [name, doc] of valid) {
+  Deno.test(`LatticeCluster accepts ${name}`, () => {
+    const result = validate(LatticeClusterSchema, doc);
+    assert.deepEqual(result.ok ? [] : result.errors, []);
+  });
+}
+
+const invalid: [string, (d: Doc) => void, string][] = [
+  [
+    "zero control-plane nodes",
+    (d) => (d.spec.nodes.controlPlane = 0),
+    "spec.nodes.controlPlane: must be >= 1",
+  ],
+  ["negative workers", (d) => (d.spec.nodes.workers = -1), "spec.nodes.workers: must be >= 0"],
+  [
+    "fractional workers",
+    (d) => (d.spec.nodes.workers = 1.5),
+    "spec.nodes.workers: Invalid input: expected int, received number",
+  ],
+  [
+    "upper-case name",
+    (d) => (d.metadata.name = "Prod"),
+    "metadata.name: must be a lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit",
+  ],
+  [
+    "64-character name",
+    (d) => (d.metadata.name = "a".repeat(64)),
+    "metadata.name: must be no more than 63 characters",
+  ],
+  [
+    "version not semver",
+    (d) => (d.spec.provider.kubernetes.version = "1.31"),
+    "spec.provider.kubernetes.version: must be a semantic version like 1.31.0",
+  ],
+  [
+    "unknown bootstrap",
+    (d) => (d.spec.provider.kubernetes.bootstrap = "k3s"),
+    'spec.provider.kubernetes.bootstrap: Invalid option: expected one of "kubeadm"|"rke2"',
+  ],
+  [
+    "no provider",
+    (d) => (d.spec.provider.config = {}),
+    "spec.provider.config: must set exactly one provider (one of docker, aws, openstack, proxmox, gcp, azure)",
+  ],
+  [
+    "two providers",
+    (d) => (d.spec.provider.config = { docker: {}, gcp: { project: "p", region: "r" } }),
+    "spec.provider.config: must set exactly one provider, found 2: docker, gcp",
+  ],
+  [
+    "bad CIDR",
+    (d) => (d.spec.networking = { default: { cidr: "172.18.255.1" } }),
+    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64",
+  ],
+  [
+    "CIDR prefix too long",
+    (d) => (d.spec.networking = { default: { cidr: "10.0.0.0/33" } }),
+    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64",
+  ],
+  [
+    "bad cellRef",
+    (d) => (d.spec.cellRef = "US_East"),
+    "spec.cellRef: must be a lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit",
+  ],
+  [
+    "bad flux interval",
+    (d) => (d.spec.flux = { interval: "5 minutes" }),
+    "spec.flux.interval: must be a duration like 30s, 5m or 1h",
+  ],
+  ["typo in nodes", (d) => (d.spec.nodes.worker = 3), 'spec.nodes: Unrecognized key: "worker"'],
+  [
+    "missing nodes",
+    (d) => delete d.spec.nodes,
+    "spec.nodes: Invalid input: expected object, received undefined",
+  ],
+  ["wrong kind", (d) => (d.kind = "Cluster"), 'kind: Invalid input: expected "LatticeCluster"'],
+  [
+    "aws without region",
+    (d) => delete d.spec.provider.config.aws.region,
+    "spec.provider.config.aws.region: Invalid input: expected string, received undefined",
+  ],
+  [
+    "tiny aws volume",
+    (d) => (d.spec.provider.config.aws.cpRootVolumeSize = 4),
+    "spec.provider.config.aws.cpRootVolumeSize: must be >= 8",
+  ],
+];
+
+for (const [name, edit, message] of invalid) {
+  Deno.test(`LatticeCluster rejects ${name}`, () => {
+    const result = validate(LatticeClusterSchema, edited(validClusterDocument(), edit));
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.ok ? [] : result.errors, [message]);
+  });
+}
+
+Deno.test("LatticeCluster applies defaults", () => {
+  const result = LatticeClusterSchema.parse(minimalClusterDocument());
+  assert.equal(result.spec.provider.kubernetes.bootstrap, "kubeadm");
+  const aws = LatticeClusterSchema.parse(edited(minimalClusterDocument(), (d: Doc) => {
+    d.spec.provider.config = { aws: { region: "eu-west-1" } };
+  }));
+  assert.equal(aws.spec.provider.config.aws?.workerInstanceType, "t3.xlarge");
+  assert.equal(providerOf(aws.spec.provider.config), "aws");
+});
+
+Deno.test("CIDR syntax", () => {
+  for (
+    const ok of [
+      "0.0.0.0/0",
+      "10.0.0.0/8",
+      "fd00::/8",
+      "::/0",
+      "2001:db8::1/128",
+      "::ffff:10.0.0.1/128",
+    ]
+  ) {
+    assert.equal(isValidCidr(ok), true, ok);
+  }
+  for (
+    const bad of [
+      "10.0.0.0",
+      "256.0.0.0/8",
+      "fd00:::1/64",
+      "1:2:3:4:5:6:7:8:9/64",
+      "x/1",
+      "1:2:3:4:5:6:7/64",
+    ]
+  ) {
+    assert.equal(isValidCidr(bad), false, bad);
+  }
+});
+
+Deno.test("semver comparison", () => {
+  assert.ok(compareSemver("1.31.0", "1.32.0") < 0);
+  assert.ok(compareSemver("v1.32.10", "1.32.9") > 0);
+  assert.equal(compareSemver("1.31.0", "v1.31.0-rc.1"), 0);
+});
