@@ -15,7 +15,8 @@ set -euo pipefail
 K8S_VERSION="${LATTICE_K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${LATTICE_ETCD_VERSION:-v3.6.5}"
 CACHE="${LATTICE_CACHE:-$HOME/.cache/lattice}"
-OUT="$CACHE/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
+# The -r suffix changes when the way the binaries are built changes.
+OUT="$CACHE/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-r2"
 
 have_all() {
   [ -x "$1/etcd" ] && [ -x "$1/kube-apiserver" ] && [ -x "$1/kubectl" ]
@@ -73,8 +74,18 @@ import (
 )
 GO
   (cd "$mod" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
-  (cd "$mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$OUT/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
-  (cd "$mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$OUT/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  # Stamp the version the way the Kubernetes release build does, so /version, kubectl
+  # version and the apiserver's compatibility version report the real release.
+  local major minor_n
+  major="${K8S_VERSION#v}"; major="${major%%.*}"
+  minor_n="${K8S_VERSION#v*.}"; minor_n="${minor_n%%.*}"
+  local ld="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor_n"
+    ld="$ld -X $pkg.gitTreeState=clean"
+  done
+  (cd "$mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="$ld" -o "$OUT/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+  (cd "$mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="$ld" -o "$OUT/kubectl" k8s.io/kubernetes/cmd/kubectl)
 }
 
 build_etcd() {
