@@ -11,6 +11,9 @@ import {
   LatticeClusterStatusSchema,
   VERSION,
 } from "./lattice_cluster.ts";
+import { LatticeRepoConfigSpecSchema } from "./repo_config.ts";
+import { LatticeServicePlacementSpecSchema } from "./service_placement.ts";
+import { LatticeServiceRegistrationSpecSchema } from "./service_registration.ts";
 import { DNS1123_LABEL } from "./validators.ts";
 
 /** LatticeCluster's CRD definition. */
@@ -55,8 +58,82 @@ export const LATTICE_CLUSTER_CRD: CrdDefinition = {
   ],
 };
 
+const nameRule = {
+  rule: `self.metadata.name.size() <= 63 && self.metadata.name.matches('${DNS1123_LABEL}')`,
+  message: "metadata.name must be a DNS-1123 label (a-z, 0-9, '-'; at most 63 characters)",
+};
+
+/**
+ * LatticeServiceRegistration's CRD definition. Cluster-scoped like LatticeCluster: the
+ * repository's files carry no namespace and a catalog entry belongs to a cluster, not to
+ * a tenant namespace (see docs/gitops.md).
+ */
+export const LATTICE_SERVICE_REGISTRATION_CRD: CrdDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: "LatticeServiceRegistration",
+  plural: "latticeserviceregistrations",
+  singular: "latticeserviceregistration",
+  shortNames: ["lsr"],
+  categories: ["lattice"],
+  scope: "Cluster",
+  spec: LatticeServiceRegistrationSpecSchema,
+  description: "A service in the catalog: where its manifests live and the defaults every " +
+    "placement starts from.",
+  validations: [nameRule],
+  printerColumns: [
+    { name: "URL", type: "string", jsonPath: ".spec.source.git.url", description: "Git URL" },
+    { name: "Path", type: "string", jsonPath: ".spec.source.git.path" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+/** LatticeServicePlacement's CRD definition (cluster-scoped, see above). */
+export const LATTICE_SERVICE_PLACEMENT_CRD: CrdDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: "LatticeServicePlacement",
+  plural: "latticeserviceplacements",
+  singular: "latticeserviceplacement",
+  shortNames: ["lsp"],
+  categories: ["lattice"],
+  scope: "Cluster",
+  spec: LatticeServicePlacementSpecSchema,
+  description: "A registered service placed on the cluster it is applied to, with overrides.",
+  validations: [nameRule],
+  printerColumns: [
+    { name: "Service", type: "string", jsonPath: ".spec.serviceRef" },
+    { name: "Replicas", type: "integer", jsonPath: ".spec.overrides.replicas" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+/** LatticeRepoConfig's CRD definition (cluster-scoped: one per repository). */
+export const LATTICE_REPO_CONFIG_CRD: CrdDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: "LatticeRepoConfig",
+  plural: "latticerepoconfigs",
+  singular: "latticerepoconfig",
+  categories: ["lattice"],
+  scope: "Cluster",
+  spec: LatticeRepoConfigSpecSchema,
+  description: "Settings of a Lattice cluster repository (.lattice/config.yaml): git, " +
+    "Flux and defaults for new clusters.",
+  validations: [nameRule],
+  printerColumns: [
+    { name: "Flux", type: "string", jsonPath: ".spec.flux.version" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
 /** Every Lattice CRD definition, in file order. */
-export const CRD_DEFINITIONS: readonly CrdDefinition[] = [LATTICE_CLUSTER_CRD];
+export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
+  LATTICE_CLUSTER_CRD,
+  LATTICE_SERVICE_REGISTRATION_CRD,
+  LATTICE_SERVICE_PLACEMENT_CRD,
+  LATTICE_REPO_CONFIG_CRD,
+];
 
 /** Every Lattice CRD object. */
 export function latticeCrds(): CustomResourceDefinition[] {

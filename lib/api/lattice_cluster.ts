@@ -127,6 +127,33 @@ export const LatticeClusterStatusSchema = z.strictObject({
       .describe("State of each Flux controller by name."),
   }).optional().describe("Flux on the cluster."),
   lastReconciled: z.iso.datetime().optional().describe("Time of the last reconcile."),
+  pivot: z.strictObject({
+    phase: z.enum([
+      "Pausing",
+      "Sending",
+      "Completing",
+      "DeletingSource",
+      "Done",
+      "Aborting",
+      "Aborted",
+    ]).describe(
+      "Step of the pivot: Pausing, Sending, Completing (commit point), DeletingSource, " +
+        "Done, or Aborting/Aborted after a timeout rolled it back.",
+    ),
+    pivotId: z.string().min(1).max(63).describe("Id of this pivot attempt."),
+    batchesAcked: count("Batches the child acknowledged in this attempt."),
+    batchesTotal: count("Batches in this attempt.").optional(),
+    objects: count("Objects in the move graph.").optional(),
+    graphDigest: z.string().max(128).optional()
+      .describe(
+        "Digest of the ordered move graph; a resumed attempt skips acknowledged " +
+          "batches only while it still matches.",
+      ),
+    startedAt: z.iso.datetime().describe("When this attempt started (its timeout runs from here)."),
+    message: z.string().max(4096).optional().describe("Why the pivot waits or was rolled back."),
+  }).optional().describe(
+    "Progress of the pivot into the child, persisted so it resumes after a crash.",
+  ),
 }).describe("Observed state of the cluster.");
 
 /** A whole LatticeCluster document. */

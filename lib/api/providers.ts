@@ -27,6 +27,9 @@ export const AwsConfigSchema = z.strictObject({
     .describe("AMI id to boot; CAPA's lookup picks one for the version when omitted."),
   identityRef: z.string().min(1).optional()
     .describe("Name of an AWSClusterStaticIdentity or AWSClusterRoleIdentity to use."),
+  identityKind: z.enum(["AWSClusterStaticIdentity", "AWSClusterRoleIdentity"])
+    .default("AWSClusterStaticIdentity")
+    .describe("Kind of the identity named by identityRef (CAPA needs both)."),
 }).describe("Amazon Web Services (CAPA) machines.");
 
 /** OpenStack (CAPO). */
@@ -63,11 +66,16 @@ export const ProxmoxConfigSchema = z.strictObject({
   }).describe("Static IPv4 addresses for machines."),
   dnsServers: z.array(z.string().min(1)).min(1, "must list at least one server")
     .describe("DNS servers of the machines."),
+  bridge: z.string().min(1).default("vmbr0")
+    .describe("Proxmox network bridge the machines' first NIC attaches to."),
   cpCores: z.int().min(1).default(4).describe("vCPUs of control-plane machines."),
-  cpMemoryMiB: z.int().min(1024).default(8192).describe("Memory of control-plane machines."),
+  cpMemoryMiB: z.int().min(1024).multipleOf(8, "must be a multiple of 8").default(8192).describe(
+    "Memory of control-plane machines.",
+  ),
   cpDiskSize: gib("Boot disk size of control-plane machines").default(50),
   workerCores: z.int().min(1).default(4).describe("vCPUs of worker machines."),
-  workerMemoryMiB: z.int().min(1024).default(16384).describe("Memory of worker machines."),
+  workerMemoryMiB: z.int().min(1024).multipleOf(8, "must be a multiple of 8")
+    .default(16384).describe("Memory of worker machines."),
   workerDiskSize: gib("Boot disk size of worker machines").default(100),
 }).describe("Proxmox VE (CAPMOX) machines.");
 

@@ -1,0 +1,50 @@
+/** The agent's gRPC channel: mTLS credentials, keepalives, message size limit. */
+import { Buffer } from "node:buffer";
+import { type ChannelOptions, credentials } from "@grpc/grpc-js";
+import { LatticeAgentClient } from "../proto/lattice/agent/v1/agent.ts";
+import type { AgentCredentials } from "./rotation.ts";
+
+/** Largest message either side accepts (the cell uses the same limit). */
+export const AGENT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Options for {@linkcode openChannel}. */
+export interface ChannelSettings {
+  /** Keepalive ping interval; default 30 s. */
+  keepaliveTimeMs?: number;
+  /** Ping answer deadline; default 20 s. */
+  keepaliveTimeoutMs?: number;
+  /** Default {@linkcode AGENT_MAX_MESSAGE_BYTES}. */
+  maxMessageBytes?: number;
+}
+
+/** Channel options for the agent side. */
+export function agentChannelOptions(settings: ChannelSettings = {}): ChannelOptions {
+  const max = settings.maxMessageBytes ?? AGENT_MAX_MESSAGE_BYTES;
+  return {
+    "grpc.max_receive_message_length": max,
+    "grpc.max_send_message_length": max,
+    "grpc.keepalive_time_ms": settings.keepaliveTimeMs ?? 30_000,
+    "grpc.keepalive_timeout_ms": settings.keepaliveTimeoutMs ?? 20_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    // Our loop owns reconnect timing: a private subchannel per channel keeps grpc-js's own
+    // backoff state (and other agents' connections in the same process) out of it.
+    "grpc.use_local_subchannel_pool": 1,
+  };
+}
+
+/**
+ * A client for `address` (`host:port`; the host must be a DNS name such as `localhost`,
+ * because the server certificate is checked against it).
+ */
+export function openChannel(
+  address: string,
+  creds: AgentCredentials,
+  settings: ChannelSettings = {},
+): LatticeAgentClient {
+  const channelCredentials = credentials.createSsl(
+    Buffer.from(creds.caPem),
+    Buffer.from(creds.keyPem),
+    Buffer.from(creds.certPem),
+  );
+  return new LatticeAgentClient(address, channelCredentials, agentChannelOptions(settings));
+}

@@ -1,0 +1,184 @@
+/**
+ * One Connect stream from the agent's side, from dial to end: AgentReady first, then
+ * heartbeats, commands dispatched through the table, acks routed to whichever stream is
+ * current when they finish.
+ */
+import type { ClientDuplexStream } from "@grpc/grpc-js";
+import type { Logger } from "../log/mod.ts";
+import type {
+  AgentMessage,
+  AgentState,
+  CellCommand,
+  ClusterHealth,
+  LatticeAgentClient,
+} from "../proto/lattice/agent/v1/agent.ts";
+import type { AgentPayload, CommandDispatcher } from "./handlers.ts";
+
+/** Options for {@linkcode AgentStreamRun}. */
+export interface StreamRunOptions {
+  clusterName: string;
+  agentVersion: string;
+  kubernetesVersion?: () => Promise<string>;
+  health: () => Promise<ClusterHealth>;
+  state: () => AgentState;
+  heartbeatIntervalMs: number;
+  /** The cell is presumed gone after this many intervals without a message; default 3. */
+  silentIntervals?: number;
+  dispatcher: CommandDispatcher;
+  /** Sends on the agent's current stream (which may be a later one than this). */
+  route: (payload: AgentPayload) => boolean;
+  signal: AbortSignal;
+  logger: Logger;
+  onEstablished: () => void;
+  onHeartbeatAck: (sequence: number, rttMs: number) => void;
+}
+
+/** One stream; `done` resolves with the error that ended it (undefined for a clean end). */
+export class AgentStreamRun {
+  /** Resolves when the stream has ended. */
+  readonly done: Promise<Error | undefined>;
+  #established = false;
+  readonly #call: ClientDuplexStream<AgentMessage, CellCommand>;
+  readonly #o: StreamRunOptions;
+  readonly #sentAt = new Map<number, number>();
+  readonly #renewals = new Map<string, (answer: { cert?: string; error?: string }) => void>();
+  #sequence = 0;
+  #lastHeard = performance.now();
+  #timer?: ReturnType<typeof setInterval>;
+  #ended = false;
+
+  constructor(channel: LatticeAgentClient, options: StreamRunOptions) {
+    this.#o = options;
+    this.#call = channel.connect();
+    this.done = new Promise((resolve) => {
+      const finish = (error?: Error) => {
+        if (this.#ended) return;
+        this.#ended = true;
+        clearInterval(this.#timer);
+        for (const answer of this.#renewals.values()) answer({ error: "stream ended" });
+        this.#renewals.clear();
+        resolve(error);
+      };
+      this.#call.on("data", (command: CellCommand) => this.#receive(command));
+      this.#call.on("error", (error: Error) => finish(error));
+      this.#call.on("end", () => {
+        finish();
+        this.#call.end();
+      });
+      this.#call.on("close", () => finish());
+    });
+    this.#hello();
+  }
+
+  /** Whether the cell has answered on this stream (it accepted our identity). */
+  get established(): boolean {
+    return this.#established;
+  }
+
+  /** Writes one message; false once the stream has ended. */
+  send(payload: AgentPayload): boolean {
+    if (this.#ended) return false;
+    try {
+      this.#call.write({ clusterName: this.#o.clusterName, payload });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Asks the cell to sign `csrPem`; resolves with the certificate PEM. */
+  requestCertificate(csrPem: string, timeoutMs: number): Promise<string> {
+    const requestId = crypto.randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => answer({ error: `no answer within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+      const answer = (a: { cert?: string; error?: string }) => {
+        clearTimeout(timer);
+        this.#renewals.delete(requestId);
+        if (a.cert) resolve(a.cert);
+        else reject(new Error(`Cannot renew certificate: ${a.error}`));
+      };
+      this.#renewals.set(requestId, answer);
+      if (!this.send({ $case: "certificateRenewal", value: { requestId, csrPem } })) {
+        answer({ error: "stream ended" });
+      }
+    });
+  }
+
+  /** Ends the stream from our side. */
+  cancel(): void {
+    this.#call.cancel();
+  }
+
+  async #hello(): Promise<void> {
+    const version = await (this.#o.kubernetesVersion?.().catch(() => "") ?? "");
+    const ready = this.send({
+      $case: "ready",
+      value: { agentVersion: this.#o.agentVersion, kubernetesVersion: version },
+    });
+    if (!ready) return;
+    this.#heartbeat();
+    this.#timer = setInterval(() => this.#tick(), this.#o.heartbeatIntervalMs);
+  }
+
+  #tick(): void {
+    const silentFor = performance.now() - this.#lastHeard;
+    // Keepalives catch dead TCP; this catches a cell that is connected but stuck.
+    if (silentFor > this.#o.heartbeatIntervalMs * (this.#o.silentIntervals ?? 3)) {
+      this.#o.logger.warn("Cell silent, dropping stream", { silentMs: Math.round(silentFor) });
+      this.cancel();
+      return;
+    }
+    this.#heartbeat();
+  }
+
+  #heartbeat(): void {
+    const sequence = ++this.#sequence;
+    this.#sentAt.set(sequence, performance.now());
+    // Unanswered heartbeats must not accumulate on a stuck stream.
+    if (this.#sentAt.size > 16) this.#sentAt.delete(this.#sentAt.keys().next().value!);
+    this.send({
+      $case: "heartbeat",
+      value: { state: this.#o.state(), timestamp: new Date(), sequence },
+    });
+  }
+
+  #receive(command: CellCommand): void {
+    this.#lastHeard = performance.now();
+    if (!this.#established) {
+      this.#established = true;
+      this.#o.onEstablished();
+      this.#sendHealth();
+    }
+    const c = command.command;
+    if (c?.$case === "heartbeatAck") {
+      const sent = this.#sentAt.get(c.value.sequence);
+      this.#sentAt.delete(c.value.sequence);
+      if (sent !== undefined) this.#o.onHeartbeatAck(c.value.sequence, performance.now() - sent);
+      return;
+    }
+    if (c?.$case === "certificateRenewal") {
+      const { requestId, certificatePem, error } = c.value;
+      this.#renewals.get(requestId)?.({ cert: certificatePem, error: error || "empty answer" });
+      return;
+    }
+    const ctx = {
+      clusterName: this.#o.clusterName,
+      signal: this.#o.signal,
+      send: (payload: AgentPayload) => void this.#o.route(payload),
+      logger: this.#o.logger.child({ command: c?.$case, commandId: command.commandId }),
+    };
+    this.#o.dispatcher.dispatch(command, ctx).then((ack) => {
+      if (ack) this.#o.route({ $case: "ack", value: ack });
+    });
+  }
+
+  #sendHealth(): void {
+    this.#o.health().then(
+      (health) => this.send({ $case: "clusterHealth", value: health }),
+      (error) => this.#o.logger.warn("Cannot read cluster health", { error }),
+    );
+  }
+}

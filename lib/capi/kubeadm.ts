@@ -1,0 +1,119 @@
+/**
+ * kubeadm bootstrap: KubeadmControlPlane and the workers' KubeadmConfigTemplate
+ * (cluster-api v1beta2 shapes: extra args are `{name, value}` lists).
+ */
+import { hashedName } from "./hash.ts";
+import { joinCommands, joinFiles } from "./join.ts";
+import { KUBEADM_CONFIG_TEMPLATE, KUBEADM_CONTROL_PLANE } from "./kinds.ts";
+import { controlPlaneName, machineDeploymentName } from "./labels.ts";
+import type {
+  BootstrapFile,
+  BootstrapInfo,
+  ContractRef,
+  GenerationContext,
+  InfraProvider,
+  KubeObject,
+} from "./types.ts";
+
+/** `{k: v}` → `[{name: k, value: v}]`, sorted; undefined when empty (the CRD wants ≥ 1). */
+export function namedArgs(
+  args: Record<string, string>,
+): { name: string; value: string }[] | undefined {
+  const list = Object.entries(args).sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => ({ name, value }));
+  return list.length > 0 ? list : undefined;
+}
+
+/**
+ * Drops empty objects, recursively: the v1beta2 kubeadm schemas put `minProperties: 1` on
+ * most nested structs, so `apiServer: {}` is rejected where omitting it is fine.
+ */
+export function pruneEmpty<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(pruneEmpty) as T;
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    const pruned = pruneEmpty(v);
+    const empty = pruned !== null && typeof pruned === "object" && !Array.isArray(pruned) &&
+      Object.keys(pruned).length === 0;
+    if (!empty) out[k] = pruned;
+  }
+  return out as T;
+}
+
+function nodeRegistration(args: Record<string, string>): Record<string, unknown> {
+  const kubeletExtraArgs = namedArgs(args);
+  return kubeletExtraArgs ? { kubeletExtraArgs } : {};
+}
+
+/** Inputs of {@linkcode kubeadmControlPlane}. */
+export interface KubeadmControlPlaneOptions {
+  /** The control-plane machine template. */
+  machineTemplate: ContractRef;
+  /** The cell's bootstrap information. */
+  bootstrap: BootstrapInfo;
+}
+
+/** The KubeadmControlPlane of a cluster. */
+export function kubeadmControlPlane(
+  ctx: GenerationContext,
+  provider: InfraProvider,
+  options: KubeadmControlPlaneOptions,
+): KubeObject {
+  const spec = ctx.cluster.spec;
+  const args = provider.kubeletArgs(ctx, "control-plane");
+  const apiServer: Record<string, unknown> = {};
+  const sans = spec.provider.kubernetes.certSANs;
+  if (sans && sans.length > 0) apiServer.certSANs = [...sans];
+  const files: BootstrapFile[] = [
+    ...(provider.controlPlaneFiles?.(ctx, "kubeadm") ?? []),
+    ...(provider.machineFiles?.(ctx, options.machineTemplate.name, "control-plane") ?? []),
+    ...joinFiles(options.bootstrap),
+  ];
+  return {
+    ...KUBEADM_CONTROL_PLANE,
+    metadata: { name: controlPlaneName(ctx.name), namespace: ctx.namespace, labels: ctx.labels },
+    spec: {
+      replicas: spec.nodes.controlPlane,
+      version: `v${ctx.version}`,
+      machineTemplate: { spec: { infrastructureRef: options.machineTemplate } },
+      kubeadmConfigSpec: pruneEmpty({
+        clusterConfiguration: { apiServer },
+        initConfiguration: { nodeRegistration: nodeRegistration(args) },
+        joinConfiguration: { nodeRegistration: nodeRegistration(args) },
+        files,
+        postKubeadmCommands: joinCommands(ctx.name, options.bootstrap),
+      }),
+    },
+  };
+}
+
+/**
+ * The workers' KubeadmConfigTemplate, named by content hash: CAPI does not roll machines
+ * when a template changes in place, so a change must be a new template.
+ */
+export function kubeadmConfigTemplate(
+  ctx: GenerationContext,
+  provider: InfraProvider,
+  workerTemplateName: string,
+): KubeObject {
+  const files = provider.machineFiles?.(ctx, workerTemplateName, "worker") ?? [];
+  const template = {
+    spec: pruneEmpty({
+      joinConfiguration: {
+        nodeRegistration: nodeRegistration(provider.kubeletArgs(ctx, "worker")),
+      },
+      ...(files.length > 0 ? { files } : {}),
+    }),
+  };
+  return {
+    ...KUBEADM_CONFIG_TEMPLATE,
+    metadata: {
+      name: hashedName(machineDeploymentName(ctx.name), template),
+      namespace: ctx.namespace,
+      labels: ctx.labels,
+    },
+    spec: { template },
+  };
+}

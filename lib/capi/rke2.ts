@@ -1,0 +1,95 @@
+/**
+ * RKE2 bootstrap (CAPRKE2 v1beta2): RKE2ControlPlane and the workers' RKE2ConfigTemplate.
+ */
+import { hashedName } from "./hash.ts";
+import { joinCommands, joinFiles } from "./join.ts";
+import { RKE2_CONFIG_TEMPLATE, RKE2_CONTROL_PLANE } from "./kinds.ts";
+import { controlPlaneName, machineDeploymentName } from "./labels.ts";
+import type {
+  BootstrapFile,
+  BootstrapInfo,
+  ContractRef,
+  GenerationContext,
+  InfraProvider,
+  KubeObject,
+} from "./types.ts";
+
+/** RKE2 release suffix appended to the Kubernetes version (`v1.31.0+rke2r1`). */
+export const RKE2_RELEASE = "rke2r1";
+
+/** The RKE2 version string CAPRKE2 requires for a Kubernetes version. */
+export function rke2Version(version: string): string {
+  return `v${version.replace(/^v/, "")}+${RKE2_RELEASE}`;
+}
+
+function kubeletConfig(args: Record<string, string>): Record<string, unknown> {
+  const list = Object.entries(args).sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`);
+  return list.length > 0 ? { kubelet: { extraArgs: list } } : {};
+}
+
+/** Inputs of {@linkcode rke2ControlPlane}. */
+export interface Rke2ControlPlaneOptions {
+  /** The control-plane machine template. */
+  machineTemplate: ContractRef;
+  /** The cell's bootstrap information. */
+  bootstrap: BootstrapInfo;
+}
+
+/**
+ * The RKE2ControlPlane of a cluster. The CNI is `none` because Lattice installs Cilium
+ * itself (the same way on kubeadm and RKE2), with its LB-IPAM pool from spec.networking.
+ */
+export function rke2ControlPlane(
+  ctx: GenerationContext,
+  provider: InfraProvider,
+  options: Rke2ControlPlaneOptions,
+): KubeObject {
+  const spec = ctx.cluster.spec;
+  const serverConfig: Record<string, unknown> = { cni: "none" };
+  const sans = spec.provider.kubernetes.certSANs;
+  if (sans && sans.length > 0) serverConfig.tlsSan = [...sans];
+  const files: BootstrapFile[] = [
+    ...(provider.controlPlaneFiles?.(ctx, "rke2") ?? []),
+    ...(provider.machineFiles?.(ctx, options.machineTemplate.name, "control-plane") ?? []),
+    ...joinFiles(options.bootstrap),
+  ];
+  return {
+    ...RKE2_CONTROL_PLANE,
+    metadata: { name: controlPlaneName(ctx.name), namespace: ctx.namespace, labels: ctx.labels },
+    spec: {
+      replicas: spec.nodes.controlPlane,
+      version: rke2Version(ctx.version),
+      rolloutStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } },
+      machineTemplate: { spec: { infrastructureRef: options.machineTemplate } },
+      serverConfig,
+      agentConfig: kubeletConfig(provider.kubeletArgs(ctx, "control-plane")),
+      files,
+      postRKE2Commands: joinCommands(ctx.name, options.bootstrap),
+    },
+  };
+}
+
+/** The workers' RKE2ConfigTemplate, named by content hash. */
+export function rke2ConfigTemplate(
+  ctx: GenerationContext,
+  provider: InfraProvider,
+  workerTemplateName: string,
+): KubeObject {
+  const files = provider.machineFiles?.(ctx, workerTemplateName, "worker") ?? [];
+  const template = {
+    spec: {
+      agentConfig: kubeletConfig(provider.kubeletArgs(ctx, "worker")),
+      ...(files.length > 0 ? { files } : {}),
+    },
+  };
+  return {
+    ...RKE2_CONFIG_TEMPLATE,
+    metadata: {
+      name: hashedName(machineDeploymentName(ctx.name), template),
+      namespace: ctx.namespace,
+      labels: ctx.labels,
+    },
+    spec: { template },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The cell's agent gRPC server: mTLS with a client certificate required and signed by this
+ * cell's CA, keepalives to find dead peers, and a message size limit.
+ */
+import { Buffer } from "node:buffer";
+import { type ChannelOptions, Server, ServerCredentials } from "@grpc/grpc-js";
+import { type CertificateAuthority, signClientCsr } from "../pki/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import { type LatticeAgentServer, LatticeAgentService } from "../proto/lattice/agent/v1/agent.ts";
+import { type CsrSigner, handleAgentStream } from "./grpc_session.ts";
+import type { AgentRegistry } from "./registry.ts";
+
+/** Largest message either side accepts: a pivot batch must stay below it. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Options for {@linkcode startAgentServer}. */
+export interface AgentServerOptions {
+  /** This cell's CA: the only issuer accepted for client certificates. */
+  ca: CertificateAuthority;
+  /** The server's certificate and key (PEM), valid for the name agents dial. */
+  serverCert: { certPem: string; keyPem: string };
+  registry: AgentRegistry;
+  /** Address to bind; default `localhost`. */
+  host?: string;
+  /** Port; default 0 (any free port). */
+  port?: number;
+  /** Signs renewal CSRs; default signs with `ca` for `renewalValidityDays`. */
+  signCsr?: CsrSigner;
+  /** Validity of renewed client certificates; default 30 days. */
+  renewalValidityDays?: number;
+  /** Default {@linkcode MAX_MESSAGE_BYTES}. */
+  maxMessageBytes?: number;
+  /** Interval of keepalive pings to agents; default 60 s. */
+  keepaliveTimeMs?: number;
+  /** How long a ping may go unanswered before the connection is dropped; default 20 s. */
+  keepaliveTimeoutMs?: number;
+  /** Time a new stream has to send its first message; default 30 s. */
+  helloTimeoutMs?: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** A running agent server. */
+export interface AgentServer {
+  /** The bound port. */
+  readonly port: number;
+  /** Stops accepting, waits up to `graceMs` (default 5 s) for streams, then forces. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** gRPC server channel options derived from `options`. */
+export function serverChannelOptions(options: Partial<AgentServerOptions> = {}): ChannelOptions {
+  const max = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  return {
+    "grpc.max_receive_message_length": max,
+    "grpc.max_send_message_length": max,
+    "grpc.keepalive_time_ms": options.keepaliveTimeMs ?? 60_000,
+    "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? 20_000,
+    // Agents ping every 30 s by default; accept that without calling it abuse.
+    "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    "grpc.keepalive_permit_without_calls": 1,
+  };
+}
+
+/** Starts the agent server and binds it; resolves once it listens. */
+export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
+  const logger = options.logger ?? silentLogger;
+  const ca = options.ca;
+  const validityDays = options.renewalValidityDays ?? 30;
+  const signCsr: CsrSigner = options.signCsr ??
+    ((identity, csrPem) => signClientCsr(ca, csrPem, { identity, validityDays }));
+  const server = new Server(serverChannelOptions(options));
+  const ctx = {
+    registry: options.registry,
+    signCsr,
+    logger,
+    helloTimeoutMs: options.helloTimeoutMs ?? 30_000,
+    now: options.now ?? Date.now,
+  };
+  const service: LatticeAgentServer = { connect: (call) => handleAgentStream(call, ctx) };
+  server.addService(LatticeAgentService, service);
+  const credentials = ServerCredentials.createSsl(
+    Buffer.from(ca.certPem),
+    [{
+      cert_chain: Buffer.from(options.serverCert.certPem),
+      private_key: Buffer.from(options.serverCert.keyPem),
+    }],
+    true,
+  );
+  const address = `${options.host ?? "localhost"}:${options.port ?? 0}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, bound) => {
+      if (error) reject(new Error(`Cannot start agent server on ${address}`, { cause: error }));
+      else resolve(bound);
+    });
+  });
+  logger.info("Agent server listening", { address, port });
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close(graceMs = 5_000) {
+      closing ??= new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * One agent stream on the cell: proves the peer's identity, then hands the stream to the
+ * registry. Nothing is sent before the first message's cluster_name matched the client
+ * certificate, so a stolen or mis-issued certificate never sees a command.
+ */
+import { Buffer } from "node:buffer";
+import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import { certificateIdentity, certificateNotAfter } from "../pki/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { AgentMessage, CellCommand } from "../proto/lattice/agent/v1/agent.ts";
+import type { AgentRegistry, AgentSession } from "./registry.ts";
+
+/** Signs an agent's renewal CSR for `identity`; returns the certificate PEM. */
+export type CsrSigner = (identity: string, csrPem: string) => Promise<string>;
+
+/** What a stream handler needs from its server. */
+export interface StreamContext {
+  registry: AgentRegistry;
+  signCsr: CsrSigner;
+  logger: Logger;
+  /** Time allowed for the first message; default 30 s. */
+  helloTimeoutMs: number;
+  now: () => number;
+}
+
+type AgentCall = ServerDuplexStream<AgentMessage, CellCommand>;
+
+/** The client certificate of a call as PEM, or undefined without one. */
+export function peerCertificatePem(call: AgentCall): string | undefined {
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+  if (!raw || raw.length === 0) return undefined;
+  const b64 = Buffer.from(raw).toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+/** Ends `call` with a gRPC status (and no command ever sent). */
+function refuse(call: AgentCall, code: status, details: string): void {
+  call.emit("error", { code, details });
+}
+
+/** Serves one Connect stream until either side ends it. */
+export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
+  const log = ctx.logger.child({ peer: call.getPeer() });
+  let identity: string;
+  try {
+    const pem = peerCertificatePem(call);
+    if (!pem) throw new Error("no client certificate");
+    identity = certificateIdentity(pem);
+    // The TLS layer checks validity too; this keeps the rule explicit and testable.
+    if (certificateNotAfter(pem).getTime() <= ctx.now()) throw new Error("certificate expired");
+  } catch (error) {
+    log.warn("Refusing agent stream: bad client certificate", { error });
+    refuse(call, status.UNAUTHENTICATED, `Cannot accept stream: ${(error as Error).message}`);
+    return;
+  }
+
+  let session: AgentSession | undefined;
+  let closed = false;
+  const hello = setTimeout(() => {
+    refuse(call, status.DEADLINE_EXCEEDED, "Cannot accept stream: no message from the agent");
+  }, ctx.helloTimeoutMs);
+
+  const close = (reason: string, code: status = status.UNAVAILABLE) => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(hello);
+    if (session) ctx.registry.detach(session, reason);
+    if (code === status.OK) call.end();
+    else refuse(call, code, reason);
+  };
+
+  call.on("data", (message: AgentMessage) => {
+    if (closed) return;
+    if (message.clusterName !== identity) {
+      log.warn("Refusing agent stream: cluster name differs from certificate", {
+        identity,
+        clusterName: message.clusterName,
+      });
+      close(
+        `Cannot accept stream: cluster_name ${
+          JSON.stringify(message.clusterName)
+        } is not the certificate identity`,
+        status.PERMISSION_DENIED,
+      );
+      return;
+    }
+    if (!session) {
+      clearTimeout(hello);
+      session = ctx.registry.attach(identity, {
+        write: (command) => {
+          if (!closed && call.writable) call.write(command);
+        },
+        close: (reason) => close(reason, status.ABORTED),
+      });
+    }
+    if (message.payload?.$case === "certificateRenewal") {
+      renew(call, identity, message.payload.value, ctx, log);
+    }
+    ctx.registry.receive(session, message);
+  });
+  // A malformed or oversized frame fails only this call: grpc-js reports it here.
+  call.on("error", (error: Error) => {
+    log.warn("Agent stream failed", { error });
+    close(`stream error: ${error.message}`);
+  });
+  call.on("end", () => close("agent ended the stream", status.OK));
+  call.on("cancelled", () => close("stream cancelled"));
+}
+
+function renew(
+  call: AgentCall,
+  identity: string,
+  request: { requestId: string; csrPem: string },
+  ctx: StreamContext,
+  log: Logger,
+): void {
+  ctx.signCsr(identity, request.csrPem).then(
+    (certificatePem) => ({ certificatePem, error: "" }),
+    (error: Error) => {
+      log.warn("Cannot renew agent certificate", { error });
+      return { certificatePem: "", error: `Cannot renew certificate: ${error.message}` };
+    },
+  ).then((answer) => {
+    if (!call.writable) return;
+    log.info("Answered certificate renewal", { cluster: identity, ok: !answer.error });
+    call.write({
+      command: { $case: "certificateRenewal", value: { requestId: request.requestId, ...answer } },
+      commandId: "",
+    });
+  });
+}

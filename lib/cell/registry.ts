@@ -1,0 +1,361 @@
+/**
+ * The cell's registry of connected agents: one live stream per child cluster, its last
+ * heartbeat and version, and commands sent to it awaiting their acknowledgement.
+ *
+ * It knows nothing of gRPC or Kubernetes: the server attaches streams through
+ * {@linkcode AgentStream}, and the status writer (registry_status.ts) listens to its events.
+ */
+import { type Logger, silentLogger } from "../log/mod.ts";
+import type {
+  AgentMessage,
+  AgentState,
+  CellCommand,
+  ClusterHealth,
+  CommandAck,
+} from "../proto/lattice/agent/v1/agent.ts";
+
+/** The write side of one agent stream, as the registry needs it. */
+export interface AgentStream {
+  /** Queues one message to the agent. */
+  write(command: CellCommand): void;
+  /** Ends the stream, telling the agent why. */
+  close(reason: string): void;
+}
+
+/** What the cell knows of one child's agent. */
+export interface AgentInfo {
+  clusterName: string;
+  connected: boolean;
+  connectedAt?: Date;
+  disconnectedAt?: Date;
+  lastHeartbeat?: Date;
+  agentVersion?: string;
+  kubernetesVersion?: string;
+  state?: AgentState;
+  health?: ClusterHealth;
+}
+
+/** Something that happened to an agent; see {@linkcode AgentRegistry.subscribe}. */
+export type AgentEvent =
+  | { type: "connected"; info: AgentInfo }
+  | { type: "disconnected"; info: AgentInfo; reason: string; missedHeartbeats: boolean }
+  | { type: "heartbeat"; info: AgentInfo }
+  | { type: "health"; info: AgentInfo }
+  | { type: "message"; clusterName: string; message: AgentMessage };
+
+/** A command payload: one case of CellCommand's oneof. */
+export type CommandPayload = NonNullable<CellCommand["command"]>;
+
+/** One attached stream; stale handles (replaced streams) are ignored by the registry. */
+export interface AgentSession {
+  readonly id: number;
+  readonly clusterName: string;
+}
+
+/** Options for {@linkcode AgentRegistry}. */
+export interface AgentRegistryOptions {
+  /** Expected heartbeat interval of agents; default 30 s. */
+  heartbeatIntervalMs?: number;
+  /** Heartbeats missed before a silent stream is closed as disconnected; default 3. */
+  missedHeartbeats?: number;
+  /** Default of {@linkcode SendCommandOptions.timeoutMs}; default 30 s. */
+  commandTimeoutMs?: number;
+  /** Clock in epoch ms, for tests. */
+  now?: () => number;
+  /** Command id generator; default random UUIDs. */
+  newCommandId?: () => string;
+  logger?: Logger;
+}
+
+/** Options for {@linkcode AgentRegistry.sendCommand}. */
+export interface SendCommandOptions {
+  /** Give up waiting for the acknowledgement after this long. */
+  timeoutMs?: number;
+  /** Reuse an id to retry a command without it being applied twice. */
+  commandId?: string;
+  signal?: AbortSignal;
+}
+
+/** A command the agent acknowledged with `ok: false`. */
+export class CommandFailedError extends Error {
+  /** The agent's acknowledgement. */
+  readonly ack: CommandAck;
+  constructor(message: string, ack: CommandAck) {
+    super(message);
+    this.name = "CommandFailedError";
+    this.ack = ack;
+  }
+}
+
+interface Entry {
+  info: AgentInfo;
+  session?: AgentSession;
+  stream?: AgentStream;
+}
+
+interface Pending {
+  clusterName: string;
+  command: CellCommand;
+  resolve(ack: CommandAck): void;
+  reject(error: Error): void;
+}
+
+/** Connected clusters, their heartbeats, and commands awaiting acknowledgement. */
+export class AgentRegistry {
+  readonly #entries = new Map<string, Entry>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #listeners = new Set<(event: AgentEvent) => void>();
+  readonly #now: () => number;
+  readonly #newId: () => string;
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  readonly #missed: number;
+  readonly #timeoutMs: number;
+  #nextSession = 1;
+  #timer?: ReturnType<typeof setInterval>;
+
+  constructor(options: AgentRegistryOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#newId = options.newCommandId ?? (() => crypto.randomUUID());
+    this.#log = options.logger ?? silentLogger;
+    this.#intervalMs = options.heartbeatIntervalMs ?? 30_000;
+    this.#missed = options.missedHeartbeats ?? 3;
+    this.#timeoutMs = options.commandTimeoutMs ?? 30_000;
+  }
+
+  /** Listens to agent events; returns the unsubscribe function. */
+  subscribe(listener: (event: AgentEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Checks heartbeats every interval until {@linkcode close}. */
+  start(): void {
+    this.#timer ??= setInterval(() => this.checkHeartbeats(), this.#intervalMs);
+  }
+
+  /**
+   * Makes `stream` the cluster's live stream. An older stream of the same cluster is closed
+   * first (a reconnecting agent replaces it), and unacknowledged commands are re-sent with
+   * their ids so the agent applies each at most once.
+   */
+  attach(clusterName: string, stream: AgentStream): AgentSession {
+    const entry = this.#entry(clusterName);
+    const old = entry.stream;
+    const session: AgentSession = { id: this.#nextSession++, clusterName };
+    entry.session = session;
+    entry.stream = stream;
+    if (old) old.close("Replaced by a newer stream of the same cluster");
+    const now = new Date(this.#now());
+    entry.info = {
+      ...entry.info,
+      connected: true,
+      connectedAt: now,
+      lastHeartbeat: now,
+      disconnectedAt: undefined,
+    };
+    this.#log.info("Agent connected", { cluster: clusterName, replaced: old !== undefined });
+    this.#emit({ type: "connected", info: { ...entry.info } });
+    for (const pending of this.#pending.values()) {
+      if (pending.clusterName === clusterName) stream.write(pending.command);
+    }
+    return session;
+  }
+
+  /** Marks the session's stream gone, unless a newer stream replaced it already. */
+  detach(session: AgentSession, reason: string): void {
+    this.#disconnect(session, reason, false);
+  }
+
+  /** Handles one message from the agent of `session`. */
+  receive(session: AgentSession, message: AgentMessage): void {
+    const entry = this.#entries.get(session.clusterName);
+    if (!entry || entry.session !== session) return;
+    const info = entry.info;
+    const payload = message.payload;
+    switch (payload?.$case) {
+      case "ready":
+        info.agentVersion = payload.value.agentVersion;
+        info.kubernetesVersion = payload.value.kubernetesVersion;
+        this.#emit({ type: "connected", info: { ...info } });
+        break;
+      case "heartbeat":
+        info.lastHeartbeat = new Date(this.#now());
+        info.state = payload.value.state;
+        entry.stream?.write({
+          command: {
+            $case: "heartbeatAck",
+            value: { sequence: payload.value.sequence, received: info.lastHeartbeat },
+          },
+          commandId: "",
+        });
+        this.#emit({ type: "heartbeat", info: { ...info } });
+        break;
+      case "clusterHealth":
+        info.health = payload.value;
+        this.#emit({ type: "health", info: { ...info } });
+        break;
+      case "ack":
+        this.#settle(session.clusterName, payload.value);
+        break;
+    }
+    this.#emit({ type: "message", clusterName: session.clusterName, message });
+  }
+
+  /** The cluster's agent, if it ever connected. */
+  get(clusterName: string): AgentInfo | undefined {
+    const entry = this.#entries.get(clusterName);
+    return entry ? { ...entry.info } : undefined;
+  }
+
+  /** Every agent the registry has seen. */
+  list(): AgentInfo[] {
+    return [...this.#entries.values()].map((e) => ({ ...e.info }));
+  }
+
+  /** How many agents are connected now. */
+  connectedCount(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.info.connected) n++;
+    return n;
+  }
+
+  /** Writes a message that is answered otherwise than by an ack (e.g. a proxied request). */
+  send(clusterName: string, command: CellCommand): void {
+    const entry = this.#entries.get(clusterName);
+    if (!entry?.stream) throw new Error(`Cannot send to ${clusterName}: agent not connected`);
+    entry.stream.write(command);
+  }
+
+  /**
+   * Sends a command and resolves with its acknowledgement; rejects with
+   * {@linkcode CommandFailedError} when the agent answers `ok: false`, or after the timeout.
+   * A stream that drops meanwhile does not fail it: the command is re-sent on reconnect.
+   */
+  sendCommand(
+    clusterName: string,
+    command: CommandPayload,
+    options: SendCommandOptions = {},
+  ): Promise<CommandAck> {
+    const entry = this.#entries.get(clusterName);
+    if (!entry?.stream) {
+      return Promise.reject(
+        new Error(`Cannot send ${command.$case} to ${clusterName}: agent not connected`),
+      );
+    }
+    const commandId = options.commandId ?? this.#newId();
+    const message: CellCommand = { command, commandId };
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    return new Promise<CommandAck>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(commandId);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(
+          new Error(
+            `Cannot run ${command.$case} on ${clusterName}: no acknowledgement within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const onAbort = () => {
+        finish();
+        reject(new Error(`Cannot run ${command.$case} on ${clusterName}: aborted`));
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(commandId, {
+        clusterName,
+        command: message,
+        resolve: (ack) => {
+          finish();
+          if (ack.ok) resolve(ack);
+          else {
+            reject(
+              new CommandFailedError(
+                `Cannot run ${command.$case} on ${clusterName}: ${ack.error}`,
+                ack,
+              ),
+            );
+          }
+        },
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
+      });
+      entry.stream!.write(message);
+    });
+  }
+
+  /**
+   * Closes streams that have been silent for more than `missedHeartbeats` intervals (a
+   * half-open connection looks alive to TCP) and returns their cluster names.
+   */
+  checkHeartbeats(): string[] {
+    const limit = this.#intervalMs * this.#missed;
+    const stale: string[] = [];
+    for (const entry of this.#entries.values()) {
+      const last = entry.info.lastHeartbeat?.getTime() ?? 0;
+      const stream = entry.stream;
+      if (entry.session && this.#now() - last > limit) {
+        stale.push(entry.info.clusterName);
+        // Disconnect first: closing the stream detaches it, which is no longer "missed".
+        this.#disconnect(entry.session, `missed ${this.#missed} heartbeats`, true);
+        stream?.close(`No heartbeat for ${this.#missed} intervals`);
+      }
+    }
+    return stale;
+  }
+
+  /** Stops the heartbeat check, fails pending commands and closes every stream. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const pending of [...this.#pending.values()]) {
+      pending.reject(new Error(`Cannot run command on ${pending.clusterName}: registry closed`));
+    }
+    for (const entry of this.#entries.values()) {
+      const stream = entry.stream;
+      if (!entry.session) continue;
+      this.#disconnect(entry.session, "cell shutting down", false);
+      stream?.close("Cell shutting down");
+    }
+  }
+
+  #entry(clusterName: string): Entry {
+    let entry = this.#entries.get(clusterName);
+    if (!entry) {
+      entry = { info: { clusterName, connected: false } };
+      this.#entries.set(clusterName, entry);
+    }
+    return entry;
+  }
+
+  #disconnect(session: AgentSession, reason: string, missedHeartbeats: boolean): void {
+    const entry = this.#entries.get(session.clusterName);
+    if (!entry || entry.session !== session) return;
+    entry.session = undefined;
+    entry.stream = undefined;
+    entry.info = { ...entry.info, connected: false, disconnectedAt: new Date(this.#now()) };
+    this.#log.info("Agent disconnected", { cluster: session.clusterName, reason });
+    this.#emit({ type: "disconnected", info: { ...entry.info }, reason, missedHeartbeats });
+  }
+
+  #settle(clusterName: string, ack: CommandAck): void {
+    const pending = this.#pending.get(ack.commandId);
+    // An ack for another cluster's command id is ignored: ids are not secrets.
+    if (pending?.clusterName === clusterName) pending.resolve(ack);
+  }
+
+  #emit(event: AgentEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#log.error("Agent event listener failed", { error, event: event.type });
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Cell mode: provisioning a child. Pending → Provisioning (CAPI objects applied, token
+ * issued) → control plane ready → Pivoting (hand-off) → Ready. Once pivoted, the cell
+ * holds no CAPI state for the child and no longer applies anything.
+ */
+import { providerOf } from "../../api/mod.ts";
+import type { Action } from "../../runtime/mod.ts";
+import {
+  type BootstrapInfo,
+  capiNamespace,
+  CLUSTER,
+  generateCapiObjects,
+  type KubeObject as CapiObject,
+} from "../../capi/mod.ts";
+import { isInvalid, type KubeObject } from "../../kube/mod.ts";
+import { controlPlaneReady, controlPlaneVersion, nodeCounts } from "./capi_status.ts";
+import { CELL_FIELD_MANAGER, type Deps, getOptional } from "./deps.ts";
+import {
+  type ClusterScope,
+  CONDITIONS,
+  isTrue,
+  markCondition,
+  setNodes,
+  setPhase,
+} from "./scope.ts";
+
+/** The phase's outcome: what to requeue. */
+export type PhaseResult = Action;
+
+function appliedThisGeneration(scope: ClusterScope): boolean {
+  const c = scope.status.conditions?.find((x) => x.type === CONDITIONS.capiObjectsApplied);
+  return c?.status === "True" && c.observedGeneration === scope.cluster.metadata.generation;
+}
+
+/**
+ * Applies the namespace, mints the token, applies every CAPI object; answers the applied
+ * CAPI Cluster (its status is what the next step reads), or undefined if rejected.
+ */
+async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeObject | undefined> {
+  const { cluster } = scope;
+  const namespace = capiNamespace(cluster.metadata.name);
+  if (!deps.cell || !deps.tokens) {
+    throw new Error("Cannot provision a cluster: this operator has no cell identity or tokens");
+  }
+  const info = (secret: { name: string; key?: string }): BootstrapInfo => ({
+    cellUrl: deps.cell!.url,
+    caBundlePem: deps.cell!.caBundlePem,
+    tokenSecretName: secret.name,
+    tokenSecretKey: secret.key,
+  });
+  // The token Secret must live in the namespace, so the namespace goes first.
+  const first = generateCapiObjects(cluster, info({ name: "pending" })).objects[0];
+  deps.log.info("Applying CAPI objects", { namespace });
+  await deps.client.apply(first as KubeObject, { fieldManager: CELL_FIELD_MANAGER });
+  const secret = await deps.tokens.ensure(cluster, namespace);
+  const manifests = generateCapiObjects(cluster, info(secret));
+  let applied: KubeObject | undefined;
+  try {
+    for (const obj of manifests.objects.slice(1)) {
+      const out = await deps.client.apply(obj as CapiObject as KubeObject, {
+        fieldManager: CELL_FIELD_MANAGER,
+      });
+      if (obj.kind === CLUSTER.kind) applied = out;
+    }
+  } catch (e) {
+    if (!isInvalid(e)) throw e;
+    const message = `The API server rejected the generated CAPI objects: ${(e as Error).message}`;
+    markCondition(scope, CONDITIONS.capiObjectsApplied, "False", "ApplyRejected", message);
+    markCondition(scope, CONDITIONS.ready, "False", "ApplyRejected", message);
+    setPhase(scope, "Failed", message);
+    return undefined;
+  }
+  markCondition(scope, CONDITIONS.capiObjectsApplied, "True", "Applied", `Applied to ${namespace}`);
+  return applied;
+}
+
+/** Reconciles a child of this cell (not being deleted, spec valid). */
+export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<PhaseResult> {
+  const { cluster } = scope;
+  scope.status.provider = providerOf(cluster.spec.provider.config);
+  // The pivot records Pivoted=True itself too; either record means the child owns itself.
+  const pivoted = isTrue(scope, CONDITIONS.pivoted) ||
+    cluster.status?.conditions?.some((c) => c.type === CONDITIONS.pivoted && c.status === "True");
+  if (pivoted) {
+    markCondition(scope, CONDITIONS.ready, "True", "SelfManaging", "The cluster manages itself");
+    setPhase(scope, "Ready", "the cluster manages itself");
+    return {};
+  }
+
+  let capiCluster: KubeObject | undefined;
+  if (!appliedThisGeneration(scope)) {
+    capiCluster = await applyCapiObjects(scope, deps);
+    if (!capiCluster) return {};
+  } else {
+    capiCluster = await getOptional(
+      deps,
+      CLUSTER.apiVersion,
+      CLUSTER.kind,
+      cluster.metadata.name,
+      capiNamespace(cluster.metadata.name),
+    );
+    // Someone removed the objects: apply them again (level-triggered, not event-driven).
+    if (!capiCluster) capiCluster = await applyCapiObjects(scope, deps);
+    if (!capiCluster) return {};
+  }
+
+  const nodes = nodeCounts(capiCluster);
+  setNodes(scope, nodes.ready, nodes.total);
+  const version = controlPlaneVersion(capiCluster);
+  if (version) scope.status.kubernetesVersion = version;
+
+  if (!controlPlaneReady(capiCluster)) {
+    markCondition(
+      scope,
+      CONDITIONS.controlPlaneReady,
+      "False",
+      "WaitingForControlPlane",
+      "Waiting for Cluster API to initialize the control plane",
+    );
+    markCondition(scope, CONDITIONS.ready, "False", "Provisioning", "Machines are provisioning");
+    setPhase(scope, "Provisioning", "CAPI objects applied, machines provisioning");
+    return { requeueAfterMs: deps.pollMs };
+  }
+  markCondition(scope, CONDITIONS.controlPlaneReady, "True", "ControlPlaneInitialized");
+
+  const progress = deps.pivot ? await deps.pivot(cluster) : "in-progress";
+  if (progress !== "done") {
+    // Pivoted=False with the step is the pivot's to report; we only summarize.
+    markCondition(scope, CONDITIONS.ready, "False", "Pivoting", "Moving CAPI objects");
+    setPhase(scope, "Pivoting", "control plane ready, moving CAPI objects to the cluster");
+    return { requeueAfterMs: deps.shortPollMs };
+  }
+  markCondition(
+    scope,
+    CONDITIONS.pivoted,
+    "True",
+    "PivotComplete",
+    "The cluster owns its CAPI objects",
+  );
+  markCondition(scope, CONDITIONS.ready, "True", "SelfManaging", "The cluster manages itself");
+  setPhase(scope, "Ready", "pivot complete, the cluster manages itself");
+  await deps.tokens?.release(cluster.metadata.name);
+  return {};
+}

@@ -1,0 +1,58 @@
+/**
+ * What the phase functions share: the API client, the injected neighbours, tunables, and
+ * resource lookups (folder-internal).
+ */
+import type { KubeClient, KubeObject, ResourceRef } from "../../kube/mod.ts";
+import { isNotFound } from "../../kube/mod.ts";
+import type { Logger } from "../../log/mod.ts";
+import type { BootstrapTokens, CellIdentity, PivotHandoff } from "./types.ts";
+
+/** LatticeCluster's resource. */
+export const LATTICE_CLUSTER_REF: ResourceRef = {
+  group: "lattice.dev",
+  version: "v1alpha1",
+  plural: "latticeclusters",
+  kind: "LatticeCluster",
+  namespaced: false,
+};
+
+/** Finalizer that holds a LatticeCluster until its CAPI objects are gone. */
+export const CLUSTER_FINALIZER = "lattice.dev/cluster";
+
+/** Field manager of the cell's full apply of generated objects. */
+export const CELL_FIELD_MANAGER = "lattice";
+/** Field manager of self mode's targeted changes (replicas, versions) only. */
+export const SELF_FIELD_MANAGER = "lattice-self";
+/** Field manager of the status fields this controller owns. */
+export const STATUS_FIELD_MANAGER = "lattice-cluster-status";
+
+/** Dependencies of the phase functions. */
+export interface Deps {
+  client: KubeClient;
+  log: Logger;
+  selfName: string;
+  cell?: CellIdentity;
+  tokens?: BootstrapTokens;
+  pivot?: PivotHandoff;
+  /** Requeue delay while waiting on CAPI. */
+  pollMs: number;
+  /** Requeue delay while the pivot runs or CAPI objects are being deleted. */
+  shortPollMs: number;
+}
+
+/** GET that answers undefined on 404. */
+export async function getOptional(
+  deps: Deps,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  namespace?: string,
+): Promise<KubeObject | undefined> {
+  const ref = await deps.client.resourceFor(apiVersion, kind);
+  try {
+    return await deps.client.get<KubeObject>(ref, name, namespace);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}

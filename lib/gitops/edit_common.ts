@@ -1,0 +1,68 @@
+/**
+ * Editing helpers shared by the cluster, service and flux commands: kustomization
+ * upkeep, reading a document to edit, validating what is about to be written.
+ */
+import type { z } from "zod";
+import { formatIssues } from "../api/mod.ts";
+import type { Changeset } from "./changes.ts";
+import { RepoError } from "./errors.ts";
+import { abs, readTextOrUndefined } from "./fs.ts";
+import { editResources, renderKustomization } from "./kustomization.ts";
+import { CLUSTER_SUBDIRS, joinPath, KUSTOMIZATION_FILE } from "./layout.ts";
+import { parseYamlFile, type YamlFile } from "./yaml_doc.ts";
+
+/** Adds and removes entries of `dir/kustomization.yaml`, creating it when missing. */
+export function editKustomization(
+  changes: Changeset,
+  root: string,
+  dir: string,
+  edit: { add?: string[]; remove?: string[] },
+): void {
+  const path = joinPath(dir, KUSTOMIZATION_FILE);
+  const text = readTextOrUndefined(abs(root, path));
+  if (text === undefined) {
+    changes.create(path, renderKustomization(edit.add ?? []));
+    return;
+  }
+  const next = editResources(text, { ...edit, order: CLUSTER_SUBDIRS });
+  if (next !== undefined) changes.update(path, next);
+}
+
+/**
+ * Makes sure a cluster folder has `folder/` (registrations, placements or children) with
+ * a kustomization listing `entry`, and that the cluster's own kustomization lists it.
+ */
+export function addToFolder(
+  changes: Changeset,
+  root: string,
+  target: { clusterDir: string; folder: string; hasFolder: boolean; entry: string },
+): void {
+  const dir = joinPath(target.clusterDir, target.folder);
+  if (target.hasFolder) {
+    editKustomization(changes, root, dir, { add: [target.entry] });
+    return;
+  }
+  changes.create(joinPath(dir, KUSTOMIZATION_FILE), renderKustomization([target.entry]));
+  editKustomization(changes, root, target.clusterDir, { add: [target.folder] });
+}
+
+/** Reads a repo file to edit; a RepoError saying `action` when it is missing or broken. */
+export function readForEdit(root: string, path: string, action: string): YamlFile {
+  const text = readTextOrUndefined(abs(root, path));
+  if (text === undefined) throw new RepoError(`Cannot ${action}: ${path} does not exist`);
+  const file = parseYamlFile(path, text);
+  if (file.doc.errors.length > 0) {
+    throw new RepoError(
+      `Cannot ${action}: ${path} is not valid YAML (${file.doc.errors[0].message.split("\n")[0]})`,
+    );
+  }
+  return file;
+}
+
+/** Throws a RepoError listing the schema problems of `value` (`Cannot <action>: ...`). */
+export function assertValid(schema: z.ZodType, value: unknown, action: string): void {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new RepoError(`Cannot ${action}: ${formatIssues(result.error).join("; ")}`);
+  }
+}

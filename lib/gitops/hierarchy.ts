@@ -1,0 +1,148 @@
+/**
+ * The folder tree of a cluster repository, read without parsing cluster files: a cluster
+ * is a folder holding cluster.yaml; its children are the folders under its `children/`.
+ * Commands that only need the shape (tree, create, delete, lookups) stay fast on
+ * repositories with thousands of clusters.
+ */
+import { parse } from "yaml";
+import { RepoError } from "./errors.ts";
+import { abs, listDir, readTextOrUndefined } from "./fs.ts";
+import { readResources } from "./kustomization.ts";
+import {
+  childDir,
+  CHILDREN_DIR,
+  CLUSTER_FILE,
+  clusterFile,
+  joinPath,
+  KUSTOMIZATION_FILE,
+} from "./layout.ts";
+
+/** One cluster folder. */
+export interface ClusterNode {
+  /** The folder name (the root: metadata.name of the root cluster.yaml). */
+  name: string;
+  /** Repo-relative folder, "" for the root. */
+  dir: string;
+  parent?: ClusterNode;
+  /** Children in the order their parent's children/kustomization.yaml lists them. */
+  children: ClusterNode[];
+  /** Names of the sub-folders of this cluster's folder. */
+  subdirs: Set<string>;
+  /** Whether the folder holds a cluster.yaml (a folder under children/ may not). */
+  hasClusterFile: boolean;
+  depth: number;
+}
+
+/** The whole folder tree. */
+export interface Hierarchy {
+  /** Absolute path of the repository. */
+  root: string;
+  rootNode: ClusterNode;
+  /** Every cluster folder, depth first, children in listed order. */
+  nodes: ClusterNode[];
+  /** Folders by name; more than one entry means a duplicate name. */
+  byName: Map<string, ClusterNode[]>;
+}
+
+// Deeper than any real fleet; stops runaway recursion on a malformed tree.
+const MAX_DEPTH = 64;
+
+/** Reads the folder tree of the repository at `root`. */
+export function scanHierarchy(root: string): Hierarchy {
+  const rootNode = makeNode(root, rootName(root), "", undefined);
+  const nodes: ClusterNode[] = [];
+  const byName = new Map<string, ClusterNode[]>();
+  const stack = [rootNode];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    nodes.push(node);
+    const same = byName.get(node.name);
+    if (same) same.push(node);
+    else byName.set(node.name, [node]);
+    if (!node.subdirs.has(CHILDREN_DIR) || node.depth >= MAX_DEPTH) continue;
+    const childrenDir = joinPath(node.dir, CHILDREN_DIR);
+    const names = listDir(abs(root, childrenDir)).filter((e) => e.isDir).map((e) => e.name);
+    for (const name of orderChildren(root, childrenDir, names)) {
+      node.children.push(makeNode(root, name, childDir(node.dir, name), node));
+    }
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+  }
+  return { root, rootNode, nodes, byName };
+}
+
+/** The cluster called `name`; throws a RepoError naming the known clusters when absent. */
+export function findCluster(hierarchy: Hierarchy, name: string): ClusterNode {
+  const found = hierarchy.byName.get(name);
+  if (found && found[0].hasClusterFile) return found[0];
+  throw new RepoError(
+    `Cannot find cluster '${name}': no folder named ${name} with a ${CLUSTER_FILE} in ` +
+      `${hierarchy.root}${suggestion(hierarchy, name)}`,
+  );
+}
+
+/** The cluster and its ancestors, nearest first. */
+export function lineage(node: ClusterNode): ClusterNode[] {
+  const out: ClusterNode[] = [];
+  for (let n: ClusterNode | undefined = node; n; n = n.parent) out.push(n);
+  return out;
+}
+
+/** Every descendant of `node` (not the node itself), depth first. */
+export function descendants(node: ClusterNode): ClusterNode[] {
+  const out: ClusterNode[] = [];
+  const visit = (n: ClusterNode) => {
+    for (const c of n.children) {
+      out.push(c);
+      visit(c);
+    }
+  };
+  visit(node);
+  return out;
+}
+
+function makeNode(
+  root: string,
+  name: string,
+  dir: string,
+  parent: ClusterNode | undefined,
+): ClusterNode {
+  const entries = listDir(abs(root, dir));
+  return {
+    name,
+    dir,
+    parent,
+    children: [],
+    subdirs: new Set(entries.filter((e) => e.isDir).map((e) => e.name)),
+    hasClusterFile: entries.some((e) => e.isFile && e.name === CLUSTER_FILE),
+    depth: parent ? parent.depth + 1 : 0,
+  };
+}
+
+/** Folder names in kustomization order, then the unlisted ones alphabetically. */
+function orderChildren(root: string, childrenDir: string, names: string[]): string[] {
+  const text = readTextOrUndefined(abs(root, joinPath(childrenDir, KUSTOMIZATION_FILE)));
+  const listed = text === undefined ? [] : readResources(text).resources;
+  const present = new Set(names);
+  const ordered: string[] = [];
+  for (const entry of listed) {
+    const name = entry.endsWith(`/${CLUSTER_FILE}`) ? entry.slice(0, -CLUSTER_FILE.length - 1) : "";
+    if (present.delete(name)) ordered.push(name);
+  }
+  return [...ordered, ...[...present].sort()];
+}
+
+/** The root cluster's name, read from its cluster.yaml ("root" when unreadable). */
+function rootName(root: string): string {
+  const text = readTextOrUndefined(abs(root, clusterFile("")));
+  try {
+    const name = (parse(text ?? "") as { metadata?: { name?: unknown } })?.metadata?.name;
+    return typeof name === "string" && name !== "" ? name : "root";
+  } catch {
+    return "root";
+  }
+}
+
+function suggestion(hierarchy: Hierarchy, name: string): string {
+  const close = [...hierarchy.byName.keys()].filter((n) => n.includes(name) || name.includes(n));
+  return close.length > 0 && close.length <= 5 ? ` (did you mean ${close.join(", ")}?)` : "";
+}

@@ -1,0 +1,334 @@
+/**
+ * KubeClient: our own HTTP layer over Deno's fetch, so that watches, streaming and proxying
+ * are ours to control. Credentials come from config.ts; errors are typed ApiErrors.
+ */
+import { ApiError } from "./errors.ts";
+import {
+  type Connection,
+  connectionFromKubeconfig,
+  connectionInCluster,
+  type InClusterOptions,
+  type KubeconfigOptions,
+} from "./config.ts";
+import { Discovery } from "./discovery.ts";
+import {
+  apiVersionOf,
+  type KubeObject,
+  type ObjectList,
+  resourcePath,
+  type ResourceRef,
+} from "./types.ts";
+
+/** One HTTP request to the apiserver. */
+export interface KubeRequest {
+  method: string;
+  /** Absolute API path, e.g. `/api/v1/namespaces`. */
+  path: string;
+  query?: Record<string, string>;
+  /** JSON-encoded unless a string, bytes or a stream. */
+  body?: unknown;
+  /** Default `application/json` when a body is given. */
+  contentType?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Abort after this long; default the client's timeout for `request`, none for `fetchRaw`. */
+  timeoutMs?: number;
+}
+
+/** Options shared by every way of building a client. */
+export interface KubeClientOptions {
+  /** Default timeout of `request` (not of watches); default 30 s. */
+  timeoutMs?: number;
+  /** User-Agent header; default `lattice`. */
+  userAgent?: string;
+  /** Field manager for server-side apply; default `lattice`. */
+  fieldManager?: string;
+}
+
+/** Options for {@linkcode KubeClient.list}. */
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode KubeClient.apply} and {@linkcode KubeClient.applyStatus}. */
+export interface ApplyOptions {
+  /** Take ownership of conflicting fields; default true (we apply only fields we own). */
+  force?: boolean;
+  /** Default the client's field manager (`lattice`). */
+  fieldManager?: string;
+  dryRun?: boolean;
+}
+
+/** Options for {@linkcode KubeClient.delete}. */
+export interface DeleteOptions {
+  propagationPolicy?: "Foreground" | "Background" | "Orphan";
+  /** Resolve instead of throwing when the object is already gone. */
+  ignoreNotFound?: boolean;
+}
+
+/** Patch flavours the apiserver accepts. */
+export type PatchType = "merge" | "json" | "strategic" | "apply";
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: "application/merge-patch+json",
+  json: "application/json-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+};
+
+/** Options for {@linkcode KubeClient.patch}. */
+export interface PatchOptions {
+  namespace?: string;
+  /** Default `merge`. */
+  type?: PatchType;
+  subresource?: string;
+  query?: Record<string, string>;
+}
+
+function isRawBody(body: unknown): body is BodyInit {
+  return typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream;
+}
+
+/** A client for one apiserver. Call `close()` when done (it owns a connection pool). */
+export class KubeClient {
+  /** The apiserver URL. */
+  readonly server: string;
+  #conn: Connection;
+  #http: Deno.HttpClient;
+  #options: Required<KubeClientOptions>;
+  #discovery: Discovery;
+
+  private constructor(conn: Connection, options: KubeClientOptions = {}) {
+    this.server = conn.server;
+    this.#conn = conn;
+    this.#options = {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      userAgent: options.userAgent ?? "lattice",
+      fieldManager: options.fieldManager ?? "lattice",
+    };
+    const tls = conn.certPem && conn.keyPem ? { cert: conn.certPem, key: conn.keyPem } : {};
+    this.#http = Deno.createHttpClient({ caCerts: conn.caPem ? [conn.caPem] : [], ...tls });
+    this.#discovery = new Discovery((path) => this.request({ method: "GET", path }));
+  }
+
+  /** A client from a kubeconfig file. */
+  static async fromKubeconfigFile(
+    path: string,
+    options: KubeClientOptions & KubeconfigOptions = {},
+  ): Promise<KubeClient> {
+    const text = await Deno.readTextFile(path).catch((cause) => {
+      throw new Error(`Cannot read kubeconfig: ${path} is unreadable`, { cause });
+    });
+    return KubeClient.fromKubeconfig(text, options);
+  }
+
+  /** A client from kubeconfig YAML text. */
+  static fromKubeconfig(
+    yamlText: string,
+    options: KubeClientOptions & KubeconfigOptions = {},
+  ): KubeClient {
+    return new KubeClient(connectionFromKubeconfig(yamlText, options), options);
+  }
+
+  /** A client from the pod's service account. */
+  static async inCluster(options: KubeClientOptions & InClusterOptions): Promise<KubeClient> {
+    return new KubeClient(await connectionInCluster(options), options);
+  }
+
+  /** Closes the connection pool; in-flight requests fail. */
+  close(): void {
+    this.#http.close();
+  }
+
+  /** Same as `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Sends a request and returns the raw response, whatever its status (for streaming). */
+  async fetchRaw(req: KubeRequest): Promise<Response> {
+    const url = new URL(this.server + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    const headers = new Headers(req.headers);
+    headers.set("user-agent", this.#options.userAgent);
+    if (!headers.has("accept")) headers.set("accept", "application/json");
+    const auth = await this.#conn.authorization();
+    if (auth) headers.set("authorization", auth);
+    let body: BodyInit | undefined;
+    if (req.body !== undefined) {
+      body = isRawBody(req.body) ? req.body : JSON.stringify(req.body);
+      headers.set("content-type", req.contentType ?? "application/json");
+    }
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(req.signal?.reason);
+    if (req.signal?.aborted) onAbort();
+    req.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = req.timeoutMs === undefined ? undefined : setTimeout(
+      () => controller.abort(new Error(`Cannot ${req.method} ${req.path}: timed out`)),
+      req.timeoutMs,
+    );
+    try {
+      return await fetch(url, {
+        method: req.method,
+        headers,
+        body,
+        signal: controller.signal,
+        client: this.#http,
+      });
+    } catch (cause) {
+      if (req.signal?.aborted) throw cause;
+      throw new Error(`Cannot ${req.method} ${req.path}: the request failed`, { cause });
+    } finally {
+      // The timer only bounds getting the response headers; a streamed body is the caller's.
+      clearTimeout(timer);
+      req.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Sends a request and decodes the JSON answer; non-2xx answers throw an ApiError. */
+  async request<T>(req: KubeRequest): Promise<T> {
+    const timeoutMs = req.timeoutMs ?? this.#options.timeoutMs;
+    const response = await this.fetchRaw({ ...req, timeoutMs });
+    const what = `${req.method} ${req.path}`;
+    if (!response.ok) throw await ApiError.fromResponse(response, what);
+    const text = await response.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new Error(`Cannot ${what}: the answer is not JSON`, { cause });
+    }
+  }
+
+  /** Resolves a kind to its resource via discovery (cached; refreshed on a miss). */
+  resourceFor(apiVersion: string, kind: string): Promise<ResourceRef> {
+    return this.#discovery.resourceFor(apiVersion, kind);
+  }
+
+  /** Reads one object. */
+  get<T = KubeObject>(ref: ResourceRef, name: string, namespace?: string): Promise<T> {
+    return this.request<T>({ method: "GET", path: resourcePath(ref, { name, namespace }) });
+  }
+
+  /** Lists one page (pass `limit`/`continue` to page) or everything. */
+  list<T = KubeObject>(ref: ResourceRef, options: ListOptions = {}): Promise<ObjectList<T>> {
+    const query: Record<string, string> = {};
+    if (options.labelSelector) query.labelSelector = options.labelSelector;
+    if (options.fieldSelector) query.fieldSelector = options.fieldSelector;
+    if (options.limit) query.limit = String(options.limit);
+    if (options.continue) query.continue = options.continue;
+    if (options.resourceVersion !== undefined) query.resourceVersion = options.resourceVersion;
+    return this.request<ObjectList<T>>({
+      method: "GET",
+      path: resourcePath(ref, { namespace: options.namespace }),
+      query,
+      signal: options.signal,
+    });
+  }
+
+  async #refOf(obj: KubeObject): Promise<ResourceRef> {
+    if (!obj.apiVersion || !obj.kind) {
+      throw new Error("Cannot resolve resource: the object has no apiVersion or kind");
+    }
+    return await this.resourceFor(obj.apiVersion, obj.kind);
+  }
+
+  /** Creates an object (its apiVersion/kind pick the resource). */
+  async create<T extends KubeObject>(obj: T): Promise<T> {
+    const ref = await this.#refOf(obj);
+    const path = resourcePath(ref, { namespace: obj.metadata?.namespace });
+    return this.request<T>({ method: "POST", path, body: obj });
+  }
+
+  /** Replaces an object (PUT); send its resourceVersion for optimistic concurrency. */
+  async replace<T extends KubeObject>(obj: T): Promise<T> {
+    const ref = await this.#refOf(obj);
+    const path = resourcePath(ref, {
+      namespace: obj.metadata?.namespace,
+      name: obj.metadata?.name ?? "",
+    });
+    return this.request<T>({ method: "PUT", path, body: obj });
+  }
+
+  /** Deletes an object; throws NotFound unless `ignoreNotFound`. */
+  async delete(
+    ref: ResourceRef,
+    name: string,
+    namespace?: string,
+    options: DeleteOptions = {},
+  ): Promise<void> {
+    const body = options.propagationPolicy
+      ? { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: options.propagationPolicy }
+      : undefined;
+    try {
+      await this.request({ method: "DELETE", path: resourcePath(ref, { name, namespace }), body });
+    } catch (error) {
+      if (options.ignoreNotFound && error instanceof ApiError && error.status === 404) return;
+      throw error;
+    }
+  }
+
+  /** Patches an object (merge patch unless `type` says otherwise). */
+  patch<T = KubeObject>(
+    ref: ResourceRef,
+    name: string,
+    patch: unknown,
+    options: PatchOptions = {},
+  ): Promise<T> {
+    const type = options.type ?? "merge";
+    return this.request<T>({
+      method: "PATCH",
+      path: resourcePath(ref, {
+        name,
+        namespace: options.namespace,
+        subresource: options.subresource,
+      }),
+      query: options.query,
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+    });
+  }
+
+  async #apply<T extends KubeObject>(obj: T, options: ApplyOptions, sub?: string): Promise<T> {
+    const ref = await this.#refOf(obj);
+    const query: Record<string, string> = {
+      fieldManager: options.fieldManager ?? this.#options.fieldManager,
+      force: String(options.force ?? true),
+    };
+    if (options.dryRun) query.dryRun = "All";
+    // JSON is valid YAML, so the apply patch is sent as JSON text.
+    const body = { ...obj, apiVersion: apiVersionOf(ref), kind: ref.kind };
+    return this.patch<T>(ref, obj.metadata?.name ?? "", JSON.stringify(body), {
+      namespace: obj.metadata?.namespace,
+      type: "apply",
+      subresource: sub,
+      query,
+    });
+  }
+
+  /** Server-side apply of the fields in `obj` as field manager `lattice`. */
+  apply<T extends KubeObject>(obj: T, options: ApplyOptions = {}): Promise<T> {
+    return this.#apply(obj, options);
+  }
+
+  /** Server-side apply to the status subresource. */
+  applyStatus<T extends KubeObject>(obj: T, options: ApplyOptions = {}): Promise<T> {
+    return this.#apply(obj, options, "status");
+  }
+
+  /** Merge-patches the status subresource. */
+  patchStatus<T = KubeObject>(
+    ref: ResourceRef,
+    name: string,
+    namespace: string | undefined,
+    mergePatch: unknown,
+  ): Promise<T> {
+    return this.patch<T>(ref, name, mergePatch, { namespace, subresource: "status" });
+  }
+}

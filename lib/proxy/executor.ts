@@ -1,0 +1,221 @@
+/**
+ * The agent side of the proxy: runs each KubernetesRequest against the child's own
+ * apiserver while IMPERSONATING the caller, and streams the answer back in frames.
+ *
+ * The cell asserts who the caller is (Impersonate-User / Impersonate-Group in the request);
+ * the agent always prefixes those names with `lattice:<cell>:`, so a parent can never make
+ * the agent act as a local identity (system:masters, a service account): the child's RBAC
+ * decides what a parent's user may do, never the agent's own power.
+ */
+import { Buffer } from "node:buffer";
+import type { KubeClient } from "../kube/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import { statusBody } from "../cell/errors.ts";
+import type { KubernetesRequest, KubernetesResponse } from "../proto/lattice/agent/v1/agent.ts";
+import { checkForwardedPath, InvalidPathError, isStreamingRequest } from "./paths.ts";
+import type { RequestExecutor } from "./transport.ts";
+import { type Identity, impersonatedIdentity, USER_HEADER } from "./identity.ts";
+
+/** Serves `/clusters/...` paths when this child is a cell itself (the next hop). */
+export type NestedProxy = (
+  identity: Identity,
+  request: KubernetesRequest,
+  signal: AbortSignal,
+) => Promise<Response>;
+
+/** Options for {@linkcode ProxyExecutor}. */
+export interface ProxyExecutorOptions {
+  /** Largest body chunk per frame; default 64 KiB (keeps gRPC messages small). */
+  chunkBytes?: number;
+  /** Handler of nested `/clusters/{name}/...` requests; absent, they answer 404. */
+  nested?: NestedProxy;
+  logger?: Logger;
+}
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+// Request headers the child sees besides the impersonation; the rest is dropped.
+const FORWARDED_REQUEST_HEADERS = ["accept", "kubectl-command", "kubectl-session"];
+// Hop-by-hop headers, and the encoding headers fetch has already undone.
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "content-encoding",
+  "upgrade",
+]);
+
+function frame(
+  requestId: string,
+  fields: Partial<Omit<KubernetesResponse, "requestId">>,
+): KubernetesResponse {
+  return {
+    requestId,
+    status: fields.status ?? 0,
+    headers: fields.headers ?? {},
+    body: fields.body ?? Buffer.alloc(0),
+    endOfStream: fields.endOfStream ?? false,
+  };
+}
+
+function statusFrame(requestId: string, code: number, message: string): KubernetesResponse {
+  return frame(requestId, {
+    status: code,
+    headers: { "content-type": "application/json" },
+    body: Buffer.from(JSON.stringify(statusBody(code, message))),
+    endOfStream: true,
+  });
+}
+
+/** Runs proxied requests on the child; one instance per agent (per stream). */
+export class ProxyExecutor implements RequestExecutor {
+  readonly #client: KubeClient;
+  readonly #cellName: string;
+  readonly #chunkBytes: number;
+  readonly #nested?: NestedProxy;
+  readonly #log: Logger;
+  readonly #running = new Map<string, AbortController>();
+
+  /** `cellName` is the parent cell's cluster name: the impersonation prefix. */
+  constructor(client: KubeClient, cellName: string, options: ProxyExecutorOptions = {}) {
+    this.#client = client;
+    this.#cellName = cellName;
+    this.#chunkBytes = options.chunkBytes ?? 64 << 10;
+    this.#nested = options.nested;
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  /** How many requests are running now (watches included). */
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  /** {@inheritDoc RequestExecutor.execute} */
+  execute(request: KubernetesRequest, send: (frame: KubernetesResponse) => void): void {
+    const id = request.requestId;
+    if (this.#running.has(id)) {
+      send(statusFrame(id, 409, `Cannot proxy: request id ${id} is already running`));
+      return;
+    }
+    const controller = new AbortController();
+    this.#running.set(id, controller);
+    this.#run(request, send, controller.signal)
+      .catch((error) => {
+        if (controller.signal.aborted) send(frame(id, { status: 499, endOfStream: true }));
+        else {
+          this.#log.warn("Proxied request failed", {
+            requestId: id,
+            error,
+            cause: String(error?.cause ?? ""),
+          });
+          send(statusFrame(id, 502, "Cannot proxy: the child's apiserver did not answer"));
+        }
+      })
+      .finally(() => this.#running.delete(id));
+  }
+
+  /** {@inheritDoc RequestExecutor.cancel} */
+  cancel(requestId: string): void {
+    this.#running.get(requestId)?.abort(new Error("Cancelled by the cell"));
+  }
+
+  /** Cancels every running request (the stream that carried them is gone). */
+  cancelAll(): void {
+    for (const controller of this.#running.values()) {
+      controller.abort(new Error("The stream to the cell closed"));
+    }
+  }
+
+  async #run(
+    request: KubernetesRequest,
+    send: (frame: KubernetesResponse) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const id = request.requestId;
+    const method = request.method.toUpperCase();
+    let path: string;
+    try {
+      if (!METHODS.has(method)) throw new InvalidPathError(`Cannot proxy: method ${method}`, 400);
+      path = checkForwardedPath(request.path);
+    } catch (error) {
+      const code = error instanceof InvalidPathError ? error.code : 400;
+      send(statusFrame(id, code, (error as Error).message));
+      return;
+    }
+    const identity = impersonatedIdentity(this.#cellName, request.headers);
+    if (!identity) {
+      // Never fall back to the agent's own credentials.
+      send(statusFrame(id, 403, `Cannot proxy: the request names no ${USER_HEADER}`));
+      return;
+    }
+    let response: Response;
+    if (path.startsWith("/clusters/")) {
+      if (!this.#nested) {
+        send(statusFrame(id, 404, "Cannot proxy: this cluster is not a cell"));
+        return;
+      }
+      response = await this.#nested(identity, request, signal);
+    } else {
+      response = await this.#client.fetchRaw({
+        method,
+        path: request.path,
+        headers: this.#childHeaders(request.headers, identity),
+        body: request.body.length > 0 ? new Uint8Array(request.body) : undefined,
+        contentType: request.headers["content-type"],
+        signal,
+        timeoutMs: isStreamingRequest(request.path) ? undefined : 60_000,
+      });
+    }
+    await this.#relay(id, response, send, signal);
+  }
+
+  #childHeaders(headers: Record<string, string>, identity: Identity): Record<string, string> {
+    const out: [string, string][] = [];
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      if (headers[name]) out.push([name, headers[name]]);
+    }
+    out.push(["impersonate-user", identity.user]);
+    for (const group of identity.groups) out.push(["impersonate-group", group]);
+    // The apiserver reads each Impersonate-Group line as one group, so repeated headers
+    // must stay separate lines: a list of pairs does that (a record would merge them).
+    // KubeRequest.headers is typed as a record; fetchRaw passes it to `new Headers()`,
+    // which accepts pairs.
+    return out as unknown as Record<string, string>;
+  }
+
+  async #relay(
+    id: string,
+    response: Response,
+    send: (frame: KubernetesResponse) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      if (!DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
+    });
+    // The head goes first and alone: a watch's client waits for it before any event.
+    send(frame(id, { status: response.status, headers }));
+    if (!response.body) {
+      send(frame(id, { endOfStream: true }));
+      return;
+    }
+    const reader = response.body.getReader();
+    const onAbort = () => reader.cancel().catch(() => {});
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (let at = 0; at < value.length; at += this.#chunkBytes) {
+          const piece = value.subarray(at, at + this.#chunkBytes);
+          send(frame(id, { body: Buffer.from(piece.buffer, piece.byteOffset, piece.length) }));
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) this.#log.debug("Proxied body ended early", { requestId: id, error });
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      send(frame(id, { endOfStream: true }));
+    }
+  }
+}

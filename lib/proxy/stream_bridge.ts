@@ -1,0 +1,187 @@
+/**
+ * The proxy over the agent stream. Cell side: {@linkcode StreamTransport} writes
+ * KubernetesRequest/KubernetesCancel through the agent registry and demultiplexes
+ * KubernetesResponse frames by request id. Agent side: {@linkcode proxyHandlers} plugs a
+ * {@linkcode ProxyExecutor} into the agent's command table.
+ *
+ * No head-of-line blocking: frames are handed to per-request buffers without waiting for the
+ * HTTP client, so a slow watch consumer never delays the frames of other requests; a
+ * consumer that falls too far behind has its own request cancelled.
+ */
+import type { AgentClient, CommandHandlers } from "../agent/mod.ts";
+import type { AgentEvent, AgentRegistry } from "../cell/registry.ts";
+import type { KubernetesRequest } from "../proto/lattice/agent/v1/agent.ts";
+import type { ProxyExecutor } from "./executor.ts";
+import {
+  type ClusterState,
+  ClusterUnavailableError,
+  type OpenOptions,
+  type ProxiedResponse,
+  type ProxyTransport,
+  ResponseAssembler,
+} from "./transport.ts";
+
+/** Options for {@linkcode StreamTransport}. */
+export interface StreamTransportOptions {
+  /** See {@linkcode ResponseAssemblerOptions.maxBufferedBytes}. */
+  maxBufferedBytes?: number;
+  /**
+   * Whether a cluster that never connected is known (e.g. a LatticeCluster exists for it):
+   * known clusters answer 503 while disconnected, unknown ones 404. Default: never.
+   */
+  isKnown?: (cluster: string) => boolean;
+  /** Request id generator; default random UUIDs. */
+  newRequestId?: () => string;
+}
+
+interface InFlight {
+  cluster: string;
+  assembler: ResponseAssembler;
+  signal?: AbortSignal;
+  onAbort: () => void;
+}
+
+/** A {@linkcode ProxyTransport} over the agents' streams; `close()` when done. */
+export class StreamTransport implements ProxyTransport {
+  readonly #registry: AgentRegistry;
+  readonly #options: StreamTransportOptions;
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #unsubscribe: () => void;
+
+  constructor(registry: AgentRegistry, options: StreamTransportOptions = {}) {
+    this.#registry = registry;
+    this.#options = options;
+    this.#unsubscribe = registry.subscribe((event) => this.#onEvent(event));
+  }
+
+  /** How many proxied requests are open. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** {@inheritDoc ProxyTransport.state} */
+  state(cluster: string): ClusterState {
+    const info = this.#registry.get(cluster);
+    if (info?.connected) return "connected";
+    if (info || this.#options.isKnown?.(cluster)) return "disconnected";
+    return "unknown";
+  }
+
+  /** {@inheritDoc ProxyTransport.open} */
+  open(
+    cluster: string,
+    request: KubernetesRequest,
+    options: OpenOptions = {},
+  ): Promise<ProxiedResponse> {
+    const state = this.state(cluster);
+    if (state !== "connected") {
+      return Promise.reject(
+        new ClusterUnavailableError(`Cannot reach cluster ${cluster}: ${state}`, state),
+      );
+    }
+    const requestId = this.#options.newRequestId?.() ?? crypto.randomUUID();
+    const assembler = new ResponseAssembler({
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+      onCancel: () => this.#cancel(requestId),
+    });
+    const onAbort = () => assembler.abort();
+    this.#inFlight.set(requestId, { cluster, assembler, signal: options.signal, onAbort });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      this.#registry.send(cluster, {
+        command: { $case: "k8sRequest", value: { ...request, requestId } },
+        commandId: "",
+      });
+    } catch (cause) {
+      this.#forget(requestId);
+      return Promise.reject(
+        new ClusterUnavailableError(
+          `Cannot reach cluster ${cluster}: disconnected`,
+          "disconnected",
+          {
+            cause,
+          },
+        ),
+      );
+    }
+    return assembler.response;
+  }
+
+  /** Fails every open request and stops listening to the registry. */
+  close(): void {
+    this.#unsubscribe();
+    for (const [id, entry] of this.#inFlight) {
+      entry.assembler.fail(new Error("Cannot relay response: the proxy is closing"));
+      this.#forget(id);
+    }
+  }
+
+  #onEvent(event: AgentEvent): void {
+    if (event.type === "message") {
+      const payload = event.message.payload;
+      if (payload?.$case !== "k8sResponse") return;
+      const entry = this.#inFlight.get(payload.value.requestId);
+      // A frame from another cluster's stream for this id is ignored: ids are not secrets.
+      if (!entry || entry.cluster !== event.clusterName) return;
+      if (!entry.assembler.push(payload.value)) this.#forget(payload.value.requestId);
+    } else if (event.type === "disconnected") {
+      const cluster = event.info.clusterName;
+      for (const [id, entry] of this.#inFlight) {
+        if (entry.cluster !== cluster) continue;
+        entry.assembler.fail(
+          new ClusterUnavailableError(
+            `Cannot reach cluster ${cluster}: stream lost`,
+            "disconnected",
+          ),
+        );
+        this.#forget(id);
+      }
+    }
+  }
+
+  #cancel(requestId: string): void {
+    const entry = this.#inFlight.get(requestId);
+    if (!entry) return;
+    this.#forget(requestId);
+    try {
+      this.#registry.send(entry.cluster, {
+        command: { $case: "k8sCancel", value: { requestId } },
+        commandId: "",
+      });
+    } catch {
+      // Disconnected: the agent cancels everything of a stream that drops.
+    }
+  }
+
+  #forget(requestId: string): void {
+    const entry = this.#inFlight.get(requestId);
+    entry?.signal?.removeEventListener("abort", entry.onAbort);
+    this.#inFlight.delete(requestId);
+  }
+}
+
+/**
+ * The agent's handlers for proxied requests: merge them into the AgentClient's `handlers`.
+ * Requests run concurrently; the handler returns at once so the next command is not held.
+ */
+export function proxyHandlers(executor: ProxyExecutor): CommandHandlers {
+  return {
+    k8sRequest: (request, ctx) => {
+      executor.execute(request, (frame) => ctx.send({ $case: "k8sResponse", value: frame }));
+    },
+    k8sCancel: (cancel) => {
+      executor.cancel(cancel.requestId);
+    },
+  };
+}
+
+/**
+ * Cancels every proxied request on the child when the agent's stream drops (their cell-side
+ * callers are gone with it, and a watch must not run on for nobody). Returns the
+ * unsubscribe function.
+ */
+export function cancelProxyOnDisconnect(client: AgentClient, executor: ProxyExecutor): () => void {
+  return client.subscribe((event) => {
+    if (event.type === "disconnected") executor.cancelAll();
+  });
+}

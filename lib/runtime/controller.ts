@@ -1,0 +1,291 @@
+/**
+ * The controller: watchers feed stores, store changes become keys in a work queue, N workers
+ * reconcile keys. After each reconcile the worker applies controller-runtime's switch:
+ * terminal error → forget and record; other error → rate-limited requeue; requeueAfter →
+ * forget and add after; success → forget. Reconcile is level-triggered: it sees the cached
+ * object, never the event that woke it.
+ */
+import type { EventRecorder, KubeClient, KubeObject, ResourceRef } from "../kube/mod.ts";
+import { isTooManyRequests, objectKey } from "../kube/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { WorkQueue, type WorkQueueOptions } from "./queue.ts";
+import { RuntimeMetrics } from "./runtime_metrics.ts";
+import { Store, type StoreReader } from "./store.ts";
+import { watcher, type WatcherOptions } from "./watcher.ts";
+import { ownerKeysOf } from "./owners.ts";
+
+/** What a reconcile asks for next. Build with `Action.done()` / `Action.requeueAfter(ms)`. */
+export type Action = { requeueAfterMs?: number };
+
+/** Constructors of {@linkcode Action}. */
+export const Action = {
+  /** Nothing more to do until the object changes. */
+  done: (): Action => ({}),
+  /** Reconcile again after `ms` (e.g. to poll something external). */
+  requeueAfter: (ms: number): Action => ({ requeueAfterMs: ms }),
+};
+
+/** A failure that retrying cannot fix (bad spec, ...): recorded, not retried. */
+export class TerminalError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TerminalError";
+  }
+}
+
+/** What a reconcile gets besides the object. */
+export interface ReconcileContext<T extends KubeObject = KubeObject> {
+  /** Short random id of this reconcile, also on every log line. */
+  id: string;
+  /** `namespace/name` of the object. */
+  key: string;
+  /** A child logger carrying `reconcile` and `key`. */
+  logger: Logger;
+  /** Aborts on timeout or forced shutdown; pass it to API calls. */
+  signal: AbortSignal;
+  /** The primary cache (read-only). */
+  store: StoreReader<T>;
+  /** Failures of this key since its last success. */
+  retries: number;
+}
+
+/** Level-triggered business logic. `obj` is a frozen cache entry: copy before changing. */
+export interface Reconciler<T extends KubeObject = KubeObject> {
+  reconcile(obj: T, ctx: ReconcileContext<T>): Promise<Action>;
+}
+
+/** A secondary watch whose objects wake their owner. */
+export interface OwnedWatch {
+  ref: ResourceRef;
+  /** Keys of primaries to wake; default: controller ownerReferences of the primary kind. */
+  toKeys?: (obj: KubeObject) => string[];
+  namespace?: string;
+  labelSelector?: string;
+}
+
+/** Options for {@linkcode Controller}. */
+export interface ControllerOptions<T extends KubeObject> {
+  /** The primary resource. */
+  ref: ResourceRef;
+  reconciler: Reconciler<T>;
+  /** For logs and metrics; default the resource plural. */
+  name?: string;
+  /** Parallel reconciles; default 2. */
+  workers?: number;
+  logger?: Logger;
+  owns?: OwnedWatch[];
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Per-reconcile timeout (aborts ctx.signal); default 5 min. */
+  reconcileTimeoutMs?: number;
+  /** How long shutdown waits for in-flight reconciles before aborting them; default 30 s. */
+  drainTimeoutMs?: number;
+  metrics?: RuntimeMetrics;
+  /** Records TerminalErrors as Warning events when given. */
+  recorder?: EventRecorder;
+  clock?: Clock;
+  /** Backoff of failed keys. */
+  queue?: Pick<WorkQueueOptions, "baseDelayMs" | "maxDelayMs">;
+  /** Watch tuning (idle timeout, backoff). */
+  watch?: Pick<WatcherOptions, "idleTimeoutMs" | "backoff" | "pageSize">;
+}
+
+/** One controller over one primary resource. */
+export class Controller<T extends KubeObject = KubeObject> {
+  /** Resolves when the primary and owned caches have their first full list. */
+  readonly ready: Promise<void>;
+  /** The primary cache. */
+  readonly store: StoreReader<T>;
+  readonly #client: KubeClient;
+  readonly #opts: ControllerOptions<T>;
+  readonly #name: string;
+  readonly #log: Logger;
+  readonly #metrics: RuntimeMetrics;
+  readonly #clock: Clock;
+  readonly #primary = new Store<T>();
+  readonly #owned: Store<KubeObject>[];
+  #queue?: WorkQueue;
+  #inflight = new Set<AbortController>();
+  #isReady = false;
+
+  constructor(client: KubeClient, options: ControllerOptions<T>) {
+    this.#client = client;
+    this.#opts = options;
+    this.#name = options.name ?? options.ref.plural;
+    this.#log = (options.logger ?? silentLogger).child({ controller: this.#name });
+    this.#metrics = options.metrics ?? new RuntimeMetrics();
+    this.#clock = options.clock ?? systemClock;
+    this.#owned = (options.owns ?? []).map(() => new Store<KubeObject>());
+    this.store = this.#primary.reader();
+    this.ready = Promise.all([this.#primary.ready, ...this.#owned.map((s) => s.ready)]).then(
+      () => void (this.#isReady = true),
+    );
+  }
+
+  /** The controller's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** True once every cache has synced. */
+  get isReady(): boolean {
+    return this.#isReady;
+  }
+
+  /** Wakes `key` by hand (e.g. from another controller). No-op when not running. */
+  enqueue(key: string): void {
+    this.#queue?.add(key);
+  }
+
+  /** Runs until `signal` aborts, then drains in-flight reconciles and stops the watches. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.#queue && !this.#queue.shuttingDown) {
+      throw new Error(`Cannot run controller ${this.#name}: it is already running`);
+    }
+    const queue = this.#queue = new WorkQueue({
+      name: this.#name,
+      clock: this.#clock,
+      metrics: this.#metrics,
+      ...this.#opts.queue,
+    });
+    const watches = new AbortController();
+    const pumps = [
+      this.#pump(this.#opts.ref, this.#primary, watches.signal, {
+        namespace: this.#opts.namespace,
+        labelSelector: this.#opts.labelSelector,
+        fieldSelector: this.#opts.fieldSelector,
+      }, (obj) => [objectKey(obj)]),
+      ...(this.#opts.owns ?? []).map((owned, i) =>
+        this.#pump(owned.ref, this.#owned[i], watches.signal, {
+          namespace: owned.namespace,
+          labelSelector: owned.labelSelector,
+        }, owned.toKeys ?? ((obj) => ownerKeysOf(obj, this.#opts.ref)))
+      ),
+    ];
+    this.#log.info("Starting controller", { workers: this.#opts.workers ?? 2 });
+    const workers = Array.from({ length: this.#opts.workers ?? 2 }, () => this.#worker(queue));
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    this.#log.info("Stopping controller: draining in-flight reconciles", {
+      inflight: queue.processing,
+    });
+    let timer: number | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(true), this.#opts.drainTimeoutMs ?? 30_000);
+    });
+    const drained = await Promise.race([queue.shutDownWithDrain().then(() => false), timedOut]);
+    this.#clock.clearTimeout(timer!);
+    if (drained) {
+      this.#log.warn("Cannot drain in time: aborting in-flight reconciles");
+      for (const c of this.#inflight) c.abort(new Error("Cannot finish reconcile: shutting down"));
+    }
+    watches.abort();
+    await Promise.all([...pumps, ...workers]);
+    this.#log.info("Stopped controller");
+  }
+
+  async #pump<O extends KubeObject>(
+    ref: ResourceRef,
+    store: Store<O>,
+    signal: AbortSignal,
+    selectors: Pick<WatcherOptions, "namespace" | "labelSelector" | "fieldSelector">,
+    toKeys: (obj: O) => string[],
+  ): Promise<void> {
+    const resource = ref.group ? `${ref.plural}.${ref.group}` : ref.plural;
+    const events = watcher<O>(this.#client, ref, {
+      ...this.#opts.watch,
+      ...selectors,
+      signal,
+      clock: this.#clock,
+      onRestart: (reason) => this.#metrics.watchRestarts.inc({ resource, reason }),
+    });
+    for await (const event of events) {
+      this.#metrics.watchEvents.inc({ resource, type: event.type });
+      if (event.type === "error") {
+        this.#log.warn("Watch failed; retrying", { resource, error: event.error });
+        continue;
+      }
+      const changes = store.apply(event);
+      // A relist re-queues everything it saw: events missed in the gap are covered.
+      if (event.type === "initApply") { for (const k of toKeys(event.object)) this.#queue?.add(k); }
+      for (const change of changes) for (const k of toKeys(change.object)) this.#queue?.add(k);
+    }
+  }
+
+  async #worker(queue: WorkQueue): Promise<void> {
+    while (true) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        await this.#reconcileKey(queue, key);
+      } finally {
+        queue.done(key);
+      }
+    }
+  }
+
+  async #reconcileKey(queue: WorkQueue, key: string): Promise<void> {
+    const obj = this.#primary.get(key) as T | undefined;
+    if (!obj) {
+      // Gone from the cache: deletion work happens while a finalizer still holds it.
+      queue.forget(key);
+      return;
+    }
+    const id = crypto.randomUUID().slice(0, 8);
+    const logger = this.#log.child({ reconcile: id, key });
+    const abort = new AbortController();
+    const timeoutMs = this.#opts.reconcileTimeoutMs ?? 300_000;
+    const timer = this.#clock.setTimeout(
+      () => abort.abort(new Error(`Cannot reconcile ${key}: timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    this.#inflight.add(abort);
+    const started = performance.now();
+    let result = "success";
+    try {
+      const retries = queue.retries(key);
+      const ctx = { id, key, logger, signal: abort.signal, store: this.store, retries };
+      const action = await this.#opts.reconciler.reconcile(obj, ctx);
+      queue.forget(key);
+      if (action.requeueAfterMs !== undefined && action.requeueAfterMs >= 0) {
+        result = "requeue";
+        queue.addAfter(key, action.requeueAfterMs);
+      }
+    } catch (error) {
+      if (error instanceof TerminalError) {
+        result = "terminal";
+        queue.forget(key);
+        logger.error("Reconcile failed terminally; not retrying", { error });
+        await this.#opts.recorder?.record(obj, {
+          type: "Warning",
+          reason: "ReconcileFailed",
+          note: error.message,
+          action: "Reconcile",
+        });
+      } else {
+        result = "error";
+        logger.warn("Reconcile failed; retrying with backoff", {
+          error,
+          retries: queue.retries(key) + 1,
+        });
+        const retryAfter = isTooManyRequests(error)
+          ? (error as { retryAfterSeconds?: number }).retryAfterSeconds
+          : undefined;
+        if (retryAfter) queue.addAfter(key, retryAfter * 1000);
+        else queue.addRateLimited(key);
+      }
+    } finally {
+      this.#clock.clearTimeout(timer);
+      this.#inflight.delete(abort);
+      this.#metrics.reconcileTotal.inc({ controller: this.#name, result });
+      this.#metrics.reconcileDuration.observe(
+        { controller: this.#name },
+        (performance.now() - started) / 1000,
+      );
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The hand-written controller runtime: watcher → store → queue → controller, leader
+ * election and metrics. It knows nothing of Lattice's resources.
+ *
+ * @module
+ */
+export { Backoff, type BackoffOptions } from "./backoff.ts";
+export { type Clock, ManualClock, sleep, systemClock } from "./clock.ts";
+export {
+  Action,
+  Controller,
+  type ControllerOptions,
+  type OwnedWatch,
+  type ReconcileContext,
+  type Reconciler,
+  TerminalError,
+} from "./controller.ts";
+export { LeaderElector, type LeaderElectorOptions } from "./leader.ts";
+export { Counter, DEFAULT_BUCKETS, Gauge, Histogram, type Labels, Registry } from "./metrics.ts";
+export { ownerKeysOf } from "./owners.ts";
+export { type RateLimiterOptions, WorkQueue, type WorkQueueOptions } from "./queue.ts";
+export { RuntimeMetrics } from "./runtime_metrics.ts";
+export { prepareForCache, Store, type StoreChange, type StoreReader } from "./store.ts";
+export { type RestartReason, watcher, type WatcherOptions, type WatchEvent } from "./watcher.ts";

@@ -1,0 +1,10 @@
+/**
+ * Local Kubernetes control planes (etcd + kube-apiserver) for the sandbox and the
+ * integration tests, and installing CRDs into them.
+ *
+ * @module
+ */
+export * from "./binaries.ts";
+export * from "./control_plane.ts";
+export * from "./crds.ts";
+export * from "./kubectl.ts";

@@ -1,0 +1,256 @@
+/**
+ * Hand-built Cluster API object sets (kubeadm control plane + Docker infrastructure, the
+ * v1beta2 kinds of Cluster API v1.14) with their owner graph, for the pivot tests and bench.
+ * Objects carry no uid; owners are named by key and resolved by the caller (fake UIDs in
+ * unit tests, real ones when created in an apiserver).
+ */
+import type { KubeObject } from "../../lib/kube/types.ts";
+
+/** One object and the keys of its owners. */
+export interface FixtureObject {
+  /** `Kind/name`, unique within a fixture. */
+  key: string;
+  object: KubeObject;
+  owners: { key: string; controller?: boolean }[];
+}
+
+/** Options for {@linkcode clusterFixture}. */
+export interface ClusterFixtureOptions {
+  controlPlanes?: number;
+  workers?: number;
+}
+
+const CAPI = "cluster.x-k8s.io/v1beta2";
+const INFRA = "infrastructure.cluster.x-k8s.io/v1beta2";
+const BOOT = "bootstrap.cluster.x-k8s.io/v1beta2";
+const CP = "controlplane.cluster.x-k8s.io/v1beta2";
+const CONDITION = {
+  type: "Ready",
+  status: "True",
+  reason: "Ready",
+  message: "",
+  lastTransitionTime: "2026-01-01T00:00:00Z",
+};
+
+/**
+ * A provisioned cluster: 15 objects plus 4 per machine (Machine, KubeadmConfig,
+ * DockerMachine, bootstrap Secret). 1 control plane + 2 workers = 27 objects.
+ */
+export function clusterFixture(
+  name: string,
+  namespace: string,
+  options: ClusterFixtureOptions = {},
+): FixtureObject[] {
+  const out: FixtureObject[] = [];
+  const add = (object: KubeObject, owners: FixtureObject["owners"] = []) => {
+    object.metadata = { namespace, ...object.metadata };
+    out.push({ key: `${object.kind}/${object.metadata.name}`, object, owners });
+  };
+  const labels = { "cluster.x-k8s.io/cluster-name": name };
+  const cluster = { key: `Cluster/${name}`, controller: true };
+  const kcpName = `${name}-control-plane`;
+  const kcp = { key: `KubeadmControlPlane/${kcpName}`, controller: true };
+  add({
+    apiVersion: CAPI,
+    kind: "Cluster",
+    metadata: { name, labels: { "lattice.dev/cluster": name } },
+    spec: {
+      controlPlaneRef: {
+        apiGroup: "controlplane.cluster.x-k8s.io",
+        kind: "KubeadmControlPlane",
+        name: kcpName,
+      },
+      infrastructureRef: {
+        apiGroup: "infrastructure.cluster.x-k8s.io",
+        kind: "DockerCluster",
+        name,
+      },
+    },
+    status: {
+      phase: "Provisioned",
+      initialization: { infrastructureProvisioned: true, controlPlaneInitialized: true },
+      conditions: [CONDITION],
+    },
+  });
+  add({
+    apiVersion: INFRA,
+    kind: "DockerCluster",
+    metadata: { name, labels },
+    spec: {},
+    status: { initialization: { provisioned: true } },
+  }, [cluster]);
+  add({
+    apiVersion: INFRA,
+    kind: "DockerMachineTemplate",
+    metadata: { name: kcpName, labels },
+    spec: { template: { spec: { customImage: "kindest/node:v1.31.0" } } },
+  }, [{ key: cluster.key }]);
+  add({
+    apiVersion: CP,
+    kind: "KubeadmControlPlane",
+    metadata: { name: kcpName, labels, finalizers: ["kubeadm.controlplane.cluster.x-k8s.io"] },
+    spec: {
+      version: "v1.31.0",
+      replicas: options.controlPlanes ?? 1,
+      machineTemplate: {
+        spec: {
+          infrastructureRef: {
+            apiGroup: "infrastructure.cluster.x-k8s.io",
+            kind: "DockerMachineTemplate",
+            name: kcpName,
+          },
+        },
+      },
+    },
+  }, [cluster]);
+  for (const purpose of ["ca", "etcd", "sa", "proxy", "kubeconfig"]) {
+    add({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `${name}-${purpose}`, labels },
+      type: "cluster.x-k8s.io/secret",
+      data: { value: btoa(`${purpose} of ${name}`) },
+    }, [kcp]);
+  }
+  add({
+    apiVersion: CAPI,
+    kind: "MachineHealthCheck",
+    metadata: { name: `${name}-unhealthy`, labels },
+    spec: { clusterName: name, selector: { matchLabels: labels } },
+  }, [{ key: cluster.key }]);
+  // Soft-owned: no ownerReferences; belongs to the Cluster by label / by name.
+  add({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `${name}-cni`, labels },
+    data: { cni: "cilium" },
+  });
+
+  const md = `${name}-md-0`;
+  add({
+    apiVersion: INFRA,
+    kind: "DockerMachineTemplate",
+    metadata: { name: md, labels },
+    spec: { template: { spec: {} } },
+  }, [{ key: cluster.key }]);
+  add({
+    apiVersion: BOOT,
+    kind: "KubeadmConfigTemplate",
+    metadata: { name: md, labels },
+    spec: { template: { spec: { format: "cloud-config" } } },
+  }, [{ key: cluster.key }]);
+  const template = {
+    spec: {
+      clusterName: name,
+      bootstrap: {
+        configRef: {
+          apiGroup: "bootstrap.cluster.x-k8s.io",
+          kind: "KubeadmConfigTemplate",
+          name: md,
+        },
+      },
+      infrastructureRef: {
+        apiGroup: "infrastructure.cluster.x-k8s.io",
+        kind: "DockerMachineTemplate",
+        name: md,
+      },
+    },
+  };
+  add({
+    apiVersion: CAPI,
+    kind: "MachineDeployment",
+    metadata: { name: md, labels },
+    spec: {
+      clusterName: name,
+      replicas: options.workers ?? 2,
+      selector: { matchLabels: labels },
+      template,
+    },
+  }, [cluster]);
+  const ms = `${md}-x7k2p`;
+  add({
+    apiVersion: CAPI,
+    kind: "MachineSet",
+    metadata: { name: ms, labels },
+    spec: { clusterName: name, selector: { matchLabels: labels }, template },
+  }, [{ key: `MachineDeployment/${md}`, controller: true }]);
+
+  const machine = (machineName: string, owner: string) => {
+    const m = { key: `Machine/${machineName}`, controller: true };
+    add({
+      apiVersion: CAPI,
+      kind: "Machine",
+      metadata: { name: machineName, labels, finalizers: ["machine.cluster.x-k8s.io"] },
+      spec: {
+        clusterName: name,
+        version: "v1.31.0",
+        bootstrap: {
+          configRef: {
+            apiGroup: "bootstrap.cluster.x-k8s.io",
+            kind: "KubeadmConfig",
+            name: machineName,
+          },
+          dataSecretName: machineName,
+        },
+        infrastructureRef: {
+          apiGroup: "infrastructure.cluster.x-k8s.io",
+          kind: "DockerMachine",
+          name: machineName,
+        },
+      },
+      status: { phase: "Running", nodeRef: { name: machineName } },
+    }, [{ key: owner, controller: true }]);
+    // Two owners, as Cluster API leaves them: the creator and the Machine.
+    add({
+      apiVersion: BOOT,
+      kind: "KubeadmConfig",
+      metadata: { name: machineName, labels },
+      spec: { format: "cloud-config" },
+      status: { dataSecretName: machineName, initialization: { dataSecretCreated: true } },
+    }, [{ key: owner }, m]);
+    add({
+      apiVersion: INFRA,
+      kind: "DockerMachine",
+      metadata: {
+        name: machineName,
+        labels,
+        finalizers: ["dockermachine.infrastructure.cluster.x-k8s.io"],
+      },
+      spec: { providerID: `docker:////${machineName}` },
+      status: { initialization: { provisioned: true } },
+    }, [m]);
+    add({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: machineName, labels },
+      type: "cluster.x-k8s.io/secret",
+      data: { value: btoa(`cloud-init for ${machineName}`) },
+    }, [{ key: `KubeadmConfig/${machineName}`, controller: true }]);
+  };
+  for (let i = 0; i < (options.controlPlanes ?? 1); i++) machine(`${kcpName}-${i}`, kcp.key);
+  for (let i = 0; i < (options.workers ?? 2); i++) machine(`${ms}-${i}`, `MachineSet/${ms}`);
+  return out;
+}
+
+/** Assigns fake UIDs (`uid:<key>`) and ownerReferences: the input of the pure graph tests. */
+export function withFakeUids(fixture: readonly FixtureObject[]): KubeObject[] {
+  const byKey = new Map(fixture.map((f) => [f.key, f]));
+  return fixture.map((f) => {
+    const object = structuredClone(f.object);
+    object.metadata!.uid = `uid:${f.key}`;
+    if (f.owners.length) {
+      object.metadata!.ownerReferences = f.owners.map((o) => {
+        const owner = byKey.get(o.key);
+        if (!owner) throw new Error(`Cannot link fixture: no owner ${o.key}`);
+        return {
+          apiVersion: owner.object.apiVersion!,
+          kind: owner.object.kind!,
+          name: owner.object.metadata!.name!,
+          uid: `uid:${o.key}`,
+          ...(o.controller ? { controller: true, blockOwnerDeletion: true } : {}),
+        };
+      });
+    }
+    return object;
+  });
+}
