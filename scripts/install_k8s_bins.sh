@@ -35,6 +35,7 @@ for dir in "${LATTICE_K8S_BIN:-}" "${KUBEBUILDER_ASSETS:-}"; do
 done
 
 if have_all "$OUT"; then
+  echo "using cached etcd $ETCD_VERSION, kube-apiserver and kubectl $K8S_VERSION in $OUT" >&2
   echo "$OUT"
   exit 0
 fi

@@ -14,11 +14,44 @@ import {
   PLACEMENTS_DIR,
   REGISTRATIONS_DIR,
 } from "./layout.ts";
+import type { Document } from "yaml";
+import { parseSimpleYaml } from "./fast_yaml.ts";
 import { parseYamlFile, type YamlFile } from "./yaml_doc.ts";
 
-/** A parsed file and its plain value (undefined when the YAML does not parse). */
+/**
+ * A file and its plain value (undefined when the YAML does not parse). Files in the
+ * simple subset are read by the fast reader; their Document (for line numbers and edits)
+ * is parsed only when asked for.
+ */
 export interface LoadedFile extends YamlFile {
   value: unknown;
+  /** Whether the fast reader accepted the file (then it has no syntax errors). */
+  readonly simple: boolean;
+}
+
+class LazyFile implements LoadedFile {
+  readonly path: string;
+  readonly text: string;
+  readonly value: unknown;
+  readonly simple: boolean;
+  #doc: Document | undefined;
+
+  constructor(path: string, text: string) {
+    this.path = path;
+    this.text = text;
+    const fast = parseSimpleYaml(text);
+    this.simple = fast !== undefined;
+    if (fast !== undefined) this.value = fast;
+    else {
+      this.#doc = parseYamlFile(path, text).doc;
+      this.value = this.#doc.errors.length === 0 ? this.#doc.toJS() : undefined;
+    }
+  }
+
+  get doc(): Document {
+    this.#doc ??= parseYamlFile(this.path, this.text).doc;
+    return this.#doc;
+  }
 }
 
 /** A cluster folder with its parsed files. */
@@ -39,6 +72,17 @@ export interface Repo {
   clusters: LoadedCluster[];
   /** .lattice/config.yaml when present. */
   config?: LoadedFile;
+  /** Texts of the kustomization.yaml files read so far, by repo-relative path. */
+  kustomizations: Map<string, string | undefined>;
+}
+
+/** The text of `dir/kustomization.yaml` (undefined when missing), read once per repo. */
+export function kustomizationText(repo: Repo, dir: string): string | undefined {
+  const path = joinPath(dir, KUSTOMIZATION_FILE);
+  if (!repo.kustomizations.has(path)) {
+    repo.kustomizations.set(path, readTextOrUndefined(abs(repo.hierarchy.root, path)));
+  }
+  return repo.kustomizations.get(path);
 }
 
 /** Options of {@linkcode loadRepo}. */
@@ -51,32 +95,40 @@ export interface LoadRepoOptions {
 export function loadRepo(root: string, options: LoadRepoOptions = {}): Repo {
   const hierarchy = scanHierarchy(root);
   const services = options.services ?? true;
-  const clusters = hierarchy.nodes.map((node): LoadedCluster => ({
+  const repo: Repo = { hierarchy, clusters: [], kustomizations: new Map() };
+  const folder = (node: ClusterNode, name: string) =>
+    services ? loadFolder(root, node, name, (dir) => kustomizationText(repo, dir)) : [];
+  repo.clusters = hierarchy.nodes.map((node): LoadedCluster => ({
     node,
     file: node.hasClusterFile ? loadFile(root, clusterFile(node.dir)) : undefined,
-    registrations: services ? loadFolder(root, node, REGISTRATIONS_DIR) : [],
-    placements: services ? loadFolder(root, node, PLACEMENTS_DIR) : [],
+    registrations: folder(node, REGISTRATIONS_DIR),
+    placements: folder(node, PLACEMENTS_DIR),
   }));
-  const configText = readTextOrUndefined(abs(root, CONFIG_FILE));
-  const config = configText === undefined ? undefined : toLoaded(CONFIG_FILE, configText);
-  return { hierarchy, clusters, config };
+  repo.config = loadFile(root, CONFIG_FILE);
+  return repo;
 }
 
 /** Reads and parses one repo-relative file; undefined when it does not exist. */
 export function loadFile(root: string, path: string): LoadedFile | undefined {
   const text = readTextOrUndefined(abs(root, path));
-  return text === undefined ? undefined : toLoaded(path, text);
+  return text === undefined ? undefined : new LazyFile(path, text);
 }
 
 /**
  * The YAML files of one of a cluster's folders (registrations/ or placements/), in the
  * order its kustomization lists them, then the unlisted ones by name.
  */
-export function loadFolder(root: string, node: ClusterNode, folder: string): LoadedFile[] {
+export function loadFolder(
+  root: string,
+  node: ClusterNode,
+  folder: string,
+  readKustomization: (dir: string) => string | undefined = (dir) =>
+    readTextOrUndefined(abs(root, joinPath(dir, KUSTOMIZATION_FILE))),
+): LoadedFile[] {
   if (!node.subdirs.has(folder)) return [];
   const dir = joinPath(node.dir, folder);
   const names = yamlFileNames(abs(root, dir));
-  const text = readTextOrUndefined(abs(root, joinPath(dir, KUSTOMIZATION_FILE)));
+  const text = readKustomization(dir);
   const listed = text === undefined ? [] : readResources(text).resources;
   const ordered = [...listed.filter((n) => names.includes(n))];
   for (const n of names) if (!ordered.includes(n)) ordered.push(n);
@@ -96,10 +148,4 @@ export function yamlFileNames(absDir: string): string[] {
 /** The resource name a file stands for: its file name without the extension. */
 export function resourceName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1).replace(/\.ya?ml$/, "");
-}
-
-function toLoaded(path: string, text: string): LoadedFile {
-  const file = parseYamlFile(path, text);
-  const value = file.doc.errors.length === 0 ? file.doc.toJS() : undefined;
-  return { ...file, value };
 }

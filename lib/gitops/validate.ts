@@ -16,10 +16,9 @@ import {
   PLACEMENTS_DIR,
   REGISTRATIONS_DIR,
 } from "./layout.ts";
-import { type LoadedCluster, type Repo, resourceName } from "./repo.ts";
+import { kustomizationText, type LoadedCluster, type Repo, resourceName } from "./repo.ts";
 import { clusterFileIssues, configFileIssues, serviceFileIssues } from "./validate_files.ts";
 import { fieldIssue } from "./issues.ts";
-import { readTextOrUndefined } from "./fs.ts";
 import { lineAt } from "./yaml_doc.ts";
 
 /** One file and its own issues. */
@@ -171,15 +170,21 @@ function kustomizationIssues(repo: Repo): ValidationIssue[] {
         node.children.filter((k) => k.hasClusterFile).map((k) => `${k.name}/${CLUSTER_FILE}`),
       ]);
     }
-    for (const [dir, expected] of folders) issues.push(...folderIssues(root, dir, expected));
+    for (const [dir, expected] of folders) {
+      issues.push(...folderIssues(root, dir, expected, kustomizationText(repo, dir)));
+    }
   }
   return issues;
 }
 
 /** Every expected entry must be listed; every listed entry must exist. */
-function folderIssues(root: string, dir: string, expected: string[]): ValidationIssue[] {
+function folderIssues(
+  root: string,
+  dir: string,
+  expected: string[],
+  text: string | undefined,
+): ValidationIssue[] {
   const file = joinPath(dir, KUSTOMIZATION_FILE);
-  const text = readTextOrUndefined(abs(root, file));
   if (text === undefined) {
     return [{
       file,

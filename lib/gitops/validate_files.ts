@@ -28,7 +28,7 @@ const providerKind = (field: string): IssueKind =>
 /** Issues of a cluster.yaml. */
 export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): ValidationIssue[] {
   const file = cluster.file!;
-  const syntax = syntaxIssues(file);
+  const syntax = file.simple ? [] : syntaxIssues(file);
   if (syntax.length > 0) return syntax;
   const { issues } = schemaIssues(file, LatticeClusterSchema, file.value, {
     kindOf: providerKind,
@@ -127,7 +127,7 @@ export function serviceFileIssues(
   file: LoadedFile,
   kind: "registration" | "placement",
 ): ValidationIssue[] {
-  const syntax = syntaxIssues(file);
+  const syntax = file.simple ? [] : syntaxIssues(file);
   if (syntax.length > 0) return syntax;
   const schema: z.ZodType = kind === "registration"
     ? LatticeServiceRegistrationSchema
@@ -148,7 +148,7 @@ export function serviceFileIssues(
 
 /** Issues of .lattice/config.yaml. */
 export function configFileIssues(file: LoadedFile): ValidationIssue[] {
-  const syntax = syntaxIssues(file);
+  const syntax = file.simple ? [] : syntaxIssues(file);
   if (syntax.length > 0) return syntax;
   const { issues } = schemaIssues(file, LatticeRepoConfigSchema, file.value);
   const version = ((file.value as Doc | null)?.spec?.flux as { version?: unknown } | undefined)

@@ -33,7 +33,11 @@ export interface ControlPlane {
   pids(): number[];
   /** Kills kube-apiserver and starts it again on the same etcd and port; waits for /readyz. */
   restartApiServer(): Promise<void>;
-  /** Compacts etcd to its current revision, so older resource versions answer 410 Gone. */
+  /**
+   * Compacts etcd to its current revision, so older resource versions answer 410 Gone from
+   * anything served by etcd (with `watchCache: false`, watches too; with the watch cache
+   * on, watches from recent versions are still answered from the cache).
+   */
   compactEtcd(): Promise<void>;
   /** Kills every process and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
@@ -122,29 +126,44 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             await etcd.kill();
             throw e;
           });
-        const failure = await waitReady(client, server, { etcd, api, etcdEndpoint, timeoutMs });
-        if (failure === undefined) {
-          const kubeconfig = renderKubeconfig(name, server, certs);
-          const kubeconfigPath = `${dir}/kubeconfig`;
-          await Deno.writeTextFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
-          return runningPlane({
-            name,
-            server,
-            kubeconfig,
-            kubeconfigPath,
-            caCertPem: certs.caCertPem,
-            clientCertPem: certs.adminCertPem,
-            clientKeyPem: certs.adminKeyPem,
-            etcdEndpoint,
-            dir,
-          }, { etcd, api, apiCmd, client, timeoutMs });
+        let failure: Failure | undefined;
+        try {
+          failure = await waitReady(client, server, { etcd, api, etcdEndpoint, timeoutMs });
+          if (failure === undefined) {
+            const kubeconfig = renderKubeconfig(name, server, certs);
+            const kubeconfigPath = `${dir}/kubeconfig`;
+            await Deno.writeTextFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+            return runningPlane({
+              name,
+              server,
+              kubeconfig,
+              kubeconfigPath,
+              caCertPem: certs.caCertPem,
+              clientCertPem: certs.adminCertPem,
+              clientKeyPem: certs.adminKeyPem,
+              etcdEndpoint,
+              dir,
+            }, { etcd, api, apiCmd, client, timeoutMs });
+          }
+        } catch (e) {
+          await Promise.all([api.kill(), etcd.kill()]);
+          throw e;
         }
         await Promise.all([api.kill(), etcd.kill()]);
         const tail = await logTail(failure.process.logPath);
-        if (attempt < START_ATTEMPTS && /address already in use/.test(tail)) continue;
+        if (attempt < START_ATTEMPTS && /address already in use/.test(tail)) {
+          // Lost a port to another process: start afresh on new ports. etcd's data dir
+          // records its peer URL, so it must go too.
+          await Promise.all(
+            [`${dir}/etcd`, etcd.logPath, api.logPath].map((p) =>
+              Deno.remove(p, { recursive: true }).catch(() => {})
+            ),
+          );
+          continue;
+        }
         throw new Error(
           `Cannot start control plane "${name}": ${failure.process.name} ${failure.reason}; ` +
-            `last lines of ${failure.process.logPath}:\n${tail}`,
+            `last lines of its log:\n${tail}`,
         );
       }
     } catch (e) {

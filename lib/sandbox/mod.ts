@@ -8,3 +8,6 @@ export * from "./binaries.ts";
 export * from "./control_plane.ts";
 export * from "./crds.ts";
 export * from "./kubectl.ts";
+export * from "./capi_simulator.ts";
+export * from "./capi_sim_machine.ts";
+export * from "./capi_sim_status.ts";

@@ -42,6 +42,18 @@ export async function labelProviderCrds(client: KubeClient): Promise<void> {
         })
       ),
   );
+  // Updating a CRD re-creates its storage: lists answer 503 for a moment. Wait it out.
+  for (const type of await discoverMoveTypes(client)) {
+    for (let attempt = 0;; attempt++) {
+      try {
+        await client.list(type.ref, { limit: 1 });
+        break;
+      } catch (error) {
+        if (attempt >= 100) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
 }
 
 /** Starts both planes with CRDs installed and labelled; stop() always cleans up. */

@@ -2,17 +2,31 @@
  * A real proxy setup for integration tests and the benchmark: a parent control plane (the
  * cell's own API, for TokenReview and SubjectAccessReview), a child control plane, the
  * cell's proxy on Deno.serve over HTTPS (localhost certificate), and the child's executor
- * reached through the in-process transport.
+ * reached in process or over a real agent gRPC stream.
  */
 import "reflect-metadata";
 import { KubeClient } from "../../lib/kube/mod.ts";
 import type { Logger } from "../../lib/log/mod.ts";
-import { createCa, issueServerCert } from "../../lib/pki/mod.ts";
+import { AgentClient } from "../../lib/agent/mod.ts";
+import { AgentRegistry } from "../../lib/cell/registry.ts";
+import { startAgentServer } from "../../lib/cell/grpc_server.ts";
 import {
+  createCa,
+  createCsr,
+  generateKeyPair,
+  issueServerCert,
+  signClientCsr,
+} from "../../lib/pki/mod.ts";
+import {
+  cancelProxyOnDisconnect,
   InProcessTransport,
+  nestedProxy,
   proxyApp,
   ProxyExecutor,
+  proxyHandlers,
   proxyKubeconfig,
+  type ProxyTransport,
+  StreamTransport,
   subjectAccessReviewAuthorizer,
   tokenReviewAuthenticator,
 } from "../../lib/proxy/mod.ts";
@@ -22,6 +36,8 @@ import { type ControlPlane, startControlPlane } from "../../lib/sandbox/mod.ts";
 export const CELL = "root";
 /** The child's name in proxy paths. */
 export const CHILD = "child";
+/** The child's own child (served by the parent plane), for nested hops. */
+export const GRANDCHILD = "grandchild";
 
 /** The running setup. */
 export interface ProxyEnv {
@@ -32,7 +48,9 @@ export interface ProxyEnv {
   childClient: KubeClient;
   /** The agent-side executor of the child. */
   executor: ProxyExecutor;
-  transport: InProcessTransport;
+  /** Live watches of configmaps on the child's apiserver (from its metrics). */
+  childWatches(): Promise<number>;
+  transport: ProxyTransport;
   /** https://localhost:PORT of the cell's proxy. */
   cellUrl: string;
   /** CA of the proxy's serving certificate. */
@@ -48,7 +66,64 @@ export interface ProxyEnv {
 
 /** Options for {@linkcode startProxyEnv}. */
 export interface ProxyEnvOptions {
+  /**
+   * `stream`: the child's executor answers over a real agent gRPC stream (mTLS, registry,
+   * StreamTransport); `in-process` (default): wired directly.
+   */
+  transport?: "in-process" | "stream";
   logger?: Logger;
+}
+
+interface Wiring {
+  transport: ProxyTransport;
+  close(): Promise<void>;
+}
+
+function inProcess(executor: ProxyExecutor): Wiring {
+  const transport = new InProcessTransport();
+  transport.set(CHILD, executor);
+  transport.set("gone", null);
+  return { transport, close: () => Promise.resolve() };
+}
+
+/** The real thing: a cell agent server, and the child's AgentClient with the proxy handlers. */
+async function overStream(executor: ProxyExecutor, logger?: Logger): Promise<Wiring> {
+  const ca = await createCa({ commonName: "proxy-test-agent-ca" });
+  const serverCert = await issueServerCert(ca, { dnsNames: ["localhost"] });
+  const { keys, privateKeyPem } = await generateKeyPair();
+  const csr = await createCsr(keys, { commonName: CHILD });
+  const certPem = await signClientCsr(ca, csr, { identity: CHILD });
+  const registry = new AgentRegistry({ logger });
+  const server = await startAgentServer({ ca, serverCert, registry, logger });
+  const transport = new StreamTransport(registry, { isKnown: (name) => name === "gone" });
+  const connected = new Promise<void>((resolve) => {
+    const off = registry.subscribe((event) => {
+      if (event.type === "connected" && event.info.clusterName === CHILD) {
+        off();
+        resolve();
+      }
+    });
+  });
+  const agent = new AgentClient({
+    address: `localhost:${server.port}`,
+    clusterName: CHILD,
+    credentials: { caPem: ca.certPem, certPem, keyPem: privateKeyPem },
+    handlers: proxyHandlers(executor),
+    logger,
+  });
+  const off = cancelProxyOnDisconnect(agent, executor);
+  agent.start();
+  await connected;
+  return {
+    transport,
+    async close() {
+      off();
+      await agent.stop();
+      transport.close();
+      registry.close();
+      await server.close(0);
+    },
+  };
 }
 
 /** Starts both planes (in parallel) and the cell's HTTPS proxy. */
@@ -60,12 +135,25 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
   const parentClient = KubeClient.fromKubeconfig(parent.kubeconfig);
   const childClient = KubeClient.fromKubeconfig(child.kubeconfig);
   const dir = await Deno.makeTempDir({ prefix: "lattice-proxy-test-" });
-  const executor = new ProxyExecutor(childClient, CELL, { logger: options.logger });
-  const transport = new InProcessTransport();
-  transport.set(CHILD, executor);
-  transport.set("gone", null);
+  // The child is a cell too: its child "grandchild" is played by the parent plane, so the
+  // nested hop /clusters/child/clusters/grandchild needs no third plane.
+  const grandExecutor = new ProxyExecutor(parentClient, CHILD, { logger: options.logger });
+  const grandTransport = new InProcessTransport();
+  grandTransport.set(GRANDCHILD, grandExecutor);
+  const executor = new ProxyExecutor(childClient, CELL, {
+    logger: options.logger,
+    nested: nestedProxy({
+      transport: grandTransport,
+      // Uncached, so RBAC granted mid-test takes effect at once.
+      authorizer: subjectAccessReviewAuthorizer(childClient, { ttlMs: 0 }),
+      logger: options.logger,
+    }),
+  });
+  const wiring = options.transport === "stream"
+    ? await overStream(executor, options.logger)
+    : inProcess(executor);
   const app = proxyApp({
-    transport,
+    transport: wiring.transport,
     authenticator: tokenReviewAuthenticator(parentClient),
     authorizer: subjectAccessReviewAuthorizer(parentClient),
     logger: options.logger,
@@ -91,9 +179,25 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     parentClient,
     childClient,
     executor,
-    transport,
+    transport: wiring.transport,
     cellUrl,
     cellCaPem: ca.certPem,
+    async childWatches() {
+      const res = await childClient.fetchRaw({
+        method: "GET",
+        path: "/metrics",
+        headers: { accept: "text/plain" },
+      });
+      const text = await res.text();
+      let n = 0;
+      for (const line of text.split("\n")) {
+        if (
+          line.startsWith("apiserver_longrunning_requests{") &&
+          line.includes('resource="configmaps"') && line.includes('verb="WATCH"')
+        ) n += Number(line.split(" ").at(-1));
+      }
+      return n;
+    },
     async token(name) {
       const known = tokens.get(name);
       if (known) return known;
@@ -127,8 +231,10 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     },
     async close() {
       executor.cancelAll();
+      grandExecutor.cancelAll();
       http.close();
       await server.shutdown();
+      await wiring.close();
       parentClient.close();
       childClient.close();
       await Promise.all([parent.stop(), child.stop()]);

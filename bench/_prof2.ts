@@ -1,0 +1,16 @@
+import { loadRepo, validateRepo } from "../lib/gitops/mod.ts";
+import { LatticeClusterSchema, LatticeServicePlacementSchema } from "../lib/api/mod.ts";
+const dir = "/tmp/gp/fleet";
+const repo = loadRepo(dir);
+let t = performance.now();
+for (const c of repo.clusters) LatticeClusterSchema.safeParse(c.file!.value);
+console.log("zod clusters", performance.now() - t);
+t = performance.now();
+for (const c of repo.clusters) for (const p of c.placements) LatticeServicePlacementSchema.safeParse(p.value);
+console.log("zod placements", performance.now() - t);
+t = performance.now();
+validateRepo(repo);
+console.log("validate", performance.now() - t);
+t = performance.now();
+validateRepo(repo);
+console.log("validate again", performance.now() - t);

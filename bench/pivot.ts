@@ -1,0 +1,86 @@
+/**
+ * `deno task bench pivot`: a full pivot between two real control planes (loopback, the
+ * in-process transport, progress on the LatticeCluster status): a 27-object cluster (goal
+ * ≤ 2 s) and one 2,499-object cluster (goal ≤ 30 s), with objects/s and batch sizes.
+ */
+import {
+  InProcessTransport,
+  latticeClusterProgressStore,
+  PivotTarget,
+  runPivot,
+} from "../lib/pivot/mod.ts";
+import { clusterFixture } from "../tests/pivot/fixtures.ts";
+import {
+  createFixture,
+  createLatticeCluster,
+  type PivotPlanes,
+  startPivotPlanes,
+} from "../tests/pivot/live.ts";
+import { type BenchResults, percentile, runBench } from "./_harness.ts";
+
+interface Run {
+  ms: number;
+  objects: number;
+  marks: Record<string, number>;
+  transport: InProcessTransport;
+}
+
+async function pivotOnce(planes: PivotPlanes, name: string, workers: number): Promise<Run> {
+  const namespace = `capi-${name}`;
+  await createFixture(planes.source, namespace, clusterFixture(name, namespace, { workers }));
+  await createLatticeCluster(planes.source, name);
+  const transport = new InProcessTransport(new PivotTarget(planes.target));
+  const marks: Record<string, number> = {};
+  const start = performance.now();
+  const result = await runPivot({
+    client: planes.source,
+    clusterName: name,
+    namespace,
+    transport,
+    progress: latticeClusterProgressStore(planes.source, name),
+  }, {
+    hook: (point) => {
+      if (
+        point === "batch:0:before" || (!point.startsWith("batch:") && !/^delete:\d/.test(point))
+      ) {
+        marks[point] = performance.now() - start;
+      }
+    },
+  });
+  const ms = performance.now() - start;
+  if (!result.done) throw new Error(`Cannot benchmark: pivot of ${name} ended in ${result.phase}`);
+  return { ms, objects: result.objects ?? 0, marks, transport };
+}
+
+if (import.meta.main) {
+  await runBench("pivot", async (): Promise<BenchResults> => {
+    const planes = await startPivotPlanes();
+    try {
+      const small: Run[] = [];
+      for (let i = 0; i < 5; i++) small.push(await pivotOnce(planes, `small-${i}`, 2));
+      const large = await pivotOnce(planes, "large", 620);
+      const bytes = large.transport.batchBytes;
+      return {
+        small_objects: small[0].objects,
+        small_pivot_ms_p50: percentile(small.map((r) => r.ms), 50),
+        small_pivot_ms_max: Math.max(...small.map((r) => r.ms)),
+        small_objects_per_s: small[0].objects / (percentile(small.map((r) => r.ms), 50) / 1000),
+        large_objects: large.objects,
+        large_pivot_ms: large.ms,
+        large_objects_per_s: large.objects / (large.ms / 1000),
+        large_pause_ms: large.marks["pause:after"] ?? 0,
+        large_discover_ms: (large.marks["batch:0:before"] ?? 0) - (large.marks["pause:after"] ?? 0),
+        large_send_ms: (large.marks["complete:before"] ?? 0) - (large.marks["batch:0:before"] ?? 0),
+        large_complete_ms: (large.marks["delete:before"] ?? 0) -
+          (large.marks["complete:before"] ?? 0),
+        large_delete_ms: (large.marks["done:before"] ?? 0) - (large.marks["delete:before"] ?? 0),
+        large_batches: bytes.length,
+        batch_objects_max: Math.max(...large.transport.batchObjects),
+        batch_kib_max: Math.max(...bytes) / 1024,
+        batch_kib_mean: bytes.reduce((a, b) => a + b, 0) / bytes.length / 1024,
+      };
+    } finally {
+      await planes.stop();
+    }
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * The CAPI simulator's status documents: what Cluster API's controllers would write on
+ * the objects they own once the (simulated) machines are up. Pure functions, so the
+ * shapes are unit-tested without a control plane.
+ *
+ * Every field is from the v1beta2 contract of Cluster API v1.14; fields an older
+ * provider's schema does not know are pruned by the apiserver.
+ */
+
+/** A metav1.Condition as CAPI writes it. */
+export interface SimCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** A True condition with reason = type, stamped `now`. */
+export function trueCondition(type: string, now: Date): SimCondition {
+  return {
+    type,
+    status: "True",
+    reason: type,
+    message: "",
+    lastTransitionTime: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+  };
+}
+
+/** Status of an infrastructure cluster (DockerCluster, AWSCluster, ...). */
+export function infraClusterStatus(now: Date): Record<string, unknown> {
+  return {
+    initialization: { provisioned: true },
+    ready: true,
+    conditions: [trueCondition("Ready", now)],
+  };
+}
+
+/** Replica counts of a control plane or machine deployment whose machines are all up. */
+export interface Replicas {
+  desired: number;
+  version?: string;
+}
+
+/** Status of a KubeadmControlPlane (or RKE2ControlPlane) whose machines are all up. */
+export function controlPlaneStatus(r: Replicas, now: Date): Record<string, unknown> {
+  return {
+    initialization: { controlPlaneInitialized: true },
+    initialized: true,
+    ready: true,
+    replicas: r.desired,
+    readyReplicas: r.desired,
+    availableReplicas: r.desired,
+    upToDateReplicas: r.desired,
+    ...(r.version ? { version: r.version } : {}),
+    conditions: [
+      trueCondition("Available", now),
+      trueCondition("Initialized", now),
+      trueCondition("MachinesReady", now),
+    ],
+  };
+}
+
+/** Status of a MachineDeployment whose machines are all up. */
+export function machineDeploymentStatus(r: Replicas, now: Date): Record<string, unknown> {
+  return {
+    phase: "Running",
+    replicas: r.desired,
+    readyReplicas: r.desired,
+    availableReplicas: r.desired,
+    upToDateReplicas: r.desired,
+    conditions: [trueCondition("Available", now)],
+  };
+}
+
+/** Status of a Machine whose node joined. */
+export function machineStatus(nodeName: string, now: Date): Record<string, unknown> {
+  return {
+    phase: "Running",
+    initialization: { bootstrapDataSecretCreated: true, infrastructureProvisioned: true },
+    nodeRef: { name: nodeName },
+    conditions: [trueCondition("Ready", now), trueCondition("Available", now)],
+  };
+}
+
+/** Status of a Cluster whose infrastructure and control plane are up. */
+export function clusterStatus(
+  counts: { controlPlane: number; workers: number },
+  now: Date,
+): Record<string, unknown> {
+  const replicas = (n: number) => ({
+    desiredReplicas: n,
+    replicas: n,
+    readyReplicas: n,
+    availableReplicas: n,
+    upToDateReplicas: n,
+  });
+  return {
+    phase: "Provisioned",
+    initialization: { infrastructureProvisioned: true, controlPlaneInitialized: true },
+    controlPlane: replicas(counts.controlPlane),
+    workers: replicas(counts.workers),
+    conditions: [
+      trueCondition("Available", now),
+      trueCondition("InfrastructureReady", now),
+      trueCondition("ControlPlaneInitialized", now),
+      trueCondition("ControlPlaneAvailable", now),
+      trueCondition("WorkersAvailable", now),
+    ],
+  };
+}
+
+/** A Node marked Ready, as the simulated kubelet registers it. */
+export function readyNode(
+  name: string,
+  options: { role: "control-plane" | "worker"; version: string; cluster: string; now: Date },
+): { object: Record<string, unknown>; status: Record<string, unknown> } {
+  const version = options.version.startsWith("v") ? options.version : `v${options.version}`;
+  const labels: Record<string, string> = {
+    "kubernetes.io/hostname": name,
+    "sandbox.lattice.dev/simulated": "true",
+    "cluster.x-k8s.io/cluster-name": options.cluster,
+  };
+  if (options.role === "control-plane") labels["node-role.kubernetes.io/control-plane"] = "";
+  const stamp = options.now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    object: { apiVersion: "v1", kind: "Node", metadata: { name, labels } },
+    status: {
+      conditions: [{
+        type: "Ready",
+        status: "True",
+        reason: "KubeletReady",
+        message: "simulated kubelet is posting ready status (Lattice sandbox)",
+        lastHeartbeatTime: stamp,
+        lastTransitionTime: stamp,
+      }],
+      nodeInfo: {
+        kubeletVersion: version,
+        kubeProxyVersion: version,
+        architecture: "amd64",
+        operatingSystem: "linux",
+        osImage: "Lattice sandbox (simulated machine)",
+        kernelVersion: "",
+        containerRuntimeVersion: "",
+        machineID: "",
+        systemUUID: "",
+        bootID: "",
+      },
+    },
+  };
+}
