@@ -14,6 +14,11 @@ import { rssMiB, runBench } from "./_harness.ts";
 const N = Number(Deno.env.get("LATTICE_BENCH_AGENTS") ?? 1000);
 const BEAT_MS = Number(Deno.env.get("LATTICE_BENCH_HEARTBEAT_MS") ?? 5000);
 
+/** Runs V8's GC when exposed (--v8-flags=--expose-gc) so RSS figures settle. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Polls `cond` every 50 ms (sampling RSS) until true or `timeoutMs`; returns elapsed ms. */
 async function waitUntil(cond: () => boolean, timeoutMs: number, peak?: { rss: number }) {
   const start = performance.now();
@@ -37,7 +42,7 @@ async function bench() {
   const start = (port = 0) => startAgentServer({ ca, serverCert, registry, port });
   let server: AgentServer = await start();
   const port = server.port;
-  globalThis.gc?.();
+  collectGarbage();
   const baseline = rssMiB();
 
   const swarm = new Deno.Command(Deno.execPath(), {
@@ -82,7 +87,7 @@ async function bench() {
     await new Promise((r) => setTimeout(r, 3 * BEAT_MS));
     await send("stats");
     const rtt = await nextLine();
-    globalThis.gc?.();
+    collectGarbage();
     const steady = rssMiB();
 
     // Reconnect storm: drop every connection at once and bring the server back.

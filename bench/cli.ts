@@ -3,6 +3,7 @@
  * hierarchy (root → 10 regions → 100 cells → 9,889 leaves, each leaf with a placement),
  * run in-process. Goals: validate ≤ 3 s, cluster create ≤ 200 ms, cluster tree ≤ 1 s.
  */
+import process from "node:process";
 import { type CliContext, rootCommand, runCli } from "../lib/cli/mod.ts";
 import { runBench } from "./_harness.ts";
 import {
@@ -65,12 +66,17 @@ export function writeFleet(dir: string, shape: FleetShape): number {
   return Object.keys(files).length;
 }
 
-/** Runs one CLI command in-process, discarding output; returns [exit code, ms]. */
-async function timed(cwd: string, args: string[]): Promise<[number, number]> {
+/**
+ * Runs one CLI command in-process, discarding output; returns [exit code, wall ms, CPU ms].
+ * CPU time is reported beside wall time because the benchmark often shares its cores.
+ */
+async function timed(cwd: string, args: string[]): Promise<[number, number, number]> {
   const ctx: CliContext = { stdout: () => {}, stderr: () => {}, env: {}, cwd };
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const code = await runCli(rootCommand(), args, ctx);
-  return [code, performance.now() - start];
+  const used = process.cpuUsage(cpu);
+  return [code, performance.now() - start, (used.user + used.system) / 1000];
 }
 
 function median(values: number[]): number {
@@ -78,56 +84,55 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function measure(cwd: string, args: string[], runs: number): Promise<number> {
-  const times: number[] = [];
+/** Median wall and CPU milliseconds of `runs` runs. */
+async function measure(cwd: string, args: string[], runs: number): Promise<[number, number]> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const [code, ms] = await timed(cwd, args);
+    const [code, ms, cpuMs] = await timed(cwd, args);
     if (code !== 0) throw new Error(`Cannot benchmark lattice ${args.join(" ")}: exit ${code}`);
-    times.push(ms);
+    wall.push(ms);
+    cpu.push(cpuMs);
   }
-  return median(times);
+  return [median(wall), median(cpu)];
 }
 
 if (import.meta.main) {
   await runBench("cli", async () => {
     const dir = await Deno.makeTempDir({ prefix: "lattice-bench-" });
     try {
-      let t = performance.now();
+      const t = performance.now();
       const files = writeFleet(dir, { regions: 10, cellsPerRegion: 10, clusters: 10_000 });
       const generate = performance.now() - t;
       const validate = await measure(dir, ["validate"], 3);
       const tree = await measure(dir, ["cluster", "tree"], 5);
       const list = await measure(dir, ["cluster", "list"], 3);
-      const creates: number[] = [];
-      const deletes: number[] = [];
+      const creates: [number, number][] = [];
+      const deletes: [number, number][] = [];
       for (let i = 0; i < 10; i++) {
-        creates.push(
-          (await timed(dir, [
-            "cluster",
-            "create",
-            `bench-${i}`,
-            "--parent",
-            `region-${i}-cell-${i}`,
-            "--workers",
-            "5",
-          ]))[1],
-        );
+        const args = ["cluster", "create", `bench-${i}`, "--parent", `region-${i}-cell-${i}`];
+        const [, wall, cpu] = await timed(dir, [...args, "--workers", "5"]);
+        creates.push([wall, cpu]);
       }
       for (let i = 0; i < 10; i++) {
-        deletes.push((await timed(dir, ["cluster", "delete", `bench-${i}`]))[1]);
+        const [, wall, cpu] = await timed(dir, ["cluster", "delete", `bench-${i}`]);
+        deletes.push([wall, cpu]);
       }
-      t = performance.now();
       const [code] = await timed(dir, ["validate"]);
       if (code !== 0) throw new Error("Cannot benchmark: the repo is invalid after create/delete");
       return {
         clusters: 10_000,
         files,
         generate_repo_ms: generate,
-        validate_ms: validate,
-        cluster_create_ms: median(creates),
-        cluster_delete_ms: median(deletes),
-        cluster_tree_ms: tree,
-        cluster_list_ms: list,
+        validate_ms: validate[0],
+        validate_cpu_ms: validate[1],
+        cluster_create_ms: median(creates.map((c) => c[0])),
+        cluster_create_cpu_ms: median(creates.map((c) => c[1])),
+        cluster_delete_ms: median(deletes.map((c) => c[0])),
+        cluster_tree_ms: tree[0],
+        cluster_tree_cpu_ms: tree[1],
+        cluster_list_ms: list[0],
+        load_average_1m: Deno.loadavg()[0],
       };
     } finally {
       await Deno.remove(dir, { recursive: true });

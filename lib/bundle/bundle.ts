@@ -82,10 +82,18 @@ export function ownLatticeCluster(cluster: BundleCluster): KubeObject {
   };
 }
 
+// Generating the CRDs from zod costs ~15 ms and their input never changes in a process.
+let crdCache: KubeObject[] | undefined;
+
+function crds(): KubeObject[] {
+  crdCache ??= latticeCrds() as unknown as KubeObject[];
+  return structuredClone(crdCache);
+}
+
 function base(options: BundleOptions): KubeObject[] {
   return [
     namespaceObject(),
-    ...(latticeCrds() as unknown as KubeObject[]),
+    ...crds(),
     ...rbacObjects(),
     ...operatorObjects(options),
   ];

@@ -20,7 +20,7 @@ import {
   type TokenLease,
 } from "../pki/mod.ts";
 import { StatusError, statusErrorHandler } from "./errors.ts";
-import { type BinarySource, ChecksumCache } from "./webhook_binary.ts";
+import { binaryRoutes, type BinarySource } from "./webhook_binary.ts";
 import { RateLimiter, type RateLimiterOptions } from "./webhook_rate_limit.ts";
 
 /** The body of POST /api/clusters/{name}/register. */
@@ -100,7 +100,6 @@ interface Audit {
 export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: WebhookBindings }> {
   const logger = options.logger ?? silentLogger;
   const limiter = new RateLimiter(options.rateLimit);
-  const checksums = new ChecksumCache();
   const clientKey = options.clientKey ??
     ((c) => c.env?.remoteAddr?.hostname ?? "unknown");
   const app = new Hono<{ Bindings: WebhookBindings }>();
@@ -136,7 +135,14 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
     "/api/clusters/:name/register",
     bodyLimit({
       maxSize: options.maxBodyBytes ?? 64 * 1024,
-      onError: () => {
+      onError: (c) => {
+        audit({
+          cluster: c.req.param("name") ?? "",
+          client: clientKey(c),
+          outcome: "refused",
+          status: 413,
+          reason: "body-too-large",
+        });
         throw new StatusError(413, "Cannot register: request body too large");
       },
     }),
@@ -264,32 +270,6 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
     return result;
   }
 
-  const serveBinary = async (c: Context) => {
-    const path = options.binary?.path;
-    if (!path) {
-      throw new StatusError(
-        503,
-        `Cannot serve the lattice binary: ${
-          options.binary?.unavailableReason ?? "no binary is configured"
-        }`,
-      );
-    }
-    const { size, sha256 } = await checksums.checksum(path);
-    const file = await Deno.open(path, { read: true });
-    return c.body(file.readable, 200, {
-      "content-type": "application/octet-stream",
-      "content-length": String(size),
-      "x-checksum-sha256": sha256,
-      "content-disposition": 'attachment; filename="lattice"',
-    });
-  };
-  app.get("/api/lattice/binary", serveBinary);
-  // The path kubeadm's postKubeadmCommands use (lib/capi/join.ts): only this build's arch.
-  app.get("/bootstrap/binary/linux/:arch", (c) => {
-    if (c.req.param("arch") !== Deno.build.arch || Deno.build.os !== "linux") {
-      throw new StatusError(404, `Cannot serve the lattice binary: only linux/${Deno.build.arch}`);
-    }
-    return serveBinary(c);
-  });
+  binaryRoutes(app, options.binary);
   return app;
 }

@@ -2,7 +2,9 @@
  * The running lattice binary, served to children that cannot reach the internet. Only a
  * compiled binary serves itself; from source there is no single file to hand out.
  */
+import type { Context, Hono } from "hono";
 import { basename } from "node:path";
+import { StatusError } from "./errors.ts";
 
 /** Where the binary comes from, and what to say when there is none. */
 export interface BinarySource {
@@ -40,4 +42,35 @@ export class ChecksumCache {
     this.#cached = { key, size: info.size, sha256 };
     return this.#cached;
   }
+}
+
+/**
+ * Adds GET /api/lattice/binary and GET /bootstrap/binary/linux/{arch} (the path kubeadm's
+ * postKubeadmCommands fetch, see lib/capi/join.ts; only this build's arch is served).
+ */
+// deno-lint-ignore no-explicit-any
+export function binaryRoutes(app: Hono<any>, source: BinarySource | undefined): void {
+  const checksums = new ChecksumCache();
+  const serve = async (c: Context) => {
+    const path = source?.path;
+    if (!path) {
+      const why = source?.unavailableReason ?? "no binary is configured";
+      throw new StatusError(503, `Cannot serve the lattice binary: ${why}`);
+    }
+    const { size, sha256 } = await checksums.checksum(path);
+    const file = await Deno.open(path, { read: true });
+    return c.body(file.readable, 200, {
+      "content-type": "application/octet-stream",
+      "content-length": String(size),
+      "x-checksum-sha256": sha256,
+      "content-disposition": 'attachment; filename="lattice"',
+    });
+  };
+  app.get("/api/lattice/binary", serve);
+  app.get("/bootstrap/binary/linux/:arch", (c) => {
+    if (c.req.param("arch") !== Deno.build.arch || Deno.build.os !== "linux") {
+      throw new StatusError(404, `Cannot serve the lattice binary: only linux/${Deno.build.arch}`);
+    }
+    return serve(c);
+  });
 }

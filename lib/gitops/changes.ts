@@ -21,14 +21,15 @@ export function formatChange(change: Change): string {
 
 /** Changes to the repository at one root, applied by {@linkcode Changeset.apply}. */
 export class Changeset {
-  readonly #root: string;
+  /** Absolute path of the repository the changes apply to. */
+  readonly root: string;
   readonly #writes: { path: string; text: string }[] = [];
   readonly #removals: string[] = [];
   /** The changes in the order they were added (the order they are printed). */
   readonly changes: Change[] = [];
 
   constructor(root: string) {
-    this.#root = root;
+    this.root = root;
   }
 
   /** A new file. */
@@ -52,10 +53,10 @@ export class Changeset {
   /** Writes every change to disk: removals first, then files (creating folders). */
   async apply(): Promise<Change[]> {
     for (const path of this.#removals) {
-      await Deno.remove(abs(this.#root, path), { recursive: true });
+      await Deno.remove(abs(this.root, path), { recursive: true });
     }
     for (const { path, text } of this.#writes) {
-      const full = abs(this.#root, path);
+      const full = abs(this.root, path);
       await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
       await Deno.writeTextFile(full, text);
     }

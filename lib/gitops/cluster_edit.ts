@@ -11,7 +11,7 @@ import {
   PROVIDERS,
 } from "../api/mod.ts";
 import { Changeset } from "./changes.ts";
-import { addToFolder, assertValid, editKustomization, readForEdit } from "./edit_common.ts";
+import { addToFolder, assertValid, editKustomization, readForEdit } from "./_edit.ts";
 import { RepoError } from "./errors.ts";
 import { descendants, findCluster, scanHierarchy } from "./hierarchy.ts";
 import { renderKustomization } from "./kustomization.ts";
@@ -100,7 +100,7 @@ export async function createCluster(
       cause: error,
     });
   }
-  const parentFile = readForEdit(root, clusterFile(parent.dir), action);
+  const parentFile = readForEdit(root, { path: clusterFile(parent.dir), action: action });
   const parentDoc = parentFile.doc.toJS() as ClusterDoc;
   if (parentDoc.spec?.cell === undefined) {
     throw new RepoError(
@@ -161,7 +161,7 @@ export async function createCluster(
   };
   if (options.cell) spec.cell = { enabled: true, host: options.cellHost ?? name };
   const value = { apiVersion: API_VERSION, kind: "LatticeCluster", metadata: { name }, spec };
-  assertValid(LatticeClusterSchema, value, action);
+  assertValid(LatticeClusterSchema, { value: value, action: action });
 
   const dir = childDir(parent.dir, name);
   const changes = new Changeset(root);
@@ -172,7 +172,7 @@ export async function createCluster(
   for (const folder of folders) {
     changes.create(joinPath(dir, folder, KUSTOMIZATION_FILE), renderKustomization([]));
   }
-  addToFolder(changes, root, {
+  addToFolder(changes, {
     clusterDir: parent.dir,
     folder: CHILDREN_DIR,
     hasFolder: parent.subdirs.has(CHILDREN_DIR),
@@ -213,7 +213,8 @@ export async function deleteCluster(
     displayDir(node.dir),
     below.length > 0 ? `with ${below.map((c) => c.name).join(", ")}` : undefined,
   );
-  editKustomization(changes, root, joinPath(node.parent.dir, CHILDREN_DIR), {
+  editKustomization(changes, {
+    dir: joinPath(node.parent.dir, CHILDREN_DIR),
     remove: [`${name}/${CLUSTER_FILE}`],
   });
   return await changes.apply();

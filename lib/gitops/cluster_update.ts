@@ -5,7 +5,7 @@
  */
 import { API_VERSION, LatticeClusterSchema, LatticeRepoConfigSchema } from "../api/mod.ts";
 import { Changeset } from "./changes.ts";
-import { assertValid, readForEdit } from "./edit_common.ts";
+import { assertValid, readForEdit } from "./_edit.ts";
 import { RepoError } from "./errors.ts";
 import { abs, exists } from "./fs.ts";
 import { findCluster, scanHierarchy } from "./hierarchy.ts";
@@ -25,10 +25,10 @@ async function editCluster(
 ) {
   const node = findCluster(scanHierarchy(root), name);
   const path = clusterFile(node.dir);
-  const file = readForEdit(root, path, action);
+  const file = readForEdit(root, { path: path, action: action });
   const { edits, note } = build((p) => getValue(file.doc, p));
   const text = editScalars(file, edits);
-  assertValid(LatticeClusterSchema, file.doc.toJS(), action);
+  assertValid(LatticeClusterSchema, { value: file.doc.toJS(), action: action });
   const changes = new Changeset(root);
   changes.update(path, text, note);
   return await changes.apply();
@@ -60,17 +60,15 @@ export function scaleCluster(root: string, name: string, options: ScaleClusterOp
 
 /** Options of {@linkcode upgradeCluster}. */
 export interface UpgradeClusterOptions {
+  /** The target Kubernetes version. */
+  k8sVersion: string;
   /** Allow a downgrade or skipping minors. */
   force?: boolean;
 }
 
 /** Sets spec.provider.kubernetes.version, refusing downgrades and skipped minors. */
-export function upgradeCluster(
-  root: string,
-  name: string,
-  version: string,
-  options: UpgradeClusterOptions = {},
-) {
+export function upgradeCluster(root: string, name: string, options: UpgradeClusterOptions) {
+  const version = options.k8sVersion;
   const action = `upgrade cluster ${name} to ${version}`;
   const problem = k8sVersionProblem(version);
   if (problem) throw new RepoError(`Cannot ${action}: ${problem}`);
@@ -85,8 +83,24 @@ export function upgradeCluster(
   });
 }
 
-/** Pins a cluster's Flux version (spec.flux.version). */
-export function setClusterFluxVersion(root: string, name: string, version: string) {
+/** Options of {@linkcode setFluxVersion}. */
+export interface SetFluxVersionOptions {
+  version: string;
+  /** Pin this cluster (spec.flux.version) instead of the repository config. */
+  cluster?: string;
+}
+
+/**
+ * Sets the Flux version: of every cluster (.lattice/config.yaml, created when missing)
+ * or, with `cluster`, pins one cluster's spec.flux.version.
+ */
+export function setFluxVersion(root: string, options: SetFluxVersionOptions) {
+  return options.cluster === undefined
+    ? setRepoFluxVersion(root, options.version)
+    : setClusterFluxVersion(root, options.cluster, options.version);
+}
+
+function setClusterFluxVersion(root: string, name: string, version: string) {
   const action = `set the Flux version of ${name}`;
   const problem = fluxVersionProblem(version);
   if (problem) throw new RepoError(`Cannot ${action}: ${problem}`);
@@ -95,8 +109,9 @@ export function setClusterFluxVersion(root: string, name: string, version: strin
   }));
 }
 
-/** Suspends (true) or resumes (false) Flux on a cluster (spec.flux.suspend). */
-export function setFluxSuspended(root: string, name: string, suspend: boolean) {
+/** Suspends (`suspend: true`) or resumes Flux on a cluster (spec.flux.suspend). */
+export function setFluxSuspended(root: string, options: { cluster: string; suspend: boolean }) {
+  const { cluster: name, suspend } = options;
   const action = `${suspend ? "suspend" : "resume"} Flux on ${name}`;
   return editCluster(root, name, action, () => ({
     edits: [{ path: ["spec", "flux", "suspend"], value: suspend }],
@@ -104,8 +119,7 @@ export function setFluxSuspended(root: string, name: string, suspend: boolean) {
   }));
 }
 
-/** Sets the repository-wide Flux version in .lattice/config.yaml (created when missing). */
-export async function setRepoFluxVersion(root: string, version: string) {
+async function setRepoFluxVersion(root: string, version: string) {
   const action = "set the Flux version";
   const problem = fluxVersionProblem(version);
   if (problem) throw new RepoError(`Cannot ${action}: ${problem}`);
@@ -119,13 +133,13 @@ export async function setRepoFluxVersion(root: string, version: string) {
     };
     changes.create(CONFIG_FILE, renderDocument(newDocument(value, [["spec", "flux", "version"]])));
   } else {
-    const file = readForEdit(root, CONFIG_FILE, action);
+    const file = readForEdit(root, { path: CONFIG_FILE, action: action });
     const text = editScalars(file, [{
       path: ["spec", "flux", "version"],
       value: version,
       quote: true,
     }]);
-    assertValid(LatticeRepoConfigSchema, file.doc.toJS(), action);
+    assertValid(LatticeRepoConfigSchema, { value: file.doc.toJS(), action: action });
     changes.update(CONFIG_FILE, text);
   }
   return await changes.apply();

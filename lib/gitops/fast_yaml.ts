@@ -16,7 +16,7 @@ type Container = { indent: number; kind: "map"; value: Record<string, unknown> }
 const KEY = /^([A-Za-z0-9_][A-Za-z0-9_.\/-]*):(?: +(.*))?$/;
 const INT = /^[-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
-const SPECIAL_START = /^[\[\]{}&*!|>%@`"',?:#-]/;
+const SPECIAL_START = /^([\[\]{}&*!|>%@`"',#]|[-?:]( |$))/;
 
 /** The value of `text` when it is in the simple subset, else undefined. */
 export function parseSimpleYaml(text: string): Record<string, unknown> | undefined {

@@ -106,14 +106,24 @@ function makeNode(
   dir: string,
   parent: ClusterNode | undefined,
 ): ClusterNode {
-  const entries = listDir(abs(root, dir));
+  // The hot loop of a scan (once per cluster): iterate the entries directly.
+  const subdirs = new Set<string>();
+  let hasClusterFile = false;
+  try {
+    for (const entry of Deno.readDirSync(abs(root, dir))) {
+      if (entry.isDirectory) subdirs.add(entry.name);
+      else if (entry.isFile && entry.name === CLUSTER_FILE) hasClusterFile = true;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
   return {
     name,
     dir,
     parent,
     children: [],
-    subdirs: new Set(entries.filter((e) => e.isDir).map((e) => e.name)),
-    hasClusterFile: entries.some((e) => e.isFile && e.name === CLUSTER_FILE),
+    subdirs,
+    hasClusterFile,
     depth: parent ? parent.depth + 1 : 0,
   };
 }

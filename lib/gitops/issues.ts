@@ -45,8 +45,11 @@ export function syntaxIssues(file: YamlFile): ValidationIssue[] {
   }));
 }
 
-/** Options of {@linkcode schemaIssues}. */
-export interface SchemaIssueOptions {
+/** What {@linkcode schemaIssues} checks. */
+export interface SchemaCheck {
+  schema: z.ZodType;
+  /** The file's plain value. */
+  value: unknown;
   /** Kind to give issues under a path prefix, e.g. spec.provider.config → provider. */
   kindOf?(field: string): IssueKind;
 }
@@ -54,11 +57,9 @@ export interface SchemaIssueOptions {
 /** Issues from a zod parse of a file's value, each pointing at its field's line. */
 export function schemaIssues(
   file: YamlFile,
-  schema: z.ZodType,
-  value: unknown,
-  options: SchemaIssueOptions = {},
+  check: SchemaCheck,
 ): { issues: ValidationIssue[]; ok: boolean } {
-  const result = schema.safeParse(value);
+  const result = check.schema.safeParse(check.value);
   if (result.success) return { issues: [], ok: true };
   const issues = result.error.issues.map((issue) => {
     const field = formatPath(issue.path);
@@ -67,18 +68,21 @@ export function schemaIssues(
       line: lineOfPath(file, issue.path),
       field: field === "" ? undefined : field,
       message: issue.message,
-      kind: options.kindOf?.(field) ?? "schema",
+      kind: check.kindOf?.(field) ?? "schema",
     };
   });
   return { issues, ok: false };
 }
 
+/** Where and what an issue at a field is. */
+export interface FieldProblem {
+  path: (string | number)[];
+  message: string;
+  kind: IssueKind;
+}
+
 /** An issue at a field of a file. */
-export function fieldIssue(
-  file: YamlFile,
-  path: (string | number)[],
-  message: string,
-  kind: IssueKind,
-): ValidationIssue {
+export function fieldIssue(file: YamlFile, problem: FieldProblem): ValidationIssue {
+  const { path, message, kind } = problem;
   return { file: file.path, line: lineOfPath(file, path), field: path.join("."), message, kind };
 }

@@ -97,7 +97,13 @@ export function loadRepo(root: string, options: LoadRepoOptions = {}): Repo {
   const services = options.services ?? true;
   const repo: Repo = { hierarchy, clusters: [], kustomizations: new Map() };
   const folder = (node: ClusterNode, name: string) =>
-    services ? loadFolder(root, node, name, (dir) => kustomizationText(repo, dir)) : [];
+    services
+      ? loadFolder(root, {
+        node,
+        folder: name,
+        readKustomization: (dir) => kustomizationText(repo, dir),
+      })
+      : [];
   repo.clusters = hierarchy.nodes.map((node): LoadedCluster => ({
     node,
     file: node.hasClusterFile ? loadFile(root, clusterFile(node.dir)) : undefined,
@@ -114,17 +120,23 @@ export function loadFile(root: string, path: string): LoadedFile | undefined {
   return text === undefined ? undefined : new LazyFile(path, text);
 }
 
+/** Which folder {@linkcode loadFolder} reads. */
+export interface FolderTarget {
+  node: ClusterNode;
+  /** registrations or placements. */
+  folder: string;
+  /** Reads `dir/kustomization.yaml` (default: from disk; the Repo passes its cache). */
+  readKustomization?: (dir: string) => string | undefined;
+}
+
 /**
  * The YAML files of one of a cluster's folders (registrations/ or placements/), in the
  * order its kustomization lists them, then the unlisted ones by name.
  */
-export function loadFolder(
-  root: string,
-  node: ClusterNode,
-  folder: string,
-  readKustomization: (dir: string) => string | undefined = (dir) =>
-    readTextOrUndefined(abs(root, joinPath(dir, KUSTOMIZATION_FILE))),
-): LoadedFile[] {
+export function loadFolder(root: string, target: FolderTarget): LoadedFile[] {
+  const { node, folder } = target;
+  const readKustomization = target.readKustomization ??
+    ((dir: string) => readTextOrUndefined(abs(root, joinPath(dir, KUSTOMIZATION_FILE))));
   if (!node.subdirs.has(folder)) return [];
   const dir = joinPath(node.dir, folder);
   const names = yamlFileNames(abs(root, dir));

@@ -10,7 +10,7 @@ import {
   LatticeServiceRegistrationSchema,
 } from "../api/mod.ts";
 import { Changeset } from "./changes.ts";
-import { addToFolder, assertValid, editKustomization, readForEdit } from "./edit_common.ts";
+import { addToFolder, assertValid, editKustomization, readForEdit } from "./_edit.ts";
 import { RepoError } from "./errors.ts";
 import { abs, exists } from "./fs.ts";
 import { type ClusterNode, findCluster, lineage, scanHierarchy } from "./hierarchy.ts";
@@ -65,10 +65,10 @@ export async function registerService(
     metadata: { name },
     spec,
   };
-  assertValid(LatticeServiceRegistrationSchema, value, action);
+  assertValid(LatticeServiceRegistrationSchema, { value: value, action: action });
   const changes = new Changeset(root);
   changes.create(path, renderDocument(newDocument(value)));
-  addToFolder(changes, root, {
+  addToFolder(changes, {
     clusterDir: node.dir,
     folder: REGISTRATIONS_DIR,
     hasFolder: node.subdirs.has(REGISTRATIONS_DIR),
@@ -80,9 +80,9 @@ export async function registerService(
 /** The registration a cluster's placement of `service` resolves to, nearest first. */
 export function resolveRegistration(
   root: string,
-  node: ClusterNode,
-  service: string,
+  placement: { node: ClusterNode; service: string },
 ): { scope: ClusterNode; path: string } | undefined {
+  const { node, service } = placement;
   for (const scope of lineage(node)) {
     const path = joinPath(scope.dir, REGISTRATIONS_DIR, `${service}.yaml`);
     if (scope.subdirs.has(REGISTRATIONS_DIR) && exists(abs(root, path))) return { scope, path };
@@ -112,7 +112,7 @@ export async function createPlacement(
     throw new RepoError(`Cannot ${action}: pass --tag or --branch, not both`);
   }
   const node = findCluster(scanHierarchy(root), options.cluster);
-  if (!resolveRegistration(root, node, service)) {
+  if (!resolveRegistration(root, { node, service })) {
     throw new RepoError(
       `Cannot ${action}: service '${service}' is not registered for ${node.name} (looked in ` +
         `registrations of ${lineage(node).map((n) => n.name).join(", ")}); ` +
@@ -136,10 +136,10 @@ export async function createPlacement(
     metadata: { name: service },
     spec,
   };
-  assertValid(LatticeServicePlacementSchema, value, action);
+  assertValid(LatticeServicePlacementSchema, { value: value, action: action });
   const changes = new Changeset(root);
   changes.create(path, renderDocument(newDocument(value)));
-  addToFolder(changes, root, {
+  addToFolder(changes, {
     clusterDir: node.dir,
     folder: PLACEMENTS_DIR,
     hasFolder: node.subdirs.has(PLACEMENTS_DIR),
@@ -180,12 +180,12 @@ export async function scalePlacement(
 ) {
   const action = `scale ${service} on ${options.cluster}`;
   const { path } = placementPath(root, service, options.cluster, action);
-  const file = readForEdit(root, path, action);
+  const file = readForEdit(root, { path: path, action: action });
   const text = editScalars(file, [{
     path: ["spec", "overrides", "replicas"],
     value: options.replicas,
   }]);
-  assertValid(LatticeServicePlacementSchema, file.doc.toJS(), action);
+  assertValid(LatticeServicePlacementSchema, { value: file.doc.toJS(), action: action });
   const changes = new Changeset(root);
   changes.update(path, text);
   return await changes.apply();
@@ -197,7 +197,8 @@ export async function deletePlacement(root: string, service: string, options: { 
   const { node, path } = placementPath(root, service, options.cluster, action);
   const changes = new Changeset(root);
   changes.remove(path);
-  editKustomization(changes, root, joinPath(node.dir, PLACEMENTS_DIR), {
+  editKustomization(changes, {
+    dir: joinPath(node.dir, PLACEMENTS_DIR),
     remove: [`${service}.yaml`],
   });
   return await changes.apply();

@@ -9,13 +9,15 @@ export interface Column {
 }
 
 /**
- * Renders rows under headers. A column is as wide as its minimum or its widest cell plus
- * one space, whichever is more; the last column is not padded.
+ * Renders rows under headers. A column keeps its minimum width while every cell fits in
+ * it with a space to spare (the spec's layouts); wider content gets three spaces after
+ * the widest cell. The last column is not padded.
  */
 export function renderTable(columns: readonly Column[], rows: readonly string[][]): string {
-  const widths = columns.map((c, i) =>
-    Math.max(c.minWidth, c.header.length + 1, ...rows.map((r) => (r[i] ?? "").length + 1))
-  );
+  const widths = columns.map((c, i) => {
+    const widest = Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length));
+    return widest + 1 <= c.minWidth ? c.minWidth : widest + 3;
+  });
   const line = (cells: readonly string[]) =>
     cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join("")
       .trimEnd();

@@ -4,7 +4,7 @@
  */
 import { abs, exists } from "./fs.ts";
 import { lineage } from "./hierarchy.ts";
-import type { ValidationIssue } from "./issues.ts";
+import { fieldIssue, type ValidationIssue } from "./issues.ts";
 import { readResources } from "./kustomization.ts";
 import {
   CHILDREN_DIR,
@@ -18,7 +18,6 @@ import {
 } from "./layout.ts";
 import { kustomizationText, type LoadedCluster, type Repo, resourceName } from "./repo.ts";
 import { clusterFileIssues, configFileIssues, serviceFileIssues } from "./validate_files.ts";
-import { fieldIssue } from "./issues.ts";
 import { lineAt } from "./yaml_doc.ts";
 
 /** One file and its own issues. */
@@ -98,13 +97,14 @@ function placementIssues(repo: Repo): ValidationIssue[] {
     for (const p of c.placements) {
       const ref = (p.value as { spec?: { serviceRef?: unknown } } | null)?.spec?.serviceRef;
       if (typeof ref !== "string" || visible.has(ref)) continue;
-      issues.push(fieldIssue(
-        p,
-        ["spec", "serviceRef"],
-        `service '${ref}' is not registered for cluster ${c.node.name} (looked in ` +
-          `registrations of ${scopes.map((s) => s.node.name).join(", ")})`,
-        "placement",
-      ));
+      issues.push(
+        fieldIssue(p, {
+          path: ["spec", "serviceRef"],
+          message: `service '${ref}' is not registered for cluster ${c.node.name} (looked in ` +
+            `registrations of ${scopes.map((s) => s.node.name).join(", ")})`,
+          kind: "placement",
+        }),
+      );
     }
   }
   return issues;
@@ -130,12 +130,13 @@ function cycleIssues(repo: Repo): ValidationIssue[] {
     if (name !== undefined && path.includes(name)) {
       const cycle = [...path.slice(path.indexOf(name)), name];
       const first = refOf.get(name)!.cluster.file!;
-      issues.push(fieldIssue(
-        first,
-        ["spec", "cellRef"],
-        `circular parent references: ${cycle.join(" → ")}`,
-        "cycle",
-      ));
+      issues.push(
+        fieldIssue(first, {
+          path: ["spec", "cellRef"],
+          message: `circular parent references: ${cycle.join(" → ")}`,
+          kind: "cycle",
+        }),
+      );
     }
     for (const n of path) done.add(n);
   }

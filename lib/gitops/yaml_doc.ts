@@ -62,24 +62,14 @@ export function quoted(value: string): Scalar<string> {
  * Sets a scalar at `path`, creating the maps on the way. An existing scalar keeps its
  * node (and with it the comment after it and its quoting); only the value changes.
  */
-export function setScalar(
-  doc: Document,
-  path: readonly (string | number)[],
-  value: string | number | boolean,
-  options: SetScalarOptions = {},
-): void {
+export function setScalar(doc: Document, edit: ScalarEdit): void {
+  const { path, value } = edit;
   const existing = doc.getIn(path, true);
   if (isScalar(existing)) {
     existing.value = value;
     return;
   }
-  doc.setIn(path, options.quote && typeof value === "string" ? quoted(value) : value);
-}
-
-/** Options of {@linkcode setScalar}. */
-export interface SetScalarOptions {
-  /** Double-quote a new string scalar (existing ones keep their style). */
-  quote?: boolean;
+  doc.setIn(path, edit.quote && typeof value === "string" ? quoted(value) : value);
 }
 
 /** One scalar to set by {@linkcode editScalars}. */
@@ -99,7 +89,7 @@ export interface ScalarEdit {
 export function editScalars(file: YamlFile, edits: readonly ScalarEdit[]): string {
   const nodes = edits.map((e) => file.doc.getIn(e.path, true));
   if (!nodes.every((n) => isScalar(n) && n.range)) {
-    for (const e of edits) setScalar(file.doc, e.path, e.value, { quote: e.quote });
+    for (const e of edits) setScalar(file.doc, e);
     return renderDocument(file.doc);
   }
   const splices = edits.map((e, i) => {

@@ -165,29 +165,22 @@ export class KubeClient {
       body = isRawBody(req.body) ? req.body : JSON.stringify(req.body);
       headers.set("content-type", req.contentType ?? "application/json");
     }
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(req.signal?.reason);
-    if (req.signal?.aborted) onAbort();
-    req.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = req.timeoutMs === undefined ? undefined : setTimeout(
-      () => controller.abort(new Error(`Cannot ${req.method} ${req.path}: timed out`)),
+    // The caller's signal must stay linked for the body's whole life (watch streams), so
+    // it is combined, not relayed; the timeout only bounds getting the response headers.
+    const timeout = req.timeoutMs === undefined ? undefined : new AbortController();
+    const signals = [req.signal, timeout?.signal].filter((s): s is AbortSignal => !!s);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const timer = timeout && setTimeout(
+      () => timeout.abort(new Error(`Cannot ${req.method} ${req.path}: timed out`)),
       req.timeoutMs,
     );
     try {
-      return await fetch(url, {
-        method: req.method,
-        headers,
-        body,
-        signal: controller.signal,
-        client: this.#http,
-      });
+      return await fetch(url, { method: req.method, headers, body, signal, client: this.#http });
     } catch (cause) {
       if (req.signal?.aborted) throw cause;
       throw new Error(`Cannot ${req.method} ${req.path}: the request failed`, { cause });
     } finally {
-      // The timer only bounds getting the response headers; a streamed body is the caller's.
       clearTimeout(timer);
-      req.signal?.removeEventListener("abort", onAbort);
     }
   }
 

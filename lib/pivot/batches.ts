@@ -9,14 +9,14 @@ import { DELETE_FOR_MOVE_ANNOTATION, describeObject, type PivotEntry } from "./t
 
 /** Batch bounds. gRPC's default message limit is 4 MiB; stay well under it. */
 export interface BatchLimits {
-  /** Most objects per batch; default 100. */
+  /** Most objects per batch; default 250. */
   maxObjects?: number;
   /** Most encoded bytes per batch; default 1 MiB. */
   maxBytes?: number;
 }
 
 /** Default most objects per batch. */
-export const DEFAULT_MAX_BATCH_OBJECTS = 100;
+export const DEFAULT_MAX_BATCH_OBJECTS = 250;
 /** Default most encoded bytes per batch. */
 export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
 /** No single object may exceed this once encoded (it must fit a 4 MiB message alone). */

@@ -19,3 +19,5 @@ export * from "./progress.ts";
 export * from "./source.ts";
 export * from "./target.ts";
 export * from "./types.ts";
+export * from "./handoff.ts";
+export * from "./wire.ts";

@@ -7,7 +7,7 @@
  * Completing is the commit point: it is persisted BEFORE the child is told to unpause, and
  * from then on the pivot only goes forward (no timeout rollback), because the child may
  * already manage the machines and unpausing the source would give them two managers.
- * Before it, a timeout always unpauses the source. See docs/adr/0003-pivot-crash-safety.md.
+ * Before it, a timeout always unpauses the source. See docs/adr/pivot-crash-safety.md.
  */
 import { isNotFound } from "../kube/errors.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
@@ -24,8 +24,9 @@ import {
   type PivotProgress,
   type ProgressStore,
 } from "./progress.ts";
-import { describeObject, type PivotEntry, type PivotTransport } from "./types.ts";
-import { DeadlineExceeded, withDeadline } from "./_deadline.ts";
+import { describeObject, type PivotTransport } from "./types.ts";
+import { withDeadline } from "./_deadline.ts";
+import { clusterIds, defaultPivotId, sendBatch } from "./_send.ts";
 
 /** Everything one pivot acts on. */
 export interface PivotScope {
@@ -56,7 +57,7 @@ export interface RunPivotOptions extends BatchLimits {
   abortedRequeueMs?: number;
   /** Label selector of the CRDs to move; default `cluster.x-k8s.io/provider`. */
   crdLabelSelector?: string;
-  /** Creates/deletes in flight at once; default 16. */
+  /** Deletes in flight at once on the source; default 32. */
   concurrency?: number;
   now?: () => Date;
   logger?: Logger;
@@ -80,13 +81,6 @@ export interface PivotResult {
   objects?: number;
   /** Batches in this attempt, when known. */
   batches?: number;
-}
-
-function defaultPivotId(now: Date): string {
-  const random = crypto.getRandomValues(new Uint8Array(4));
-  return `p${now.getTime().toString(36)}-${
-    [...random].map((b) => b.toString(16).padStart(2, "0")).join("")
-  }`;
 }
 
 /**
@@ -253,7 +247,9 @@ export async function runPivot(
         throw error;
       });
     if (present) {
-      const remainingGraph = await discover(true);
+      // Same call: the graph just sent. After a crash: rediscover what is left (the Cluster
+      // goes last, so the rest is still reachable from it).
+      const remainingGraph = graph ?? await discover(true);
       let n = 0;
       log.info("Deleting the source copies", { objects: remainingGraph.nodes.length });
       await deleteGraph(scope.client, remainingGraph, {
@@ -275,40 +271,4 @@ export async function runPivot(
     return result({ condition });
   }
   return result();
-}
-
-function clusterIds(scope: PivotScope): { clusterName: string; namespace: string } {
-  return { clusterName: scope.clusterName, namespace: scope.namespace };
-}
-
-async function sendBatch(
-  scope: PivotScope,
-  pivotId: string,
-  index: number,
-  batches: PivotEntry[][],
-  remainingMs: number,
-): Promise<"ok" | "timeout"> {
-  const batch = {
-    pivotId,
-    ...clusterIds(scope),
-    index,
-    total: batches.length,
-    entries: batches[index],
-  };
-  const ack = await withDeadline(
-    scope.transport.sendBatch(batch),
-    remainingMs,
-    `send batch ${index}`,
-  )
-    .catch((error) => {
-      if (error instanceof DeadlineExceeded) return "timeout" as const;
-      throw error;
-    });
-  if (ack === "timeout") return ack;
-  if (ack.pivotId !== pivotId || ack.index !== index) {
-    throw new Error(
-      `Cannot send batch ${index}: the child acknowledged ${ack.pivotId} batch ${ack.index}`,
-    );
-  }
-  return "ok";
 }

@@ -27,7 +27,7 @@ import {
 
 /** Options for {@linkcode PivotTarget}. */
 export interface PivotTargetOptions extends DiscoverTypesOptions {
-  /** Creates in flight at once within one level; default 16. */
+  /** Creates in flight at once within one level; default 32. */
   concurrency?: number;
   logger?: Logger;
 }
@@ -67,7 +67,7 @@ export class PivotTarget {
     let created = 0;
     let existing = 0;
     for (const level of byLevel(batch.entries, (e) => e.level)) {
-      await pool(level, this.#options.concurrency ?? 16, async (entry) => {
+      await pool(level, this.#options.concurrency ?? 64, async (entry) => {
         if (await this.#createOne(entry)) created++;
         else existing++;
       });

@@ -96,6 +96,32 @@ export async function createCa(options: CreateCaOptions): Promise<CertificateAut
   return { certPem: cert.toString("pem"), keyPem: privateKeyPem };
 }
 
+// Parsing the CA and importing its key cost more than signing; a cell signs with one CA.
+const signers = new WeakMap<
+  CertificateAuthority,
+  Promise<{ caCert: X509Certificate; signingKey: CryptoKey }>
+>();
+
+function signer(ca: CertificateAuthority) {
+  let cached = signers.get(ca);
+  if (!cached) {
+    cached = (async () => {
+      let caCert: X509Certificate;
+      try {
+        caCert = new X509Certificate(ca.certPem);
+      } catch (error) {
+        throw new Error("Cannot sign certificate: the CA certificate is not valid PEM", {
+          cause: error,
+        });
+      }
+      return { caCert, signingKey: await importPrivateKeyPem(ca.keyPem) };
+    })();
+    signers.set(ca, cached);
+    cached.catch(() => signers.delete(ca));
+  }
+  return cached;
+}
+
 async function signLeaf(
   ca: CertificateAuthority,
   leaf: {
@@ -107,15 +133,7 @@ async function signLeaf(
     notAfter: Date;
   },
 ): Promise<string> {
-  let caCert: X509Certificate;
-  try {
-    caCert = new X509Certificate(ca.certPem);
-  } catch (error) {
-    throw new Error("Cannot sign certificate: the CA certificate is not valid PEM", {
-      cause: error,
-    });
-  }
-  const signingKey = await importPrivateKeyPem(ca.keyPem);
+  const { caCert, signingKey } = await signer(ca);
   const cert = await X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
     subject: leaf.subject,

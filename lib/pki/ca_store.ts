@@ -25,7 +25,7 @@ export const SECRET_REF: ResourceRef = {
 /** The part of `KubeClient` the PKI stores need (so tests and callers can pass any client). */
 export interface SecretClient {
   get<T>(ref: ResourceRef, name: string, ns?: string): Promise<T>;
-  create<T>(obj: T): Promise<T>;
+  create<T extends KubeObject>(obj: T): Promise<T>;
 }
 
 /** A Secret, as far as the PKI reads it. */

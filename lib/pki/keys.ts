@@ -53,3 +53,35 @@ export function randomSerialNumber(): string {
   bytes[0] = (bytes[0] & 0x7f) | 0x01;
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** Rebuilds the key pair of a PKCS#8 PEM ECDSA P-256 private key (to sign a new CSR). */
+export async function keyPairFromPem(pem: string): Promise<CryptoKeyPair> {
+  let der: ArrayBuffer;
+  try {
+    der = PemConverter.decodeFirst(pem);
+  } catch (error) {
+    throw new Error("Cannot import private key: not a PEM block", { cause: error });
+  }
+  try {
+    const extractable = await crypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, true, [
+      "sign",
+    ]);
+    // The private JWK carries the public point, which is all the public key needs.
+    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", extractable);
+    const publicKey = await crypto.subtle.importKey(
+      "jwk",
+      { kty, crv, x, y, ext: true },
+      KEY_ALGORITHM,
+      true,
+      ["verify"],
+    );
+    const privateKey = await crypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, false, [
+      "sign",
+    ]);
+    return { privateKey, publicKey };
+  } catch (error) {
+    throw new Error("Cannot import private key: not a PKCS#8 ECDSA P-256 key", {
+      cause: error,
+    });
+  }
+}

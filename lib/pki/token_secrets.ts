@@ -12,11 +12,12 @@ import {
   type SecretClient,
   type SecretObject,
 } from "./ca_store.ts";
+import type { KubeObject } from "../kube/types.ts";
 import type { StoredToken, TokenBackend, TokenRecord } from "./tokens.ts";
 
 /** The client calls the Secret backend makes (a subset of `KubeClient`). */
 export interface TokenSecretClient extends SecretClient {
-  replace<T>(obj: T): Promise<T>;
+  replace<T extends KubeObject>(obj: T): Promise<T>;
   delete(ref: typeof SECRET_REF, name: string, ns?: string): Promise<void>;
 }
 

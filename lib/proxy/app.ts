@@ -178,7 +178,8 @@ export function proxyApp(options: ProxyAppOptions): Hono {
       });
     } catch (error) {
       const status = toStatusError(error);
-      if (status.code >= 500) {
+      // 503 is a state, not a fault; a client that left is not one either.
+      if (status.code >= 500 && status.code !== 503 && !raw.signal.aborted) {
         log.warn("Proxy request failed", {
           error,
           cause: String((error as Error).cause ?? ""),

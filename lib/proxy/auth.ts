@@ -70,6 +70,20 @@ class TtlCache<V> {
   }
 }
 
+/** Runs `fn` once per key at a time: concurrent callers with the same key share its answer. */
+function singleFlight<V>(
+  pending: Map<string, Promise<V>>,
+  key: string,
+  fn: () => Promise<V>,
+): Promise<V> {
+  let running = pending.get(key);
+  if (!running) {
+    running = fn().finally(() => pending.delete(key));
+    pending.set(key, running);
+  }
+  return running;
+}
+
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -88,28 +102,32 @@ export function tokenReviewAuthenticator(
   options: ReviewCacheOptions = {},
 ): Authenticator {
   const cache = new TtlCache<Identity | null>(options);
+  const pending = new Map<string, Promise<Identity | null>>();
+  const ask = async (token: string, key: string): Promise<Identity | null> => {
+    const review = await client.request<TokenReviewStatus>({
+      method: "POST",
+      path: "/apis/authentication.k8s.io/v1/tokenreviews",
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenReview",
+        spec: { token },
+      },
+    }).catch((cause) => {
+      throw new Error("Cannot authenticate: the TokenReview failed", { cause });
+    });
+    const user = review.status?.user;
+    const identity = review.status?.authenticated && user?.username
+      ? { user: user.username, groups: user.groups ?? [] }
+      : null;
+    cache.set(key, identity);
+    return identity;
+  };
   return {
     async authenticate(token) {
       const key = await sha256Hex(token);
       const cached = cache.get(key);
       if (cached !== undefined) return cached ?? undefined;
-      const review = await client.request<TokenReviewStatus>({
-        method: "POST",
-        path: "/apis/authentication.k8s.io/v1/tokenreviews",
-        body: {
-          apiVersion: "authentication.k8s.io/v1",
-          kind: "TokenReview",
-          spec: { token },
-        },
-      }).catch((cause) => {
-        throw new Error("Cannot authenticate: the TokenReview failed", { cause });
-      });
-      const user = review.status?.user;
-      const identity = review.status?.authenticated && user?.username
-        ? { user: user.username, groups: user.groups ?? [] }
-        : null;
-      cache.set(key, identity);
-      return identity ?? undefined;
+      return (await singleFlight(pending, key, () => ask(token, key))) ?? undefined;
     },
   };
 }
@@ -124,29 +142,33 @@ export function subjectAccessReviewAuthorizer(
   options: ReviewCacheOptions = {},
 ): Authorizer {
   const cache = new TtlCache<Decision>(options);
+  const pending = new Map<string, Promise<Decision>>();
+  const ask = async (identity: Identity, cluster: string, key: string): Promise<Decision> => {
+    const review = await client.request<AccessReviewStatus>({
+      method: "POST",
+      path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          user: identity.user,
+          groups: identity.groups,
+          resourceAttributes: { ...PROXY_PERMISSION, name: cluster },
+        },
+      },
+    }).catch((cause) => {
+      throw new Error("Cannot authorize: the SubjectAccessReview failed", { cause });
+    });
+    const decision = { allowed: review.status?.allowed === true, reason: review.status?.reason };
+    cache.set(key, decision);
+    return decision;
+  };
   return {
-    async authorize(identity, cluster) {
+    authorize(identity, cluster) {
       const key = JSON.stringify([identity.user, identity.groups, cluster]);
       const cached = cache.get(key);
-      if (cached) return cached;
-      const review = await client.request<AccessReviewStatus>({
-        method: "POST",
-        path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-        body: {
-          apiVersion: "authorization.k8s.io/v1",
-          kind: "SubjectAccessReview",
-          spec: {
-            user: identity.user,
-            groups: identity.groups,
-            resourceAttributes: { ...PROXY_PERMISSION, name: cluster },
-          },
-        },
-      }).catch((cause) => {
-        throw new Error("Cannot authorize: the SubjectAccessReview failed", { cause });
-      });
-      const decision = { allowed: review.status?.allowed === true, reason: review.status?.reason };
-      cache.set(key, decision);
-      return decision;
+      if (cached) return Promise.resolve(cached);
+      return singleFlight(pending, key, () => ask(identity, cluster, key));
     },
   };
 }

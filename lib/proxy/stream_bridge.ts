@@ -36,6 +36,8 @@ export interface StreamTransportOptions {
 
 interface InFlight {
   cluster: string;
+  /** When the stream that carries it connected: a newer stream means this one is dead. */
+  generation?: number;
   assembler: ResponseAssembler;
   signal?: AbortSignal;
   onAbort: () => void;
@@ -85,7 +87,13 @@ export class StreamTransport implements ProxyTransport {
       onCancel: () => this.#cancel(requestId),
     });
     const onAbort = () => assembler.abort();
-    this.#inFlight.set(requestId, { cluster, assembler, signal: options.signal, onAbort });
+    this.#inFlight.set(requestId, {
+      cluster,
+      generation: this.#registry.get(cluster)?.connectedAt?.getTime(),
+      assembler,
+      signal: options.signal,
+      onAbort,
+    });
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       this.#registry.send(cluster, {
@@ -124,10 +132,13 @@ export class StreamTransport implements ProxyTransport {
       // A frame from another cluster's stream for this id is ignored: ids are not secrets.
       if (!entry || entry.cluster !== event.clusterName) return;
       if (!entry.assembler.push(payload.value)) this.#forget(payload.value.requestId);
-    } else if (event.type === "disconnected") {
+    } else if (event.type === "disconnected" || event.type === "connected") {
+      // A reconnecting agent replaces its stream without a "disconnected" event; requests
+      // carried by the old stream died with it (the agent cancels them on its side).
       const cluster = event.info.clusterName;
+      const generation = event.type === "connected" ? event.info.connectedAt?.getTime() : NaN;
       for (const [id, entry] of this.#inFlight) {
-        if (entry.cluster !== cluster) continue;
+        if (entry.cluster !== cluster || entry.generation === generation) continue;
         entry.assembler.fail(
           new ClusterUnavailableError(
             `Cannot reach cluster ${cluster}: stream lost`,

@@ -66,7 +66,7 @@ export async function installCrds(
   plane: KubectlTarget,
   options: InstallCrdsOptions,
 ): Promise<void> {
-  const files = await upstreamFiles(options.upstream ?? [], options.root ?? defaultRoot());
+  const files = await upstreamFiles(options.upstream ?? [], options.root ?? defaultCrdRoot());
   const inline = options.lattice
     ? latticeCrds().map((crd) => JSON.stringify(crd)).join("\n---\n")
     : undefined;
@@ -81,7 +81,7 @@ export async function installCrds(
   groups[0].stdin = inline;
   const outputs = await Promise.all(groups.map((g) => applyGroup(plane, g, options)));
   const names = outputs.flatMap((out) => out.split("\n").map((l) => l.trim()).filter(Boolean));
-  await waitEstablished(plane, names, options);
+  await waitCrdsEstablished(plane, names, options);
 }
 
 async function applyGroup(
@@ -114,10 +114,22 @@ async function applyGroup(
 const CONDITION_COLUMNS = "custom-columns=NAME:.metadata.name," +
   "TYPES:.status.conditions[*].type,STATUSES:.status.conditions[*].status";
 
-async function waitEstablished(
+/** Options of {@link waitCrdsEstablished}. */
+export interface WaitCrdsOptions {
+  /** How long to wait (default 60 s). */
+  timeoutMs?: number;
+  /** Binaries to use (default: resolved). */
+  binaries?: Binaries;
+}
+
+/**
+ * Waits until every CRD in `names` (`<name>` or kubectl's `customresourcedefinition.…/<name>`)
+ * is Established.
+ */
+export async function waitCrdsEstablished(
   plane: KubectlTarget,
   names: string[],
-  options: InstallCrdsOptions,
+  options: WaitCrdsOptions = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let pending = names;
@@ -180,7 +192,8 @@ export async function upstreamFiles(sets: readonly string[], root: string): Prom
   return [...out];
 }
 
-function defaultRoot(): string {
+/** The workspace's shared/crds folder (the repo's sibling), where upstream sets live. */
+export function defaultCrdRoot(): string {
   // lib/sandbox/crds.ts → <workspace>/shared/crds, the repo's sibling.
   const url = new URL("../../../shared/crds", import.meta.url);
   if (url.protocol !== "file:") {

@@ -235,8 +235,10 @@ Deno.test("a failure after the lease hands the token back", async () => {
 
 Deno.test("a concurrent registration gets 409 while the first holds the lease", async () => {
   const gate = Promise.withResolvers<void>();
+  const entered = Promise.withResolvers<void>();
   const f = fixture({
     clusters: async () => {
+      entered.resolve();
       await gate.promise;
       return cluster("east");
     },
@@ -244,8 +246,9 @@ Deno.test("a concurrent registration gets 409 while the first holds the lease", 
   const { token } = await f.tokens.issue("east");
   const { csr } = await csrFor("east");
   const first = register(f, "east", { token, csr });
-  // Let the first request take its lease.
-  while ((await f.tokens.inspect("east"))?.state !== "leased") await Promise.resolve();
+  // The lookup runs only once the first request holds the lease.
+  await entered.promise;
+  assert.equal((await f.tokens.inspect("east"))?.state, "leased");
   const second = await expectStatus(await register(f, "east", { token, csr }), 409, "Conflict");
   assert.equal(second.details?.retryAfterSeconds, 5);
   gate.resolve();
@@ -265,7 +268,10 @@ Deno.test("the binary endpoint serves the file with its checksum, or says why no
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/lattice`;
-    const bytes = crypto.getRandomValues(new Uint8Array(70_000));
+    const bytes = new Uint8Array(200_000);
+    for (let i = 0; i < bytes.length; i += 50_000) {
+      crypto.getRandomValues(bytes.subarray(i, i + 50_000));
+    }
     await Deno.writeFile(path, bytes);
     const f = fixture({ binary: { path } });
     const res = await f.app.request("/api/lattice/binary");

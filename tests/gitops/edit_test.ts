@@ -3,18 +3,9 @@
  * mistakes with a helpful message, leaving the repository untouched.
  */
 import assert from "node:assert/strict";
-import { kustomization, lattice, readRepoFile, tempRepo } from "./fixtures.ts";
+import { kustomization, lattice, readRepoFile, withRepo } from "./fixtures.ts";
 
 const P1 = "children/us/children/us-prod-1";
-
-async function withRepo(fn: (dir: string) => Promise<void>) {
-  const dir = await tempRepo();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 const COMMENTED = `# us-prod-1: the main US production cluster
 apiVersion: lattice.dev/v1alpha1
@@ -252,6 +243,49 @@ Deno.test("placing on a cell creates its placements/ and lists it", async () => 
     assert.equal(
       await readRepoFile(dir, "children/us/kustomization.yaml"),
       kustomization(["registrations", "children", "placements"]),
+    );
+    assert.equal((await lattice(dir, "validate")).code, 0);
+  });
+});
+
+Deno.test("a cluster's own registration shadows the global one, nearest first", async () => {
+  await withRepo(async (dir) => {
+    const r = await lattice(
+      dir,
+      "service",
+      "register",
+      "monitoring",
+      "--cluster",
+      "us-prod-1",
+      "--git-url",
+      "git@github.com:acme/monitoring-us.git",
+      "--tag",
+      "v9.0.0",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      [
+        `Created ${P1}/registrations/monitoring.yaml`,
+        `Created ${P1}/registrations/kustomization.yaml`,
+        `Updated ${P1}/kustomization.yaml`,
+      ].join("\n"),
+    );
+    // registrations goes before placements, whatever order it was added in.
+    assert.equal(
+      await readRepoFile(dir, `${P1}/kustomization.yaml`),
+      kustomization(["registrations", "placements"]),
+    );
+    const list = await lattice(dir, "placement", "list", "--cluster", "us-prod-1");
+    assert.match(list.stdout, /^monitoring {3}monitoring v9\.0\.0 {7}1$/m);
+    const services = await lattice(dir, "service", "list", "--cluster", "us-prod-1");
+    assert.equal(
+      services.stdout.split("\n").slice(0, 3).join("\n"),
+      [
+        "NAME            SOURCE                              PATH",
+        "monitoring      github.com/acme/monitoring-us       ./",
+        "us-compliance   github.com/acme/us-compliance       ./deploy",
+      ].join("\n"),
     );
     assert.equal((await lattice(dir, "validate")).code, 0);
   });

@@ -44,8 +44,16 @@ export function kustomization(resources: string[]): string {
   return `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:${list}`;
 }
 
+/** Where a fixture registration points: git URL, path and a branch or (v…) tag. */
+export interface RegistrationSource {
+  url: string;
+  path: string;
+  ref: string;
+}
+
 /** A registration file. */
-export function registrationYaml(name: string, url: string, path: string, ref: string): string {
+export function registrationYaml(name: string, source: RegistrationSource): string {
+  const { url, path, ref } = source;
   const [key, value] = ref.startsWith("v") ? ["tag", ref] : ["branch", ref];
   return `apiVersion: lattice.dev/v1alpha1\nkind: LatticeServiceRegistration\nmetadata:\n` +
     `  name: ${name}\nspec:\n  source:\n    git:\n      url: ${url}\n      path: ${path}\n` +
@@ -98,30 +106,26 @@ export function baseRepoFiles(): Record<string, string> {
       "monitoring.yaml",
       "logging.yaml",
     ]),
-    "registrations/payments.yaml": registrationYaml(
-      "payments",
-      "https://github.com/acme/payments",
-      "./deploy",
-      "main",
-    ),
-    "registrations/orders.yaml": registrationYaml(
-      "orders",
-      "https://github.com/acme/orders",
-      "./deploy",
-      "main",
-    ),
-    "registrations/monitoring.yaml": registrationYaml(
-      "monitoring",
-      "https://github.com/platform/monitoring",
-      "./charts",
-      "v1.0.0",
-    ),
-    "registrations/logging.yaml": registrationYaml(
-      "logging",
-      "https://github.com/platform/logging",
-      "./charts",
-      "v3.0.0",
-    ),
+    "registrations/payments.yaml": registrationYaml("payments", {
+      url: "https://github.com/acme/payments",
+      path: "./deploy",
+      ref: "main",
+    }),
+    "registrations/orders.yaml": registrationYaml("orders", {
+      url: "https://github.com/acme/orders",
+      path: "./deploy",
+      ref: "main",
+    }),
+    "registrations/monitoring.yaml": registrationYaml("monitoring", {
+      url: "https://github.com/platform/monitoring",
+      path: "./charts",
+      ref: "v1.0.0",
+    }),
+    "registrations/logging.yaml": registrationYaml("logging", {
+      url: "https://github.com/platform/logging",
+      path: "./charts",
+      ref: "v3.0.0",
+    }),
     "children/kustomization.yaml": kustomization([]),
   };
 }
@@ -145,12 +149,11 @@ export function usFiles(): Record<string, string> {
     [`${us}/cluster.yaml`]: clusterYaml("us", { parent: "root", cell: true }),
     [`${us}/kustomization.yaml`]: kustomization(["registrations", "children"]),
     [`${us}/registrations/kustomization.yaml`]: kustomization(["us-compliance.yaml"]),
-    [`${us}/registrations/us-compliance.yaml`]: registrationYaml(
-      "us-compliance",
-      "https://github.com/acme/us-compliance",
-      "./deploy",
-      "main",
-    ),
+    [`${us}/registrations/us-compliance.yaml`]: registrationYaml("us-compliance", {
+      url: "https://github.com/acme/us-compliance",
+      path: "./deploy",
+      ref: "main",
+    }),
     [`${us}/children/kustomization.yaml`]: kustomization([
       "us-prod-1/cluster.yaml",
       "us-prod-2/cluster.yaml",
@@ -210,4 +213,28 @@ export async function lattice(cwd: string, ...args: string[]) {
 /** Reads a repo file. */
 export function readRepoFile(dir: string, path: string): Promise<string> {
   return Deno.readTextFile(`${dir}/${path}`);
+}
+
+/** Runs `fn` on a fresh copy of the spec repo (root + US cell), removed afterwards. */
+export async function withRepo(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempRepo();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs `lattice ARGS`, asserting exit 0; returns what it printed. */
+export async function latticeOk(dir: string, ...args: string[]): Promise<string> {
+  const r = await lattice(dir, ...args);
+  if (r.code !== 0) {
+    throw new Error(`lattice ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+/** Lines joined with newlines, for golden output. */
+export function lines(...text: string[]): string {
+  return text.join("\n");
 }

@@ -5,17 +5,23 @@
 import {
   type ControlPlane,
   type ControlPlaneOptions,
-  installCrds,
-  type InstallCrdsOptions,
   kubectl,
   type KubectlResult,
   startControlPlane,
 } from "../../lib/sandbox/mod.ts";
 
-/** Options of {@link withControlPlane}. */
-export interface WithPlaneOptions extends ControlPlaneOptions {
-  /** CRDs installed (and Established) before `fn` runs. */
-  crds?: InstallCrdsOptions;
+/**
+ * Options of {@link withControlPlane}: those of `startControlPlane`; `crds` are Established
+ * before `fn` runs (seeded from a cached etcd template, so cheap after the first use).
+ */
+export type WithPlaneOptions = ControlPlaneOptions;
+
+/** Options of {@link PlaneApi.json}. */
+export interface JsonRequestOptions {
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Default application/json; e.g. application/merge-patch+json for PATCH. */
+  contentType?: string;
 }
 
 /** A thin HTTPS client bound to one plane's admin credentials. */
@@ -29,8 +35,7 @@ export interface PlaneApi {
   json<T = Record<string, unknown>>(
     method: string,
     path: string,
-    body?: unknown,
-    contentType?: string,
+    options?: JsonRequestOptions,
   ): Promise<{ status: number; body: T }>;
   /** Runs the real kubectl against the plane (throws on non-zero exit). */
   kubectl(args: string[], stdin?: string): Promise<KubectlResult>;
@@ -47,7 +52,7 @@ export function planeApi(plane: ControlPlane): PlaneApi & { close(): void } {
     fetch(`${plane.server}${path}`, { ...init, client });
   return {
     fetch: doFetch,
-    async json<T>(method: string, path: string, body?: unknown, contentType?: string) {
+    async json<T>(method: string, path: string, { body, contentType }: JsonRequestOptions = {}) {
       const res = await doFetch(path, {
         method,
         headers: {
@@ -77,7 +82,6 @@ export async function withControlPlane(
   const plane = await startControlPlane({ ...options, name });
   const api = planeApi(plane);
   try {
-    if (options.crds) await installCrds(plane, options.crds);
     await fn(plane, api);
   } finally {
     api.close();

@@ -25,6 +25,7 @@ import {
 } from "../../lib/controllers/cluster/mod.ts";
 import { EventRecorder, KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import type { StoreReader } from "../../lib/runtime/mod.ts";
+import { createLogger } from "../../lib/log/mod.ts";
 import { withControlPlane } from "./_plane.ts";
 import {
   clusterDoc,
@@ -334,6 +335,9 @@ Deno.test("cluster controller on a real control plane", async (t) => {
           tokens: secretBootstrapTokens(client, issuer),
           pivot: () => Promise.resolve("in-progress"),
           pollMs: 600_000,
+          logger: Deno.env.get("LATTICE_TEST_LOG")
+            ? createLogger({ level: "debug", format: "text" })
+            : undefined,
         });
         const stop = new AbortController();
         const running = controller.run(stop.signal);

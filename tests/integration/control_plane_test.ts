@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { LatticeClusterSpecSchema } from "../../lib/api/mod.ts";
-import { CLUSTER_API_CRD_SETS, startControlPlane } from "../../lib/sandbox/mod.ts";
+import { CLUSTER_API_CRD_SETS, installCrds, startControlPlane } from "../../lib/sandbox/mod.ts";
 import { minimalClusterDocument } from "../api/fixtures.ts";
 import { planeApi, withControlPlane } from "./_plane.ts";
 
@@ -71,7 +71,7 @@ Deno.test("control plane: Lattice and Cluster API CRDs on a real apiserver", asy
       const created = await api.json<typeof doc & { metadata: { uid: string } }>(
         "POST",
         LC_PATH,
-        doc,
+        { body: doc },
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.ok(created.body.metadata.uid);
@@ -86,7 +86,7 @@ Deno.test("control plane: Lattice and Cluster API CRDs on a real apiserver", asy
     await t.step("invalid LatticeClusters are rejected with the schema's message", async () => {
       const zero = minimalClusterDocument("cp-zero");
       zero.spec.nodes.controlPlane = 0;
-      const res = await api.json<Status>("POST", LC_PATH, zero);
+      const res = await api.json<Status>("POST", LC_PATH, { body: zero });
       assert.equal(res.status, 422, JSON.stringify(res.body));
       assert.equal(res.body.reason, "Invalid");
       const cause = res.body.details?.causes?.find((c) => c.field === "spec.nodes.controlPlane");
@@ -96,7 +96,7 @@ Deno.test("control plane: Lattice and Cluster API CRDs on a real apiserver", asy
       // A DNS subdomain is a legal object name but not a DNS label: only the CRD's CEL rule
       // can reject it, with the message the schema declares.
       const dotted = minimalClusterDocument("dotted.name");
-      const cel = await api.json<Status>("POST", LC_PATH, dotted);
+      const cel = await api.json<Status>("POST", LC_PATH, { body: dotted });
       assert.equal(cel.status, 422, JSON.stringify(cel.body));
       assert.match(cel.body.message, /metadata\.name must be a DNS-1123 label/);
     });
@@ -121,7 +121,7 @@ Deno.test("control plane: Lattice and Cluster API CRDs on a real apiserver", asy
         },
       };
       const path = "/apis/cluster.x-k8s.io/v1beta2/namespaces/default/clusters";
-      const created = await api.json<typeof cluster>("POST", path, cluster);
+      const created = await api.json<typeof cluster>("POST", path, { body: cluster });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.deepEqual(created.body.spec.infrastructureRef, cluster.spec.infrastructureRef);
       // The other chosen sets are served too.
@@ -153,9 +153,17 @@ Deno.test("control plane: two planes run side by side, isolated", async () => {
     assert.notEqual(a.dir, b.dir);
     const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "only-in-a" } };
     const path = "/api/v1/namespaces/default/configmaps";
-    assert.equal((await apiA.json("POST", path, cm)).status, 201);
+    assert.equal((await apiA.json("POST", path, { body: cm })).status, 201);
     assert.equal((await apiA.json("GET", `${path}/only-in-a`)).status, 200);
     assert.equal((await apiB.json("GET", `${path}/only-in-a`)).status, 404);
+    // installCrds on a running plane: A serves LatticeClusters, B does not know them.
+    await installCrds(a, {
+      lattice: true,
+      upstream: ["cluster-api-v1.14.0/cluster.x-k8s.io_clusters.yaml"],
+    });
+    assert.equal((await apiA.json("GET", LC_PATH)).status, 200);
+    assert.equal((await apiA.json("GET", "/apis/cluster.x-k8s.io/v1beta2/clusters")).status, 200);
+    assert.equal((await apiB.json("GET", LC_PATH)).status, 404);
     // Each plane has its own CA: A's credentials and trust do not work against B.
     const crossed = Deno.createHttpClient({
       caCerts: [a.caCertPem],
@@ -241,7 +249,9 @@ Deno.test("control plane: restartApiServer keeps data; compactEtcd expires old v
       metadata: { name: "keep" },
       data: { a: "1" },
     };
-    const created = await api.json<{ metadata: { resourceVersion: string } }>("POST", path, cm);
+    const created = await api.json<{ metadata: { resourceVersion: string } }>("POST", path, {
+      body: cm,
+    });
     assert.equal(created.status, 201);
     const oldRv = created.body.metadata.resourceVersion;
 
@@ -258,9 +268,11 @@ Deno.test("control plane: restartApiServer keeps data; compactEtcd expires old v
 
     await t.step("after compaction a watch from an old resourceVersion gets 410", async () => {
       const updated = await api.json("PUT", `${path}/keep`, {
-        ...cm,
-        metadata: { name: "keep", resourceVersion: oldRv },
-        data: { a: "2" },
+        body: {
+          ...cm,
+          metadata: { name: "keep", resourceVersion: oldRv },
+          data: { a: "2" },
+        },
       });
       assert.equal(updated.status, 200);
       await plane.compactEtcd();
@@ -274,4 +286,40 @@ Deno.test("control plane: restartApiServer keeps data; compactEtcd expires old v
       assert.equal(code, 410, first);
     });
   }, { watchCache: false });
+});
+
+Deno.test("control plane: CRDs asked at start come from a cached etcd template", async () => {
+  // A fresh temp root, so the template is built here rather than found from earlier runs.
+  const root = await Deno.makeTempDir({ prefix: "lattice-plane-tpl-" });
+  try {
+    const options = { tempRoot: root, crds: { lattice: true } };
+    const first = await startControlPlane({ ...options, name: "tpl-1" });
+    const api = planeApi(first);
+    try {
+      assert.equal((await api.json("GET", LC_PATH)).status, 200);
+      const created = await api.json("POST", LC_PATH, { body: minimalClusterDocument("seeded") });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    } finally {
+      api.close();
+      await first.stop();
+    }
+    const templates = [];
+    for await (const e of Deno.readDir(`${root}/lattice-etcd-templates`)) templates.push(e.name);
+    assert.equal(templates.length, 1, "one template, no staging leftovers");
+
+    // The second plane is seeded from it: its CRDs are served, and nothing of the first
+    // plane's objects is in it (the template holds CRDs only).
+    const second = await startControlPlane({ ...options, name: "tpl-2" });
+    const api2 = planeApi(second);
+    try {
+      const list = await api2.json<{ items: unknown[] }>("GET", LC_PATH);
+      assert.equal(list.status, 200);
+      assert.deepEqual(list.body.items, []);
+    } finally {
+      api2.close();
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

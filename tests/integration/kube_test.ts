@@ -158,7 +158,7 @@ Deno.test("KubeClient against a real control plane", async (t) => {
     await t.step(
       "finalizers: add is idempotent, a stale object conflicts, remove works",
       async () => {
-        const obj = await client.create({
+        const obj = await client.create<KubeObject>({
           apiVersion: "v1",
           kind: "ConfigMap",
           metadata: { name: "fin", namespace: "default" },

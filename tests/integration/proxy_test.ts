@@ -315,6 +315,31 @@ for (const transport of ["in-process", "stream"] as const) {
         assert.equal(env.executor.inFlight, 0);
       });
 
+      if (env.resetStream) {
+        const reset = env.resetStream;
+        await t.step("a stream reset ends proxied watches here and on the child", async () => {
+          const before = await env.childWatches();
+          const res = await env.fetch(
+            "/clusters/child/api/v1/namespaces/team/configmaps?watch=1",
+            alice,
+          );
+          assert.equal(res.status, 200);
+          await until(
+            "the watch to run on the child",
+            async () => (await env.childWatches()) > before,
+          );
+          await reset();
+          await assert.rejects(res.text());
+          await until(
+            "the watch to end on the child",
+            async () => (await env.childWatches()) === before,
+          );
+          const again = await env.fetch("/clusters/child/api/v1/namespaces/team/configmaps", alice);
+          assert.equal(again.status, 200);
+          await again.body?.cancel();
+        });
+      }
+
       await t.step("unauthenticated and unauthorized callers are refused", async () => {
         let res = await env.fetch("/clusters/child/api/v1/namespaces", undefined);
         assert.equal(res.status, 401);

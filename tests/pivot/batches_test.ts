@@ -9,6 +9,7 @@ import {
 } from "../../lib/pivot/batches.ts";
 import { buildMoveGraph } from "../../lib/pivot/graph.ts";
 import type { PivotEntry } from "../../lib/pivot/types.ts";
+import { decodeBatch, encodeBatchBody } from "../../lib/pivot/wire.ts";
 import { clusterFixture, withFakeUids } from "./fixtures.ts";
 
 const entry = (name: string, bytes = 0): PivotEntry => ({
@@ -89,4 +90,23 @@ Deno.test("the digest changes exactly when batch boundaries change", async () =>
   assert.notEqual(a, await batchesDigest(splitBatches(entries, { maxObjects: 6 })));
   assert.notEqual(a, await batchesDigest(splitBatches(entries.slice(1), { maxObjects: 5 })));
   assert.match(a, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("a batch survives the wire encoding", () => {
+  const batch = {
+    pivotId: "p1",
+    clusterName: "alpha",
+    namespace: "capi-alpha",
+    index: 3,
+    total: 9,
+    entries: [entry("alpha-x", 10)],
+  };
+  assert.deepEqual(
+    decodeBatch(encodeBatchBody(batch), { pivotId: "p1", index: 3, total: 9 }),
+    batch,
+  );
+  assert.throws(
+    () => decodeBatch(new TextEncoder().encode("{}"), { pivotId: "p1", index: 0, total: 1 }),
+    /Cannot decode pivot batch 0/,
+  );
 });

@@ -48,6 +48,8 @@ export interface ProxyEnv {
   childClient: KubeClient;
   /** The agent-side executor of the child. */
   executor: ProxyExecutor;
+  /** Stream mode only: drops the agent's stream and resolves when it is back. */
+  resetStream?(): Promise<void>;
   /** Live watches of configmaps on the child's apiserver (from its metrics). */
   childWatches(): Promise<number>;
   transport: ProxyTransport;
@@ -76,6 +78,7 @@ export interface ProxyEnvOptions {
 
 interface Wiring {
   transport: ProxyTransport;
+  resetStream?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,6 +112,7 @@ async function overStream(executor: ProxyExecutor, logger?: Logger): Promise<Wir
     clusterName: CHILD,
     credentials: { caPem: ca.certPem, certPem, keyPem: privateKeyPem },
     handlers: proxyHandlers(executor),
+    backoff: { initialMs: 10, maxMs: 50 },
     logger,
   });
   const off = cancelProxyOnDisconnect(agent, executor);
@@ -116,6 +120,22 @@ async function overStream(executor: ProxyExecutor, logger?: Logger): Promise<Wir
   await connected;
   return {
     transport,
+    resetStream() {
+      // A newer stream for the same cluster replaces (closes) the agent's; the agent
+      // reconnects and replaces the stand-in in turn.
+      const back = new Promise<void>((resolve) => {
+        let seen = 0;
+        const stop = registry.subscribe((event) => {
+          // The first "connected" is the stand-in's own; the second is the agent's.
+          if (event.type === "connected" && event.info.clusterName === CHILD && ++seen === 2) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      registry.attach(CHILD, { write: () => {}, close: () => {} });
+      return back;
+    },
     async close() {
       off();
       await agent.stop();
@@ -180,6 +200,7 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     childClient,
     executor,
     transport: wiring.transport,
+    resetStream: wiring.resetStream,
     cellUrl,
     cellCaPem: ca.certPem,
     async childWatches() {

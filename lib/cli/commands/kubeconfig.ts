@@ -105,6 +105,8 @@ export const kubeconfigCommand: Command = {
     }
     // It holds a credential: readable by its owner only.
     await Deno.writeTextFile(v.output, text, { mode: 0o600 });
+    // `mode` applies only when the file is created; an existing file is narrowed too.
+    await Deno.chmod(v.output, 0o600);
     ctx.stderr(
       `Wrote ${v.output} (server ${via.replace(/\/+$/, "")}/clusters/${
         clusters.join("/clusters/")

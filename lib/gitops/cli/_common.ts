@@ -56,13 +56,17 @@ export function printChanges(ctx: CliContext, changes: Change[]): number {
   return 0;
 }
 
+/** What a read command shows: its data, and the same as a table. */
+export interface OutputView {
+  /** The command's arguments (for --output). */
+  args: ParsedArgs;
+  data: unknown;
+  table: () => string;
+}
+
 /** Prints `data` as --output asks: the table text, JSON or YAML. */
-export function printOutput(
-  args: ParsedArgs,
-  ctx: CliContext,
-  view: { data: unknown; table: () => string },
-): number {
-  const format = stringOption(args, "output") ?? "table";
+export function printOutput(ctx: CliContext, view: OutputView): number {
+  const format = stringOption(view.args, "output") ?? "table";
   if (format === "table") ctx.stdout(view.table());
   else if (format === "json") ctx.stdout(JSON.stringify(view.data, null, 2));
   else if (format === "yaml") ctx.stdout(stringify(view.data).trimEnd());
@@ -70,12 +74,16 @@ export function printOutput(
   return 0;
 }
 
+/** A whole-number option and its bounds. */
+export interface IntOption {
+  name: string;
+  min: number;
+  max: number;
+}
+
 /** A whole-number option within bounds, or undefined when absent. */
-export function intOption(
-  args: ParsedArgs,
-  name: string,
-  bounds: { min: number; max: number },
-): number | undefined {
+export function intOption(args: ParsedArgs, option: IntOption): number | undefined {
+  const { name, ...bounds } = option;
   const value = stringOption(args, name);
   if (value === undefined) return undefined;
   const n = Number(value);

@@ -30,7 +30,8 @@ const list = gitopsCommand({
   optionHelp: READ_HELP,
   run(args, ctx) {
     const rows = clusterSummaries(loadRepo(repoRoot(args, ctx), { services: false }));
-    return printOutput(args, ctx, {
+    return printOutput(ctx, {
+      args: args,
       data: rows,
       table: () =>
         renderTable(
@@ -65,7 +66,7 @@ const tree = gitopsCommand({
   optionHelp: READ_HELP,
   run(args, ctx) {
     const data = treeOf(scanHierarchy(repoRoot(args, ctx)).rootNode);
-    return printOutput(args, ctx, { data, table: () => renderTree(data) });
+    return printOutput(ctx, { args: args, data, table: () => renderTree(data) });
   },
 });
 
@@ -81,7 +82,8 @@ const get = gitopsCommand({
     const node = findCluster(scanHierarchy(root), name);
     const file = loadFile(root, clusterFile(node.dir));
     const summary = summarizeCluster(node, file);
-    return printOutput(args, ctx, {
+    return printOutput(ctx, {
+      args: args,
       data: { ...summary, children: node.children.map((c) => c.name), cluster: file?.value },
       table: () => renderClusterDetail(summary),
     });
@@ -130,9 +132,9 @@ const create = gitopsCommand({
       cellHost: stringOption(args, "cell-host"),
       provider: stringOption(args, "provider"),
       region: stringOption(args, "region"),
-      controlPlaneNodes: intOption(args, "control-plane-nodes", { min: 1, max: 15 }),
-      workers: intOption(args, "worker-nodes", { min: 0, max: 5000 }) ??
-        intOption(args, "workers", { min: 0, max: 5000 }),
+      controlPlaneNodes: intOption(args, { name: "control-plane-nodes", min: 1, max: 15 }),
+      workers: intOption(args, { name: "worker-nodes", min: 0, max: 5000 }) ??
+        intOption(args, { name: "workers", min: 0, max: 5000 }),
       instanceType: stringOption(args, "instance-type"),
       k8sVersion: stringOption(args, "k8s-version"),
     });
@@ -159,8 +161,8 @@ const scale = gitopsCommand({
     return printChanges(
       ctx,
       await scaleCluster(repoRoot(args, ctx), name, {
-        workers: intOption(args, "workers", { min: 0, max: 5000 }),
-        controlPlane: intOption(args, "control-plane-nodes", { min: 1, max: 15 }),
+        workers: intOption(args, { name: "workers", min: 0, max: 5000 }),
+        controlPlane: intOption(args, { name: "control-plane-nodes", min: 1, max: 15 }),
       }),
     );
   },
@@ -182,7 +184,8 @@ const upgrade = gitopsCommand({
     const version = stringOption(args, "k8s-version", true);
     return printChanges(
       ctx,
-      await upgradeCluster(repoRoot(args, ctx), name, version, {
+      await upgradeCluster(repoRoot(args, ctx), name, {
+        k8sVersion: version,
         force: args.values.force === true,
       }),
     );

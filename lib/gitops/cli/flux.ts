@@ -2,7 +2,7 @@
  * `lattice flux set-version|suspend|resume`.
  */
 import { type Command, stringOption } from "../../cli/command.ts";
-import { setClusterFluxVersion, setFluxSuspended, setRepoFluxVersion } from "../cluster_update.ts";
+import { setFluxSuspended, setFluxVersion } from "../cluster_update.ts";
 import {
   gitopsCommand,
   positional,
@@ -22,12 +22,7 @@ const setVersion = gitopsCommand({
     const version = positional(args, "VERSION");
     const root = repoRoot(args, ctx);
     const cluster = stringOption(args, "cluster");
-    return printChanges(
-      ctx,
-      cluster === undefined
-        ? await setRepoFluxVersion(root, version)
-        : await setClusterFluxVersion(root, cluster, version),
-    );
+    return printChanges(ctx, await setFluxVersion(root, { version, cluster }));
   },
 });
 
@@ -41,7 +36,10 @@ function suspendCommand(suspend: boolean): Command {
     optionHelp: REPO_HELP,
     async run(args, ctx) {
       const name = positional(args, "CLUSTER");
-      return printChanges(ctx, await setFluxSuspended(repoRoot(args, ctx), name, suspend));
+      return printChanges(
+        ctx,
+        await setFluxSuspended(repoRoot(args, ctx), { cluster: name, suspend }),
+      );
     },
   });
 }

@@ -49,7 +49,8 @@ const serviceList = gitopsCommand({
   run(args, ctx) {
     const { node, byNode } = loadFor(args, repoRoot(args, ctx));
     const rows = visibleRegistrations(byNode, node);
-    return printOutput(args, ctx, {
+    return printOutput(ctx, {
+      args: args,
       data: rows,
       table: () =>
         renderTable(
@@ -96,7 +97,7 @@ const register = gitopsCommand({
         gitPath: stringOption(args, "git-path"),
         branch: stringOption(args, "branch"),
         tag: stringOption(args, "tag"),
-        defaultReplicas: intOption(args, "default-replicas", { min: 0, max: 10000 }),
+        defaultReplicas: intOption(args, { name: "default-replicas", min: 0, max: 10000 }),
         cluster: stringOption(args, "cluster"),
       }),
     );
@@ -122,7 +123,8 @@ const placementList = gitopsCommand({
     const { node, byNode } = loadFor(args, repoRoot(args, ctx));
     const registrations = visibleRegistrations(byNode, node);
     const rows = byNode.get(node)!.placements.map((p) => summarizePlacement(p, registrations));
-    return printOutput(args, ctx, {
+    return printOutput(ctx, {
+      args: args,
       data: rows,
       table: () =>
         renderTable(
@@ -168,7 +170,7 @@ const placementCreate = gitopsCommand({
         cluster: stringOption(args, "cluster", true),
         tag: stringOption(args, "tag"),
         branch: stringOption(args, "branch"),
-        replicas: intOption(args, "replicas", { min: 0, max: 10000 }),
+        replicas: intOption(args, { name: "replicas", min: 0, max: 10000 }),
         env: Array.isArray(env) ? env.map(String) : undefined,
       }),
     );
@@ -183,7 +185,7 @@ const placementScale = gitopsCommand({
   optionHelp: { ...REPO_HELP, cluster: "The cluster (required)", replicas: "Replicas (required)" },
   async run(args, ctx) {
     const service = positional(args, "SERVICE");
-    const replicas = intOption(args, "replicas", { min: 0, max: 10000 });
+    const replicas = intOption(args, { name: "replicas", min: 0, max: 10000 });
     if (replicas === undefined) {
       throw new CliError("missing required option --replicas", EXIT_USAGE);
     }

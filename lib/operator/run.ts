@@ -1,0 +1,77 @@
+/**
+ * Wires the operator process: the probe/metrics server, and the controllers — under a
+ * Lease when leader election is on, so only one replica reconciles.
+ */
+import type { KubeClient } from "../kube/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import {
+  type Controller,
+  LeaderElector,
+  type LeaderElectorOptions,
+  RuntimeMetrics,
+} from "../runtime/mod.ts";
+import { createOperatorApp, type Readiness } from "./server.ts";
+
+/** Builds the controllers of one leadership term (they are run once per term). */
+export type ControllerFactory = (deps: {
+  client: KubeClient;
+  logger: Logger;
+  metrics: RuntimeMetrics;
+}) => Controller[];
+
+/** Options for {@linkcode runOperator}. */
+export interface RunOperatorOptions {
+  controllers: ControllerFactory;
+  logger?: Logger;
+  metrics?: RuntimeMetrics;
+  /** Probe/metrics listener; default 0.0.0.0:8080. Port 0 picks a free one. */
+  hostname?: string;
+  port?: number;
+  /** Called with the bound port once listening. */
+  onListen?: (port: number) => void;
+  /** Campaign for this Lease before reconciling; reconcile at once when absent. */
+  leaderElection?: Omit<LeaderElectorOptions, "logger" | "metrics">;
+  /** Stops the operator: controllers drain, the lease is released, the server closes. */
+  signal: AbortSignal;
+}
+
+/** Runs the operator until `signal` aborts. */
+export async function runOperator(client: KubeClient, options: RunOperatorOptions): Promise<void> {
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? new RuntimeMetrics();
+  let current: Controller[] = [];
+  let elector: LeaderElector | undefined;
+  const readiness = (): Readiness => {
+    if (elector && !elector.isLeader) return { ready: true, checks: { leader: "standby" } };
+    const checks: Record<string, boolean> = {};
+    for (const c of current) checks[`controller/${c.name}`] = c.isReady;
+    const started = !elector || current.length > 0 || elector.isLeader;
+    return { ready: started && Object.values(checks).every(Boolean), checks };
+  };
+  const app = createOperatorApp({ registry: metrics.registry, readiness });
+  const server = Deno.serve({
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 8080,
+    signal: options.signal,
+    onListen: ({ port }) => {
+      logger.info("Serving probes and metrics", { port });
+      options.onListen?.(port);
+    },
+  }, app.fetch);
+
+  const lead = async (signal: AbortSignal) => {
+    current = options.controllers({ client, logger, metrics });
+    await Promise.all(current.map((c) => c.run(signal)));
+  };
+  try {
+    if (options.leaderElection) {
+      elector = new LeaderElector(client, { ...options.leaderElection, logger, metrics });
+      await elector.run(options.signal, lead);
+    } else {
+      await lead(options.signal);
+    }
+  } finally {
+    await server.finished;
+    logger.info("Operator stopped");
+  }
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { parseAllDocuments } from "yaml";
+import { LatticeClusterSchema } from "../../lib/api/mod.ts";
+import {
+  AGENT_SECRET_NAME,
+  type BundleCluster,
+  childBundle,
+  installBundle,
+  NAMESPACE,
+  renderManifests,
+} from "../../lib/bundle/mod.ts";
+import type { KubeObject } from "../../lib/kube/types.ts";
+import { manifestsFile } from "../../scripts/generate.ts";
+import { minimalClusterDocument, validClusterDocument } from "../api/fixtures.ts";
+
+const AGENT = {
+  certificatePem: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+  caBundlePem: "ca",
+  grpcEndpoint: "cell.example:50051",
+};
+
+function bundleCluster(doc = minimalClusterDocument("east")): BundleCluster {
+  const parsed = LatticeClusterSchema.parse(doc);
+  return { name: parsed.metadata.name!, labels: parsed.metadata.labels, spec: parsed.spec };
+}
+
+const find = (objects: KubeObject[], kind: string, name?: string) =>
+  objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+Deno.test("child bundle order: Namespace, CRDs, ..., LatticeCluster, agent Secret last", () => {
+  const objects = childBundle(bundleCluster(), AGENT);
+  const kinds = objects.map((o) => o.kind);
+  assert.equal(kinds[0], "Namespace");
+  const lastCrd = kinds.lastIndexOf("CustomResourceDefinition");
+  assert.ok(lastCrd > 0 && lastCrd < kinds.indexOf("ServiceAccount"));
+  assert.ok(kinds.indexOf("LatticeCluster") > kinds.indexOf("Deployment"));
+  const secret = objects.at(-1) as Any;
+  assert.equal(secret.kind, "Secret");
+  assert.equal(secret.metadata.name, AGENT_SECRET_NAME);
+  assert.deepEqual(Object.keys(secret.data).sort(), ["ca.crt", "cluster", "endpoint", "tls.crt"]);
+  assert.equal(atob(secret.data.endpoint), "cell.example:50051");
+});
+
+Deno.test("every namespaced object lives in lattice-system", () => {
+  const clusterScoped = new Set([
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "LatticeCluster",
+    "CiliumLoadBalancerIPPool",
+    "CiliumL2AnnouncementPolicy",
+  ]);
+  for (const obj of childBundle(bundleCluster(validClusterDocument()), AGENT)) {
+    if (clusterScoped.has(obj.kind!)) assert.equal(obj.metadata?.namespace, undefined);
+    else assert.equal(obj.metadata?.namespace, NAMESPACE, `${obj.kind} ${obj.metadata?.name}`);
+  }
+});
+
+Deno.test("the child's LatticeCluster carries the spec only", () => {
+  const cluster = bundleCluster(validClusterDocument());
+  const own = find(childBundle(cluster, AGENT), "LatticeCluster") as Any;
+  assert.deepEqual(own.spec, cluster.spec);
+  assert.equal(own.status, undefined);
+  assert.deepEqual(own.metadata, { name: "us-prod-1", labels: cluster.labels });
+});
+
+Deno.test("operator Deployment: 2 replicas, leader election, probes, resources, hardened", () => {
+  const dep = find(installBundle(), "Deployment") as Any;
+  assert.equal(dep.spec.replicas, 2);
+  const c = dep.spec.template.spec.containers[0];
+  assert.deepEqual(c.args, ["operator", "--leader-elect"]);
+  assert.equal(c.livenessProbe.httpGet.path, "/healthz");
+  assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+  assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.equal(dep.spec.template.spec.serviceAccountName, "lattice-operator");
+  assert.deepEqual(
+    dep.spec.selector.matchLabels,
+    dep.spec.template.metadata.labels && {
+      "app.kubernetes.io/name": "lattice",
+      "app.kubernetes.io/component": "operator",
+    },
+  );
+});
+
+Deno.test("RBAC: no cluster-admin, no wildcard over every group", () => {
+  for (const obj of installBundle()) {
+    const o = obj as Any;
+    if (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") {
+      assert.notEqual(o.roleRef.name, "cluster-admin");
+    }
+    for (const rule of o.rules ?? []) {
+      assert.ok(!rule.apiGroups.includes("*"), `${o.metadata.name}: apiGroups *`);
+      assert.ok(!rule.verbs.includes("*"), `${o.metadata.name}: verbs *`);
+      if (rule.apiGroups.includes("")) {
+        assert.ok(!rule.resources.includes("*"), `${o.metadata.name}: core resources *`);
+      }
+    }
+  }
+});
+
+Deno.test("Cilium LB-IPAM objects exist exactly when networking.default is set", () => {
+  const without = childBundle(bundleCluster(), AGENT);
+  assert.equal(find(without, "CiliumLoadBalancerIPPool"), undefined);
+  const withNet = childBundle(bundleCluster(validClusterDocument()), AGENT);
+  const pool = find(withNet, "CiliumLoadBalancerIPPool") as Any;
+  assert.deepEqual(pool.spec.blocks, [{ cidr: "172.18.255.1/32" }]);
+  assert.ok(find(withNet, "CiliumL2AnnouncementPolicy"));
+});
+
+Deno.test("a cell child exposes its endpoints as its spec says", () => {
+  const doc = validClusterDocument();
+  doc.spec.cell!.ports = { https: 9443, grpc: 50052 };
+  const svc = find(childBundle(bundleCluster(doc), AGENT), "Service") as Any;
+  assert.equal(svc.spec.type, "LoadBalancer");
+  assert.deepEqual(svc.spec.ports.map((p: Any) => p.port), [9443, 50052, 8081]);
+});
+
+Deno.test("renderManifests round-trips through YAML", () => {
+  const objects = installBundle();
+  const text = renderManifests(objects, "# header");
+  const docs = parseAllDocuments(text).map((d) => d.toJS());
+  assert.deepEqual(docs, JSON.parse(JSON.stringify(objects)));
+});
+
+Deno.test("manifests/lattice.yaml is up to date (deno task generate)", async () => {
+  const root = new URL("../../", import.meta.url);
+  const file = manifestsFile(root);
+  assert.equal(await Deno.readTextFile(file.path), file.content);
+});

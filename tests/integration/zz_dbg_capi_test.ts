@@ -1,0 +1,22 @@
+import { ClusterReconciler, LATTICE_CLUSTER_REF, secretBootstrapTokens } from "/work/main/lib/controllers/cluster/mod.ts";
+import { Controller } from "/work/main/lib/runtime/mod.ts";
+import { BootstrapTokens, MemoryTokenBackend } from "/work/main/lib/pki/mod.ts";
+import { KubeClient } from "/work/main/lib/kube/mod.ts";
+import { createLogger } from "/work/main/lib/log/mod.ts";
+import { withControlPlane } from "/work/main/tests/integration/_plane.ts";
+import { clusterDoc } from "/work/main/tests/integration/_cluster_helpers.ts";
+Deno.test("dbg", async (t) => {
+  await withControlPlane(t, async (plane) => {
+    const client = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
+    const mode = Deno.env.get("MODE");
+    const controller = new Controller(client, { ref: LATTICE_CLUSTER_REF, owns: Deno.env.get("OWN") ? [{ ref: { group: "cluster.x-k8s.io", version: "v1beta2", plural: Deno.env.get("OWN")!, kind: "X", namespaced: true }, labelSelector: Deno.env.get("SEL") || undefined, toKeys: () => [] }] : [], logger: createLogger({ level: "debug", format: "text" }),
+      reconciler: mode === "noop" ? { reconcile: () => Promise.resolve({}) } : new ClusterReconciler(client, {
+      selfName: "root", cell: { url: "https://x", caBundlePem: "x" },
+      tokens: secretBootstrapTokens(client, new BootstrapTokens(new MemoryTokenBackend())), pollMs: Number(Deno.env.get("POLL") ?? 600000) }) });
+    const stop = new AbortController();
+    const running = controller.run(stop.signal);
+    await client.create(clusterDoc("child-w", { cellRef: "root" }));
+    await new Promise((r) => setTimeout(r, 2000));
+    stop.abort(); console.log("aborted"); await running; console.log("stopped"); client.close();
+  }, { crds: { lattice: true, upstream: ["cluster-api-v1.14.0/core", "cluster-api-v1.14.0/bootstrap-kubeadm", "cluster-api-v1.14.0/control-plane-kubeadm", "cluster-api-v1.14.0/infrastructure-docker"] } });
+});
