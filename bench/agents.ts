@@ -77,9 +77,12 @@ async function bench() {
   const send = (cmd: string) => stdin.write(new TextEncoder().encode(cmd + "\n"));
 
   try {
+    const progress = (msg: string) => console.error(`agents bench: ${msg}`);
     const issued = await nextLine();
+    progress(`issued ${N} certificates`);
     await nextLine(); // started
     const connectMs = await waitUntil(() => registry.connectedCount() >= N, 300_000);
+    progress(`${N} connected in ${Math.round(connectMs)} ms`);
     // Steady state: a few heartbeat rounds, then round trips over the next rounds.
     await new Promise((r) => setTimeout(r, 2 * BEAT_MS));
     await send("stats");
@@ -90,6 +93,7 @@ async function bench() {
     collectGarbage();
     const steady = rssMiB();
 
+    progress("measured heartbeats; dropping every connection");
     // Reconnect storm: drop every connection at once and bring the server back.
     await server.close(0);
     await waitUntil(() => registry.connectedCount() === 0, 60_000);
@@ -97,6 +101,7 @@ async function bench() {
     server = await start(port);
     const stormMs = await waitUntil(() => registry.connectedCount() >= 0.99 * N, 300_000, peak);
     const afterStorm = rssMiB();
+    progress(`99 % back in ${Math.round(stormMs)} ms`);
 
     await send("stop");
     await nextLine();

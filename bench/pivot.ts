@@ -3,9 +3,11 @@
  * in-process transport, progress on the LatticeCluster status): a 27-object cluster (goal
  * ≤ 2 s) and one 2,499-object cluster (goal ≤ 30 s), with objects/s and batch sizes.
  */
+import type { KubeClient } from "../lib/kube/client.ts";
 import {
   InProcessTransport,
   latticeClusterProgressStore,
+  type PivotClient,
   PivotTarget,
   runPivot,
 } from "../lib/pivot/mod.ts";
@@ -18,7 +20,22 @@ import {
 } from "../tests/pivot/live.ts";
 import { type BenchResults, percentile, runBench } from "./_harness.ts";
 
+/** A client that counts the API requests it makes (load-independent cost). */
+function counting(client: KubeClient, count: { requests: number }): PivotClient {
+  const tick = <T>(p: Promise<T>) => (count.requests++, p);
+  return {
+    get: (...a) => tick(client.get(...a)),
+    list: (...a) => tick(client.list(...a)),
+    create: (...a) => tick(client.create(...a)),
+    delete: (...a) => tick(client.delete(...a)),
+    patch: (...a) => tick(client.patch(...a)),
+    patchStatus: (...a) => tick(client.patchStatus(...a)),
+    resourceFor: (...a) => client.resourceFor(...a),
+  } as PivotClient;
+}
+
 interface Run {
+  requests: number;
   ms: number;
   objects: number;
   marks: Record<string, number>;
@@ -29,15 +46,17 @@ async function pivotOnce(planes: PivotPlanes, name: string, workers: number): Pr
   const namespace = `capi-${name}`;
   await createFixture(planes.source, namespace, clusterFixture(name, namespace, { workers }));
   await createLatticeCluster(planes.source, name);
-  const transport = new InProcessTransport(new PivotTarget(planes.target));
+  const count = { requests: 0 };
+  const source = counting(planes.source, count);
+  const transport = new InProcessTransport(new PivotTarget(counting(planes.target, count)));
   const marks: Record<string, number> = {};
   const start = performance.now();
   const result = await runPivot({
-    client: planes.source,
+    client: source,
     clusterName: name,
     namespace,
     transport,
-    progress: latticeClusterProgressStore(planes.source, name),
+    progress: latticeClusterProgressStore(source, name),
   }, {
     hook: (point) => {
       if (
@@ -49,7 +68,7 @@ async function pivotOnce(planes: PivotPlanes, name: string, workers: number): Pr
   });
   const ms = performance.now() - start;
   if (!result.done) throw new Error(`Cannot benchmark: pivot of ${name} ended in ${result.phase}`);
-  return { ms, objects: result.objects ?? 0, marks, transport };
+  return { ms, objects: result.objects ?? 0, marks, transport, requests: count.requests };
 }
 
 if (import.meta.main) {
@@ -74,6 +93,7 @@ if (import.meta.main) {
         large_complete_ms: (large.marks["delete:before"] ?? 0) -
           (large.marks["complete:before"] ?? 0),
         large_delete_ms: (large.marks["done:before"] ?? 0) - (large.marks["delete:before"] ?? 0),
+        large_api_requests_per_object: large.requests / large.objects,
         large_batches: bytes.length,
         batch_objects_max: Math.max(...large.transport.batchObjects),
         batch_kib_max: Math.max(...bytes) / 1024,

@@ -218,11 +218,15 @@ if (import.meta.main) {
         metadata: { name: "probe", namespace: "team" },
         data: { a: "b" },
       });
+      const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+        console.error(`proxy bench: ${name}`);
+        return await fn();
+      };
       return {
-        ...(await latency(env, token)),
-        ...(await throughput(env, token)),
-        ...(await watchLatency(env, token)),
-        ...(await resumeAcrossResets(env, token, 100)),
+        ...(await stage("GET latency", () => latency(env, token))),
+        ...(await stage("throughput", () => throughput(env, token))),
+        ...(await stage("watch latency", () => watchLatency(env, token))),
+        ...(await stage("resets", () => resumeAcrossResets(env, token, 100))),
       };
     } finally {
       await env.close();

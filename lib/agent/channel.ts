@@ -15,6 +15,10 @@ export interface ChannelSettings {
   keepaliveTimeoutMs?: number;
   /** Default {@linkcode AGENT_MAX_MESSAGE_BYTES}. */
   maxMessageBytes?: number;
+  /** First delay of the channel's own transport reconnects; default 1 s. */
+  reconnectInitialMs?: number;
+  /** Cap of the channel's own transport reconnects; default 2 min. */
+  reconnectMaxMs?: number;
 }
 
 /** Channel options for the agent side. */
@@ -26,8 +30,11 @@ export function agentChannelOptions(settings: ChannelSettings = {}): ChannelOpti
     "grpc.keepalive_time_ms": settings.keepaliveTimeMs ?? 30_000,
     "grpc.keepalive_timeout_ms": settings.keepaliveTimeoutMs ?? 20_000,
     "grpc.keepalive_permit_without_calls": 1,
-    // Our loop owns reconnect timing: a private subchannel per channel keeps grpc-js's own
-    // backoff state (and other agents' connections in the same process) out of it.
+    // The transport reconnects on the same schedule as the agent's stream loop.
+    "grpc.initial_reconnect_backoff_ms": settings.reconnectInitialMs ?? 1_000,
+    "grpc.max_reconnect_backoff_ms": settings.reconnectMaxMs ?? 120_000,
+    // A private subchannel per channel: agents sharing a process (tests, benchmarks) must
+    // not share connections or backoff state.
     "grpc.use_local_subchannel_pool": 1,
   };
 }

@@ -7,7 +7,11 @@
 import { Buffer } from "node:buffer";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { LATTICE_VERSION } from "../version.ts";
-import { AgentState, type ClusterHealth } from "../proto/lattice/agent/v1/agent.ts";
+import {
+  AgentState,
+  type ClusterHealth,
+  type LatticeAgentClient,
+} from "../proto/lattice/agent/v1/agent.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
 import { type ChannelSettings, openChannel } from "./channel.ts";
 import { AgentStreamRun } from "./stream.ts";
@@ -66,6 +70,8 @@ export class AgentClient {
   readonly #listeners = new Set<(event: AgentClientEvent) => void>();
   readonly #stop = new AbortController();
   #credentials: AgentCredentials;
+  #channel?: LatticeAgentClient;
+  #channelCredentials?: AgentCredentials;
   #stream?: AgentStreamRun;
   #loop?: Promise<void>;
   #renewing?: Promise<string>;
@@ -115,6 +121,8 @@ export class AgentClient {
     this.#stream?.cancel();
     await this.#loop;
     await this.#renewing?.catch(() => {});
+    this.#channel?.close();
+    this.#channel = undefined;
   }
 
   /** Sends a message on the current stream; false while disconnected. */
@@ -158,9 +166,7 @@ export class AgentClient {
   async #run(): Promise<void> {
     let attempt = 0;
     while (!this.#stop.signal.aborted) {
-      // A fresh channel per attempt: grpc-js would otherwise apply its own reconnect backoff,
-      // and a rotated certificate takes effect on the next attempt.
-      const channel = openChannel(this.#o.address, this.#credentials, this.#o);
+      const channel = this.#currentChannel();
       const run = new AgentStreamRun(channel, {
         clusterName: this.#o.clusterName,
         agentVersion: this.#o.agentVersion ?? LATTICE_VERSION,
@@ -182,7 +188,6 @@ export class AgentClient {
       this.#stream = run;
       const error = await run.done;
       this.#stream = undefined;
-      channel.close();
       if (this.#stop.signal.aborted) break;
       const retryInMs = backoffDelay(attempt, this.#o.backoff);
       this.#log.warn("Agent stream down, retrying", { error, retryInMs, attempt });
@@ -190,6 +195,24 @@ export class AgentClient {
       attempt++;
       await sleep(retryInMs, this.#stop.signal);
     }
+  }
+
+  /**
+   * The channel is kept across attempts: closing a channel sends GOAWAY, and Deno's HTTP/2
+   * can abort a process that receives GOAWAYs under load (denoland/deno#36788), so the cell
+   * should see as few as possible. A rotated certificate gets a new channel.
+   */
+  #currentChannel(): LatticeAgentClient {
+    if (this.#channel && this.#channelCredentials === this.#credentials) return this.#channel;
+    this.#channel?.close();
+    this.#channelCredentials = this.#credentials;
+    const backoff = this.#o.backoff ?? {};
+    this.#channel = openChannel(this.#o.address, this.#credentials, {
+      ...this.#o,
+      reconnectInitialMs: backoff.initialMs ?? 1_000,
+      reconnectMaxMs: backoff.maxMs ?? 120_000,
+    });
+    return this.#channel;
   }
 
   #emit(event: AgentClientEvent): void {

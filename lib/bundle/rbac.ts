@@ -1,6 +1,6 @@
 /**
  * The operator's RBAC, split by purpose so each grant can be audited (and dropped) on its
- * own; see docs/adr/0003-operator-rbac.md for why each rule exists. No cluster-admin.
+ * own; see docs/adr/operator-rbac.md for why each rule exists. No cluster-admin.
  */
 import type { KubeObject } from "../kube/types.ts";
 import { commonLabels, NAMESPACE, OPERATOR_NAME } from "./names.ts";

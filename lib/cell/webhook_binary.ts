@@ -2,7 +2,7 @@
  * The running lattice binary, served to children that cannot reach the internet. Only a
  * compiled binary serves itself; from source there is no single file to hand out.
  */
-import type { Context, Hono } from "hono";
+import type { Context, Env, Hono } from "hono";
 import { basename } from "node:path";
 import { StatusError } from "./errors.ts";
 
@@ -48,8 +48,10 @@ export class ChecksumCache {
  * Adds GET /api/lattice/binary and GET /bootstrap/binary/linux/{arch} (the path kubeadm's
  * postKubeadmCommands fetch, see lib/capi/join.ts; only this build's arch is served).
  */
-// deno-lint-ignore no-explicit-any
-export function binaryRoutes(app: Hono<any>, source: BinarySource | undefined): void {
+export function binaryRoutes<E extends Env>(
+  app: Hono<E>,
+  source: BinarySource | undefined,
+): void {
   const checksums = new ChecksumCache();
   const serve = async (c: Context) => {
     const path = source?.path;

@@ -63,7 +63,7 @@ export async function deleteGraph(
     if (await deleteWithoutFinalizers(client, node)) deleted++;
   };
   for (const level of byLevel(doomed, (n) => n.level).reverse()) {
-    await pool(level, options.concurrency ?? 64, one);
+    await pool(level, options.concurrency ?? 32, one);
   }
   if (options.includeKept || !graph.cluster.keepOnSource) await one(graph.cluster);
   return deleted;

@@ -67,7 +67,7 @@ export class PivotTarget {
     let created = 0;
     let existing = 0;
     for (const level of byLevel(batch.entries, (e) => e.level)) {
-      await pool(level, this.#options.concurrency ?? 64, async (entry) => {
+      await pool(level, this.#options.concurrency ?? 32, async (entry) => {
         if (await this.#createOne(entry)) created++;
         else existing++;
       });

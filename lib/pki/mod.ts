@@ -1,7 +1,8 @@
 /**
  * Lattice PKI: each cell's own CA (ECDSA P-256, SHA-256), server certificates for the
  * cell's endpoints, and agents' client certificates issued from CSRs whose identity is the
- * cluster name. Certificates are built by @peculiar/x509; keys and signatures come from
+ * cluster name; the CA kept in a Secret; one-time bootstrap tokens stored as SHA-256.
+ * Certificates are built by @peculiar/x509; keys, signatures and digests come from
  * WebCrypto. See docs/security.md.
  *
  * @module

@@ -203,6 +203,9 @@ export class Controller<T extends KubeObject = KubeObject> {
       clock: this.#clock,
       onRestart: (reason) => this.#metrics.watchRestarts.inc({ resource, reason }),
     });
+    // Keys seen during a relist wait for initDone: until the swap, workers would not find
+    // their objects in the store.
+    let listed: string[] = [];
     for await (const event of events) {
       this.#metrics.watchEvents.inc({ resource, type: event.type });
       if (event.type === "error") {
@@ -210,8 +213,13 @@ export class Controller<T extends KubeObject = KubeObject> {
         continue;
       }
       const changes = store.apply(event);
+      if (event.type === "init") listed = [];
       // A relist re-queues everything it saw: events missed in the gap are covered.
-      if (event.type === "initApply") { for (const k of toKeys(event.object)) this.#queue?.add(k); }
+      if (event.type === "initApply") listed.push(...toKeys(event.object));
+      if (event.type === "initDone") {
+        for (const k of listed) this.#queue?.add(k);
+        listed = [];
+      }
       for (const change of changes) for (const k of toKeys(change.object)) this.#queue?.add(k);
     }
   }

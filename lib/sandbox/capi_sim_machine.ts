@@ -31,7 +31,12 @@ export interface PostBootstrapOptions {
 }
 
 /** Absolute paths of a node that the simulated machine maps into its root folder. */
-export const MAPPED_PREFIXES = ["/etc/lattice", "/etc/kubernetes", "/usr/local/bin"] as const;
+export const MAPPED_PREFIXES = [
+  "/etc/lattice",
+  "/etc/kubernetes",
+  "/usr/local/bin",
+  "/var/lib/lattice",
+] as const;
 
 /** Rewrites the mapped absolute paths in `text` to live under `root`. */
 export function mapPaths(text: string, root: string): string {

@@ -9,7 +9,7 @@ import { markOwner, sweepStaleDirs } from "./_sweep.ts";
 import { logTail, startSupervised, type Supervised } from "./_process.ts";
 import { compact, type Failure, waitReady } from "./_health.ts";
 import { copyTree, type EtcdTemplate, etcdTemplate, type TemplateBuilder } from "./_template.ts";
-import { installCrds, type InstallCrdsOptions, waitCrdsEstablished } from "./crds.ts";
+import { installCrds, type InstallCrdsOptions, waitCrdsReady } from "./crds.ts";
 import { kubectl } from "./kubectl.ts";
 import { apiServerArgs, etcdArgs, renderKubeconfig } from "./_config.ts";
 
@@ -211,7 +211,7 @@ async function seededCrdsReady(
   binaries: Binaries,
   timeoutMs: number,
 ): Promise<void> {
-  await waitCrdsEstablished({ kubeconfigPath }, template.crdNames, { binaries, timeoutMs });
+  await waitCrdsReady({ kubeconfigPath }, template.crdNames, { binaries, timeoutMs });
 }
 
 /** Builds etcd templates with a plane of the same options (minus the CRDs). */

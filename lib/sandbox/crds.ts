@@ -81,7 +81,7 @@ export async function installCrds(
   groups[0].stdin = inline;
   const outputs = await Promise.all(groups.map((g) => applyGroup(plane, g, options)));
   const names = outputs.flatMap((out) => out.split("\n").map((l) => l.trim()).filter(Boolean));
-  await waitCrdsEstablished(plane, names, options);
+  await waitCrdsReady(plane, names, options);
 }
 
 async function applyGroup(
@@ -114,7 +114,7 @@ async function applyGroup(
 const CONDITION_COLUMNS = "custom-columns=NAME:.metadata.name," +
   "TYPES:.status.conditions[*].type,STATUSES:.status.conditions[*].status";
 
-/** Options of {@link waitCrdsEstablished}. */
+/** Options of {@link waitCrdsReady}. */
 export interface WaitCrdsOptions {
   /** How long to wait (default 60 s). */
   timeoutMs?: number;
@@ -124,9 +124,11 @@ export interface WaitCrdsOptions {
 
 /**
  * Waits until every CRD in `names` (`<name>` or kubectl's `customresourcedefinition.…/<name>`)
- * is Established.
+ * is Established and its resources answer a list: right after establishment the apiserver
+ * still answers 429 ("storage is (re)initializing") while its watch cache fills, and a test
+ * creating objects at once must not see that.
  */
-export async function waitCrdsEstablished(
+export async function waitCrdsReady(
   plane: KubectlTarget,
   names: string[],
   options: WaitCrdsOptions = {},
@@ -148,12 +150,41 @@ export async function waitCrdsEstablished(
           return types.split(",").some((t, i) => t === "Established" && s[i] === "True");
         }).map(([name]) => name),
     );
-    pending = pending.filter((n) => !established.has(n.slice(n.indexOf("/") + 1)));
-    if (pending.length === 0) return;
+    pending = pending.filter((n) => !established.has(crdName(n)));
+    if (pending.length === 0) break;
     if (Date.now() > deadline) {
       throw new Error(`Cannot install CRDs: not Established in time: ${pending.join(", ")}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await waitServed(plane, names, deadline, options);
+}
+
+function crdName(name: string): string {
+  return name.slice(name.indexOf("/") + 1);
+}
+
+/** Lists every resource once; kubectl honours the 429's Retry-After by itself. */
+async function waitServed(
+  plane: KubectlTarget,
+  names: string[],
+  deadline: number,
+  options: WaitCrdsOptions,
+): Promise<void> {
+  // A CRD's name is `<plural>.<group>`, which kubectl takes as a resource type.
+  const resources = names.map(crdName).join(",");
+  if (!resources) return;
+  for (;;) {
+    const out = await kubectl(plane, ["get", resources, "--all-namespaces", "-o", "name"], {
+      binaries: options.binaries,
+      allowFailure: true,
+    });
+    if (out.code === 0) return;
+    // Discovery may lag establishment by a moment ("doesn't have a resource type").
+    if (Date.now() > deadline) {
+      throw new Error(`Cannot install CRDs: resources not served in time: ${out.stderr.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -11,3 +11,5 @@ export * from "./kubectl.ts";
 export * from "./capi_simulator.ts";
 export * from "./capi_sim_machine.ts";
 export * from "./capi_sim_status.ts";
+export * from "./sandbox.ts";
+export * from "./sandbox_progress.ts";

@@ -327,46 +327,55 @@ Deno.test("cluster controller on a real control plane", async (t) => {
         assert.equal(condition(lc, "SpecValid")?.reason, "VersionDowngrade");
         assert.equal(at(await kcp(), "spec", "version"), "v1.32.0", "no downgrade applied");
       });
+    } finally {
+      client.close();
+    }
+  }, { crds: CRDS });
+});
 
-      await t.step("the runtime Controller drives phases from watches", async () => {
-        const controller = clusterController(client, {
-          selfName: "root",
-          cell: { url: "https://root.example.com:8443", caBundlePem: TEST_CA_PEM },
-          tokens: secretBootstrapTokens(client, issuer),
-          pivot: () => Promise.resolve("in-progress"),
-          pollMs: 600_000,
-          logger: Deno.env.get("LATTICE_TEST_LOG")
-            ? createLogger({ level: "debug", format: "text" })
-            : undefined,
-        });
-        const stop = new AbortController();
-        const running = controller.run(stop.signal);
-        try {
-          await client.create(clusterDoc("child-w", { cellRef: "root" }));
-          await eventually(async () => {
-            const lc = await getCluster(client, "child-w");
-            return lc?.status?.phase === "Provisioning" ? lc : undefined;
-          }, "child-w Provisioning");
-          // Only the watch on CAPI Clusters can wake it now (the poll is 10 minutes).
-          await setStatus(
-            client,
-            CLUSTER.apiVersion,
-            "Cluster",
-            "child-w",
-            capiNamespace("child-w"),
-            {
-              initialization: { controlPlaneInitialized: true },
-            },
-          );
-          await eventually(async () => {
-            const lc = await getCluster(client, "child-w");
-            return lc?.status?.phase === "Pivoting" ? lc : undefined;
-          }, "child-w Pivoting");
-        } finally {
-          stop.abort();
-          await running;
-        }
+Deno.test("the runtime Controller drives phases from watches", async (t) => {
+  await withControlPlane(t, async (plane) => {
+    const client = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
+    const issuer = new BootstrapTokens(new MemoryTokenBackend());
+    try {
+      const controller = clusterController(client, {
+        selfName: "root",
+        cell: { url: "https://root.example.com:8443", caBundlePem: TEST_CA_PEM },
+        tokens: secretBootstrapTokens(client, issuer),
+        pivot: () => Promise.resolve("in-progress"),
+        pollMs: 600_000,
+        logger: Deno.env.get("LATTICE_TEST_LOG")
+          ? createLogger({ level: "debug", format: "text" })
+          : undefined,
       });
+      const stop = new AbortController();
+      const running = controller.run(stop.signal);
+      try {
+        await controller.ready;
+        await client.create(clusterDoc("child-w", { cellRef: "root" }));
+        await eventually(async () => {
+          const lc = await getCluster(client, "child-w");
+          return lc?.status?.phase === "Provisioning" ? lc : undefined;
+        }, "child-w Provisioning");
+        // Only the watch on CAPI Clusters can wake it now (the poll is 10 minutes).
+        await setStatus(
+          client,
+          CLUSTER.apiVersion,
+          "Cluster",
+          "child-w",
+          capiNamespace("child-w"),
+          {
+            initialization: { controlPlaneInitialized: true },
+          },
+        );
+        await eventually(async () => {
+          const lc = await getCluster(client, "child-w");
+          return lc?.status?.phase === "Pivoting" ? lc : undefined;
+        }, "child-w Pivoting");
+      } finally {
+        stop.abort();
+        await running;
+      }
     } finally {
       client.close();
     }

@@ -294,6 +294,19 @@ Deno.test("lattice join against a real parent cell and child cluster", async (t)
       assert.equal(decodeBase64(secret.data["tls.key"]), kept);
     });
 
+    await t.step("two cell replicas racing for one token on real Secrets: one wins", async () => {
+      const { token: raced } = await tokens.issue("race");
+      const replicas = [0, 1, 2].map(() => new BootstrapTokens(new SecretTokenBackend(parent)));
+      const results = await Promise.all(replicas.map((r) => r.lease("race", raced, "k")));
+      assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
+      const winner = results.find((r) => r.ok);
+      assert.ok(winner?.ok);
+      await replicas[0].commit(winner.lease);
+      assert.equal((await tokens.inspect("race"))?.state, "used");
+      await tokens.revoke("race");
+      assert.equal(await tokens.inspect("race"), undefined);
+    });
+
     await t.step("replicas racing to create the CA end up with one", async () => {
       const options = { secretName: "race-ca" };
       const [a, b] = await Promise.all([

@@ -20,6 +20,7 @@ import {
   watcher,
   type WatchEvent,
 } from "../../lib/runtime/mod.ts";
+import { runOperator } from "../../lib/operator/mod.ts";
 import { withControlPlane } from "./_plane.ts";
 import { eventually } from "../runtime/_eventually.ts";
 
@@ -365,5 +366,53 @@ Deno.test("leader election: one leader reconciles; the other takes over after it
     const leases = await client.resourceFor("coordination.k8s.io/v1", "Lease");
     const lease = await client.get<{ spec: { holderIdentity?: string } }>(leases, "test-lock", "l");
     assert.equal(lease.spec.holderIdentity ?? "", "", "released on graceful shutdown");
+  });
+});
+
+Deno.test("operator process: probes and metrics over a running controller", async (t) => {
+  await withControlPlane(t, async (plane) => {
+    using client = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
+    await client.create(cm("seen", "default"));
+    const stop = new AbortController();
+    let port = 0;
+    const running = runOperator(client, {
+      port: 0,
+      hostname: "127.0.0.1",
+      onListen: (p) => port = p,
+      signal: stop.signal,
+      controllers: ({ client, metrics }) => [
+        new Controller(client, {
+          ref: CMS,
+          namespace: "default",
+          metrics,
+          reconciler: { reconcile: () => Promise.resolve(Action.done()) },
+        }),
+      ],
+    });
+    try {
+      await eventually(() => port !== 0);
+      const get = async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        return { status: res.status, text: await res.text() };
+      };
+      assert.equal((await get("/healthz")).status, 200);
+      await eventually(async () => (await get("/readyz")).status === 200);
+      await eventually(async () =>
+        /lattice_reconcile_total\{controller="configmaps",result="success"\} [1-9]/.test(
+          (await get("/metrics")).text,
+        )
+      );
+      const metrics = (await get("/metrics")).text;
+      for (
+        const name of [
+          "lattice_reconcile_duration_seconds_bucket",
+          "lattice_workqueue_depth",
+          "lattice_watch_events_total",
+        ]
+      ) assert.ok(metrics.includes(name), name);
+    } finally {
+      stop.abort();
+      await running;
+    }
   });
 });

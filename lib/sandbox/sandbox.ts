@@ -1,0 +1,291 @@
+/**
+ * `lattice sandbox`: a local fleet on real local control planes. A bootstrap plane runs a
+ * real operator as a cell; the CAPI simulator (the only simulated part) plays Cluster API
+ * and the machines; the real webhook, join, stream and pivot do the rest.
+ */
+import { parseAllDocuments } from "yaml";
+import { type LatticeClusterInput, LatticeClusterSchema, validate } from "../api/mod.ts";
+import { KubeClient, type KubeObject } from "../kube/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import { type ControlPlane, startControlPlane } from "./control_plane.ts";
+import { CLUSTER_API_CRD_SETS, installCrds } from "./crds.ts";
+import { CapiSimulator } from "./capi_simulator.ts";
+import {
+  type ClusterRow,
+  formatTransition,
+  PhaseTracker,
+  renderTree,
+  timeline,
+} from "./sandbox_progress.ts";
+
+/** Name of the sandbox's first cell (the `lattice install` bootstrap cluster's role). */
+export const BOOTSTRAP_CELL = "bootstrap";
+
+/** A running operator, as the sandbox starts it (in-process, one per plane). */
+export interface OperatorHandle {
+  /** The bootstrap webhook URL when this operator is a cell. */
+  cellUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** What the sandbox hands the operator it starts for a plane. */
+export interface StartOperatorRequest {
+  /** The cluster the operator runs on. */
+  name: string;
+  plane: ControlPlane;
+  logger: Logger;
+  /** The bootstrap cell has no LatticeCluster of its own: it is told to act as a cell. */
+  bootstrapCell: boolean;
+}
+
+/** Starts the real operator for a plane (the sandbox's stand-in for its Deployment). */
+export type StartOperator = (request: StartOperatorRequest) => Promise<OperatorHandle>;
+
+/** Options for {@linkcode Sandbox.up}. */
+export interface SandboxOptions {
+  /** LatticeClusters to create, each on the cell its `spec.cellRef` names. */
+  clusters: LatticeClusterInput[];
+  startOperator: StartOperator;
+  /** Where kubeconfigs and state are written. */
+  dir: string;
+  /** Progress lines. */
+  print?: (line: string) => void;
+  logger?: Logger;
+  /** How long to wait for every cluster to be Ready; default 10 min. */
+  timeoutMs?: number;
+}
+
+/** Reads LatticeClusters from YAML text; errors name the document and field. */
+export function parseClusters(text: string, source: string): LatticeClusterInput[] {
+  const out: LatticeClusterInput[] = [];
+  parseAllDocuments(text).forEach((doc, i) => {
+    const value = doc.toJS();
+    if (value === null || value === undefined) return;
+    const result = validate(LatticeClusterSchema, value);
+    if (!result.ok) {
+      throw new Error(
+        `Cannot read ${source} (document ${i + 1}):\n  ${result.errors.join("\n  ")}`,
+      );
+    }
+    out.push(value as LatticeClusterInput);
+  });
+  return out;
+}
+
+/** A running sandbox. */
+export class Sandbox {
+  readonly bootstrap: ControlPlane;
+  readonly simulator: CapiSimulator;
+  readonly tracker = new PhaseTracker();
+  readonly #operators = new Map<string, OperatorHandle>();
+  readonly #opts: SandboxOptions;
+  readonly #log: Logger;
+  #bootstrapGone = false;
+
+  private constructor(bootstrap: ControlPlane, simulator: CapiSimulator, opts: SandboxOptions) {
+    this.bootstrap = bootstrap;
+    this.simulator = simulator;
+    this.#opts = opts;
+    this.#log = opts.logger ?? silentLogger;
+  }
+
+  /** Starts the bootstrap cell, the simulator, and creates the clusters; waits for Ready. */
+  static async up(options: SandboxOptions): Promise<Sandbox> {
+    const log = options.logger ?? silentLogger;
+    const print = options.print ?? (() => {});
+    print("Starting the bootstrap cell (etcd + kube-apiserver, Lattice and Cluster API CRDs)");
+    const bootstrap = await startControlPlane({ name: BOOTSTRAP_CELL });
+    let sandbox: Sandbox | undefined;
+    try {
+      await installCrds(bootstrap, { lattice: true, upstream: [...CLUSTER_API_CRD_SETS] });
+      const simulator = new CapiSimulator({
+        logger: log,
+        onClusterPlane: (name, plane) => sandbox!.#runDeployment(name, plane),
+      });
+      sandbox = new Sandbox(bootstrap, simulator, options);
+      sandbox.#operators.set(
+        BOOTSTRAP_CELL,
+        await options.startOperator({
+          name: BOOTSTRAP_CELL,
+          plane: bootstrap,
+          logger: log.child({ cluster: BOOTSTRAP_CELL }),
+          bootstrapCell: true,
+        }),
+      );
+      simulator.watchPlane(BOOTSTRAP_CELL, KubeClient.fromKubeconfig(bootstrap.kubeconfig));
+      simulator.start();
+      await sandbox.#createAll(options.clusters, options.timeoutMs ?? 600_000);
+      await sandbox.writeKubeconfigs();
+      return sandbox;
+    } catch (error) {
+      await (sandbox?.down() ?? bootstrap.stop());
+      throw error;
+    }
+  }
+
+  /** The plane of a cluster: the bootstrap plane or a simulated cluster's. */
+  planeOf(name: string): ControlPlane | undefined {
+    if (name === BOOTSTRAP_CELL) return this.#bootstrapGone ? undefined : this.bootstrap;
+    return this.simulator.clusters.get(name)?.plane;
+  }
+
+  /** The operator running for a plane. */
+  operatorOf(name: string): OperatorHandle | undefined {
+    return this.#operators.get(name);
+  }
+
+  /**
+   * The simulated kubelet: once `lattice join` has applied the bundle (the operator
+   * Deployment exists in lattice-system), run that operator against the plane.
+   */
+  #runDeployment(name: string, plane: ControlPlane): void {
+    const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    const started = (async () => {
+      const ref = {
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        kind: "Deployment",
+        namespaced: true,
+      };
+      for (;;) {
+        try {
+          const list = await client.list<KubeObject>(ref, { namespace: "lattice-system" });
+          if (list.items.length > 0) break;
+        } catch { /* namespace not there yet */ }
+        if (!this.simulator.clusters.has(name)) return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      this.#log.info("Running the operator Deployment (simulated kubelet)", { cluster: name });
+      this.#operators.set(
+        name,
+        await this.#opts.startOperator({
+          name,
+          plane,
+          logger: this.#log.child({ cluster: name }),
+          bootstrapCell: false,
+        }),
+      );
+    })().finally(() => client.close());
+    started.catch((error) => this.#log.error("Cannot start operator", { cluster: name, error }));
+  }
+
+  async #createAll(clusters: LatticeClusterInput[], timeoutMs: number): Promise<void> {
+    const print = this.#opts.print ?? (() => {});
+    const pending = [...clusters];
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const doc of [...pending]) {
+        const parent = doc.spec.cellRef ?? BOOTSTRAP_CELL;
+        const parentReady = parent === BOOTSTRAP_CELL || (await this.rows())
+          .some((r) => r.name === parent && r.phase === "Ready");
+        const plane = this.planeOf(parent);
+        if (!parentReady || !plane || !this.#operators.has(parent)) continue;
+        print(`Creating LatticeCluster ${doc.metadata.name} on cell ${parent}`);
+        const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+        try {
+          await client.apply(doc as unknown as KubeObject);
+        } finally {
+          client.close();
+        }
+        pending.splice(pending.indexOf(doc), 1);
+      }
+      const rows = await this.rows();
+      for (const row of rows) {
+        const t = this.tracker.observe(row.name, row.phase);
+        if (t) print(formatTransition(t));
+        if (row.phase === "Failed") throw new Error(`Cannot finish: cluster ${row.name} Failed`);
+      }
+      const names = clusters.map((c) => c.metadata.name);
+      if (
+        pending.length === 0 &&
+        names.every((n) => rows.find((r) => r.name === n)?.phase === "Ready")
+      ) {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`Cannot finish: clusters not Ready after ${timeoutMs / 1000}s`);
+  }
+
+  /** Every LatticeCluster, read from its parent's plane (or its own once that is gone). */
+  async rows(): Promise<ClusterRow[]> {
+    const rows = new Map<string, ClusterRow>();
+    const planes: [string, ControlPlane][] = [];
+    if (!this.#bootstrapGone) planes.push([BOOTSTRAP_CELL, this.bootstrap]);
+    for (const [name, sim] of this.simulator.clusters) planes.push([name, sim.plane]);
+    for (const [planeName, plane] of planes) {
+      const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+      try {
+        const ref = await client.resourceFor("lattice.dev/v1alpha1", "LatticeCluster");
+        for (const lc of (await client.list<KubeObject>(ref)).items) {
+          const name = lc.metadata?.name ?? "";
+          const spec = lc.spec as {
+            cellRef?: string;
+            provider: { kubernetes: { version: string } };
+          };
+          const status = (lc.status ?? {}) as { phase?: string; nodes?: { summary?: string } };
+          // The parent's copy is authoritative; a cluster's own copy is used once its
+          // parent's plane is gone.
+          const authoritative = planeName === (spec.cellRef ?? BOOTSTRAP_CELL);
+          if (rows.has(name) && !authoritative) continue;
+          rows.set(name, {
+            name,
+            parent: spec.cellRef ?? BOOTSTRAP_CELL,
+            phase: status.phase,
+            nodes: status.nodes?.summary,
+            version: spec.provider.kubernetes.version,
+            kubeconfigPath: `${this.#opts.dir}/kubeconfigs/${name}.yaml`,
+          });
+        }
+      } catch {
+        /* plane without Lattice CRDs yet */
+      } finally {
+        client.close();
+      }
+    }
+    return [...rows.values()];
+  }
+
+  /** Copies each plane's admin kubeconfig to `<dir>/kubeconfigs/<name>.yaml`. */
+  async writeKubeconfigs(): Promise<void> {
+    await Deno.mkdir(`${this.#opts.dir}/kubeconfigs`, { recursive: true });
+    const planes: [string, ControlPlane][] = [[BOOTSTRAP_CELL, this.bootstrap]];
+    for (const [name, sim] of this.simulator.clusters) planes.push([name, sim.plane]);
+    for (const [name, plane] of planes) {
+      await Deno.writeTextFile(`${this.#opts.dir}/kubeconfigs/${name}.yaml`, plane.kubeconfig, {
+        mode: 0o600,
+      });
+    }
+  }
+
+  /** The hierarchy as a tree, and the phase timeline. */
+  async summary(): Promise<string[]> {
+    const rows = await this.rows();
+    return [
+      ...renderTree(rows, BOOTSTRAP_CELL),
+      "",
+      "Timeline:",
+      ...timeline(this.tracker.history, this.tracker.elapsedMs()).map((l) => `  ${l}`),
+    ];
+  }
+
+  /** Deletes the bootstrap cell (as `lattice install` does once the root is pivoted). */
+  async deleteBootstrap(): Promise<void> {
+    await this.#operators.get(BOOTSTRAP_CELL)?.stop();
+    this.#operators.delete(BOOTSTRAP_CELL);
+    this.simulator.unwatchPlane(BOOTSTRAP_CELL);
+    this.#bootstrapGone = true;
+    await this.bootstrap.stop();
+  }
+
+  /** Stops every operator, the simulator and every plane. */
+  async down(): Promise<void> {
+    for (const op of this.#operators.values()) {
+      await op.stop().catch((error) => this.#log.warn("Cannot stop operator", { error }));
+    }
+    this.#operators.clear();
+    await this.simulator.stop();
+    await this.bootstrap.stop();
+  }
+}
