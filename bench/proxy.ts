@@ -95,6 +95,7 @@ async function writeAt(env: ProxyEnv, rate: number, seconds: number, name: strin
   const start = performance.now();
   const total = rate * seconds;
   const inFlight = new Set<Promise<unknown>>();
+  let failures = 0;
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
@@ -104,10 +105,13 @@ async function writeAt(env: ProxyEnv, rate: number, seconds: number, name: strin
       name,
       { data: { t: String(performance.timeOrigin + performance.now()), i: String(i) } },
       { namespace: "team" },
-    ).finally(() => inFlight.delete(p));
+    ).catch((error) => {
+      failures++;
+      if (failures === 1) console.error("write failed:", error, error?.cause);
+    }).finally(() => inFlight.delete(p));
     inFlight.add(p);
     // Bound the writers so a slow apiserver lowers the rate instead of piling up requests.
-    if (inFlight.size >= 64) await Promise.race(inFlight);
+    if (inFlight.size >= 16) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   return total / ((performance.now() - start) / 1000);
@@ -120,9 +124,11 @@ async function watchLatency(env: ProxyEnv, token: string) {
     metadata: { name: "ticker", namespace: "team" },
     data: {},
   });
+  const stop = new AbortController();
   const res = await env.fetch(
     "/clusters/child/api/v1/namespaces/team/configmaps?watch=1&fieldSelector=metadata.name%3Dticker",
     token,
+    { signal: stop.signal },
   );
   const samples: number[] = [];
   const reading = readEvents(res.body!, (event) => {
@@ -133,7 +139,7 @@ async function watchLatency(env: ProxyEnv, token: string) {
   }).catch(() => {});
   const rate = await writeAt(env, 1000, 4, "ticker");
   await new Promise((r) => setTimeout(r, 500));
-  await res.body?.cancel().catch(() => {});
+  stop.abort();
   await reading;
   return {
     watch_write_rate_per_s: rate,
@@ -158,14 +164,15 @@ async function resumeAcrossResets(env: ProxyEnv, token: string, resets: number) 
   });
   let rv = first.metadata.resourceVersion;
   const seen = new Set<string>();
-  let stopped = false;
+  const stop = new AbortController();
   let reopened = 0;
   const watching = (async () => {
-    while (!stopped) {
+    while (!stop.signal.aborted) {
       const res = await env.fetch(
         `/clusters/child/api/v1/namespaces/team/configmaps?watch=1&resourceVersion=${rv}` +
           `&fieldSelector=metadata.name%3D${name}&allowWatchBookmarks=true`,
         token,
+        { signal: stop.signal },
       ).catch(() => undefined);
       if (!res?.ok) {
         await res?.body?.cancel();
@@ -195,8 +202,7 @@ async function resumeAcrossResets(env: ProxyEnv, token: string, resets: number) 
   while (seen.size < written && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  stopped = true;
-  await env.resetStream!();
+  stop.abort();
   await watching;
   return {
     resets,

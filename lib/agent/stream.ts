@@ -113,7 +113,14 @@ export class AgentStreamRun {
   }
 
   async #hello(): Promise<void> {
-    const version = await (this.#o.kubernetesVersion?.().catch(() => "") ?? "");
+    // AgentReady must go out within the cell's hello timeout even if the local API hangs.
+    const version = await Promise.race([
+      this.#o.kubernetesVersion?.().catch(() => "") ?? "",
+      new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve(""), 5_000);
+        this.done.then(() => clearTimeout(timer));
+      }),
+    ]);
     const ready = this.send({
       $case: "ready",
       value: { agentVersion: this.#o.agentVersion, kubernetesVersion: version },

@@ -6,7 +6,7 @@
 import { stringify } from "yaml";
 import { API_VERSION, type LatticeClusterSpec, latticeCrds } from "../api/mod.ts";
 import type { KubeObject } from "../kube/types.ts";
-import { ciliumLbIpamObjects } from "./cilium.ts";
+import { ciliumLbIpamObjects } from "../capi/cilium.ts";
 import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, commonLabels, NAMESPACE } from "./names.ts";
 import { operatorObjects, type OperatorOptions } from "./operator.ts";
 import { rbacObjects } from "./rbac.ts";
@@ -115,7 +115,6 @@ export function childBundle(
   options: BundleOptions = {},
 ): KubeObject[] {
   const cell = cluster.spec.cell;
-  const cidr = cluster.spec.networking?.default?.cidr;
   return [
     ...base({
       serviceType: cell?.service?.type,
@@ -124,7 +123,12 @@ export function childBundle(
       ...options,
     }),
     ownLatticeCluster(cluster),
-    ...(cidr ? ciliumLbIpamObjects(cidr) : []),
+    ...ciliumLbIpamObjects({
+      apiVersion: API_VERSION,
+      kind: "LatticeCluster",
+      metadata: { name: cluster.name },
+      spec: cluster.spec,
+    }) as KubeObject[],
     agentSecret(cluster.name, agent),
   ];
 }

@@ -6,7 +6,6 @@
  * @module
  */
 export * from "./bundle.ts";
-export * from "./cilium.ts";
 export * from "./names.ts";
 export * from "./operator.ts";
 export * from "./rbac.ts";

@@ -56,10 +56,6 @@ export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
 
   let session: AgentSession | undefined;
   let closed = false;
-  const hello = setTimeout(() => {
-    refuse(call, status.DEADLINE_EXCEEDED, "Cannot accept stream: no message from the agent");
-  }, ctx.helloTimeoutMs);
-
   const close = (reason: string, code: status = status.UNAVAILABLE) => {
     if (closed) return;
     closed = true;
@@ -68,6 +64,10 @@ export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
     if (code === status.OK) call.end();
     else refuse(call, code, reason);
   };
+
+  const hello = setTimeout(() => {
+    close("Cannot accept stream: no message from the agent", status.DEADLINE_EXCEEDED);
+  }, ctx.helloTimeoutMs);
 
   call.on("data", (message: AgentMessage) => {
     if (closed) return;

@@ -7,7 +7,7 @@
  * "disconnected", and heartbeat times are written at most once per interval: thousands of
  * agents heartbeating every 30 s must not turn into thousands of status writes a minute.
  */
-import { type Condition, GROUP, setCondition, VERSION } from "../api/mod.ts";
+import { type Condition, findCondition, GROUP, setCondition, VERSION } from "../api/mod.ts";
 import {
   type EventRecorder,
   isConflict,
@@ -132,6 +132,7 @@ export class AgentStatusWriter {
     const name = info.clusterName;
     for (let attempt = 0;; attempt++) {
       const obj = await this.#client.get<ClusterObject>(LATTICE_CLUSTER_REF, name);
+      const before = findCondition(obj.status?.conditions, AGENT_CONNECTED)?.status;
       const conditions = setCondition(obj.status?.conditions, {
         type: AGENT_CONNECTED,
         status: info.connected ? "True" : "False",
@@ -150,7 +151,9 @@ export class AgentStatusWriter {
         if (isConflict(error) && attempt < 5) continue;
         throw error;
       }
-      if (this.#o.recorder && (info.connected || notable)) {
+      // One event per transition: "connected" is reported twice (stream, then AgentReady).
+      const changed = before !== (info.connected ? "True" : "False");
+      if (this.#o.recorder && changed && (info.connected || notable)) {
         await this.#o.recorder.record(obj, {
           type: info.connected ? "Normal" : "Warning",
           reason: info.connected ? "AgentConnected" : "AgentDisconnected",

@@ -5,11 +5,6 @@ export interface FetchApp {
   fetch(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
 }
 
-/** Anything with Hono's `fetch(request, env)` (a Hono app). */
-export interface FetchApp {
-  fetch(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
-}
-
 /** Options for {@linkcode serveHttps}. */
 export interface ServeHttpsOptions {
   /** Server certificate chain, PEM. */

@@ -9,13 +9,9 @@ import {
   serviceCommand,
   validateCommand,
 } from "./commands/gitops.ts";
-import {
-  installCommand,
-  joinCommand,
-  kubeconfigCommand,
-  operatorCommand,
-  sandboxCommand,
-} from "./commands/unbuilt.ts";
+import { installCommand, operatorCommand, sandboxCommand } from "./commands/unbuilt.ts";
+import { joinCommand } from "./commands/join.ts";
+import { kubeconfigCommand } from "./commands/kubeconfig.ts";
 import { versionCommand } from "./commands/version.ts";
 
 /** The root command with every subcommand. */

@@ -5,16 +5,16 @@
  *
  * @module
  */
-export {
-  type ApplyOptions,
-  type DeleteOptions,
-  KubeClient,
-  type KubeClientOptions,
-  type KubeRequest,
-  type ListOptions,
-  type PatchOptions,
-  type PatchType,
-} from "./client.ts";
+export { KubeClient } from "./client.ts";
+export type {
+  ApplyOptions,
+  DeleteOptions,
+  KubeClientOptions,
+  KubeRequest,
+  ListOptions,
+  PatchOptions,
+  PatchType,
+} from "./options.ts";
 export {
   type Connection,
   type InClusterOptions,

@@ -81,6 +81,7 @@ export async function runPostBootstrap(
         ...options.env,
         PATH: `${root}/usr/local/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
         KUBECONFIG: `${root}/etc/kubernetes/admin.conf`,
+        LATTICE_STATE_DIR: `${root}/var/lib/lattice`,
       },
       stdout: "piped",
       stderr: "piped",

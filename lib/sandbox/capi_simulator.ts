@@ -23,6 +23,7 @@ import { hasFinalizer, isAlreadyExists, isNotFound, KubeClient } from "../kube/m
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { CLUSTER_API_CRD_SETS, installCrds } from "./crds.ts";
+import { labelProviderCrds } from "./clusterctl.ts";
 import { clusterStatus, infraClusterStatus } from "./capi_sim_status.ts";
 import { type ClusterObjects, syncControlPlane, syncWorkers, teardown } from "./capi_sim_sync.ts";
 import { bootstrapMachine } from "./capi_sim_bootstrap.ts";
@@ -56,11 +57,21 @@ export interface SimulatedCluster {
   bootstrapLog?: string;
 }
 
-/** Default plane start: a real control plane with Cluster API's CRDs installed. */
+/**
+ * CRDs of what a new cluster runs before Lattice joins: Cluster API and its providers
+ * (`clusterctl init`) and Cilium (the CNI, whose LB-IPAM objects the bundle creates).
+ */
+export const CLUSTER_PLANE_CRD_SETS: readonly string[] = [
+  ...CLUSTER_API_CRD_SETS,
+  "cilium-v1.19.4",
+];
+
+/** Default plane start: a real control plane with Cluster API's and Cilium's CRDs. */
 export async function startClusterPlane(name: string): Promise<ControlPlane> {
   const plane = await startControlPlane({ name });
   try {
-    await installCrds(plane, { upstream: [...CLUSTER_API_CRD_SETS] });
+    await installCrds(plane, { upstream: [...CLUSTER_PLANE_CRD_SETS] });
+    await labelProviderCrds(plane.kubeconfig);
   } catch (error) {
     await plane.stop();
     throw error;

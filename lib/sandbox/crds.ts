@@ -52,7 +52,7 @@ export interface InstallCrdsOptions {
   upstream?: string[];
   /** Folder of upstream CRD sets (default: the workspace's shared/crds beside the repo). */
   root?: string;
-  /** How long to wait for Established (default 60 s). */
+  /** How long to wait for Established and served (default 60 s). */
   timeoutMs?: number;
   /** Binaries to use (default: resolved). */
   binaries?: Binaries;
@@ -60,7 +60,9 @@ export interface InstallCrdsOptions {
 
 /**
  * Applies the chosen CRDs server-side with the real kubectl and waits until every one is
- * Established. Re-applying is harmless (server-side apply with forced conflicts).
+ * Established and served. Re-applying is harmless (server-side apply with forced conflicts).
+ * When the CRDs are known before the plane starts, `startControlPlane({ crds })` is much
+ * faster (it seeds etcd from a template).
  */
 export async function installCrds(
   plane: KubectlTarget,

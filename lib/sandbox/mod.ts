@@ -13,3 +13,4 @@ export * from "./capi_sim_machine.ts";
 export * from "./capi_sim_status.ts";
 export * from "./sandbox.ts";
 export * from "./sandbox_progress.ts";
+export * from "./clusterctl.ts";

@@ -9,6 +9,7 @@ import { KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { CLUSTER_API_CRD_SETS, installCrds } from "./crds.ts";
+import { labelProviderCrds } from "./clusterctl.ts";
 import { CapiSimulator } from "./capi_simulator.ts";
 import {
   type ClusterRow,
@@ -98,6 +99,7 @@ export class Sandbox {
     let sandbox: Sandbox | undefined;
     try {
       await installCrds(bootstrap, { lattice: true, upstream: [...CLUSTER_API_CRD_SETS] });
+      await labelProviderCrds(bootstrap.kubeconfig);
       const simulator = new CapiSimulator({
         logger: log,
         onClusterPlane: (name, plane) => sandbox!.#runDeployment(name, plane),

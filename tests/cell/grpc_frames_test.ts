@@ -137,3 +137,14 @@ Deno.test("the cell refuses an expired certificate even if TLS let it through", 
     await cell.close();
   }
 });
+
+Deno.test("a stream that never says hello is closed after the hello timeout", async () => {
+  const cell = await startCell(pki, { helloTimeoutMs: 100 });
+  try {
+    const status = await rawStream(cell.address, await issueAgent(pki, "mute"), []);
+    assert.match(status, /^4 .*no message/); // DEADLINE_EXCEEDED
+    assert.equal(cell.registry.get("mute"), undefined);
+  } finally {
+    await cell.close();
+  }
+});

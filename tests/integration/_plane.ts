@@ -62,7 +62,7 @@ export function planeApi(plane: ControlPlane): PlaneApi & { close(): void } {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+      return { status: res.status, body: parseBody(text) as T };
     },
     kubectl: (args, stdin) => kubectl(plane, args, { stdin }),
     close: () => client.close(),
@@ -93,4 +93,14 @@ function planeName(testName: string | undefined): string {
   const slug = (testName ?? "test").toLowerCase().replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "").slice(0, 40);
   return slug || "test";
+}
+
+// The apiserver answers JSON, except for paths no handler owns ("404 page not found").
+function parseBody(text: string): unknown {
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
 }

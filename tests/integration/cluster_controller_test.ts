@@ -238,6 +238,23 @@ Deno.test("cluster controller on a real control plane", async (t) => {
         },
       );
 
+      await t.step(
+        "a provider the cell does not serve → Failed; deleting it releases",
+        async () => {
+          const doc = clusterDoc("child-aws", { cellRef: "root" });
+          doc.spec.provider.config = { aws: { region: "us-west-2" } };
+          await client.create(doc);
+          await reconcile("child-aws");
+          const lc = await mustGetCluster(client, "child-aws");
+          assert.equal(lc.status?.phase, "Failed");
+          assert.equal(condition(lc, "CapiObjectsApplied")?.reason, "ProviderNotInstalled");
+          assert.match(condition(lc, "Ready")?.message ?? "", /AWSCluster/);
+          await client.delete(LATTICE_CLUSTER_REF, "child-aws");
+          await reconcile("child-aws");
+          assert.equal(await getCluster(client, "child-aws"), undefined);
+        },
+      );
+
       await t.step("self mode: scale and upgrade (control plane first, then workers)", async () => {
         const self = new ClusterReconciler(client, { selfName: "root" });
         await client.create(clusterDoc("root", { controlPlane: 3, workers: 2 }));
@@ -316,6 +333,51 @@ Deno.test("cluster controller on a real control plane", async (t) => {
         assert.equal(
           at(await md(), "spec", "template", "spec", "infrastructureRef", "name"),
           manifests.workerTemplate.metadata.name,
+        );
+
+        // A machine change makes new content-hashed templates and moves the references.
+        await client.patch(LATTICE_CLUSTER_REF, "root", {
+          spec: { provider: { config: { docker: { customImage: "kindest/node:v1.32.0" } } } },
+        });
+        await self.reconcile(await mustGetCluster(client, "root"));
+        const newWorkerTemplate = at(
+          await md(),
+          "spec",
+          "template",
+          "spec",
+          "infrastructureRef",
+          "name",
+        ) as string;
+        assert.notEqual(newWorkerTemplate, manifests.workerTemplate.metadata.name);
+        const created = await getObject(
+          client,
+          manifests.workerTemplate.apiVersion,
+          "DockerMachineTemplate",
+          newWorkerTemplate,
+          ns,
+        );
+        assert.equal(
+          at(created, "spec", "template", "spec", "customImage"),
+          "kindest/node:v1.32.0",
+        );
+        const cpTemplate = at(
+          await kcp(),
+          "spec",
+          "machineTemplate",
+          "spec",
+          "infrastructureRef",
+          "name",
+        );
+        assert.notEqual(cpTemplate, manifests.controlPlaneTemplate.metadata.name);
+        assert.ok(
+          await getObject(
+            client,
+            manifests.workerTemplate.apiVersion,
+            "DockerMachineTemplate",
+            manifests.workerTemplate.metadata.name,
+            ns,
+          ),
+          "the old template stays for the rollout",
         );
 
         await client.patch(LATTICE_CLUSTER_REF, "root", {

@@ -216,7 +216,7 @@ Deno.test("lattice join against a real parent cell and child cluster", async (t)
       const own = await child.get<{ spec: unknown; status?: unknown }>(LC_REF, "east");
       assert.equal((own.spec as { cellRef: string }).cellRef, "us");
       const pools = await child.resourceFor("cilium.io/v2", "CiliumLoadBalancerIPPool");
-      assert.ok(await exists(child, pools, "lattice-default"));
+      assert.ok(await exists(child, pools, "default"));
       // The token is used, and a cell restarting on the same Secrets knows it.
       const restarted = new BootstrapTokens(new SecretTokenBackend(parent));
       assert.equal((await restarted.inspect("east"))?.state, "used");

@@ -74,6 +74,13 @@ Deno.test("failure messages say what to do", () => {
   assert.match(explainJoinFailure(new RegisterError(502, "bad"), url), /--ca-file/);
   assert.match(explainJoinFailure(new Error("Cannot apply Secret x"), url), /resumes/);
   assert.match(
+    explainJoinFailure(
+      new Error("Cannot apply X: Cannot resolve X: the server does not serve it"),
+      url,
+    ),
+    /install the API/,
+  );
+  assert.match(
     explainJoinFailure(new Error("Cannot join as a: this cluster is already joined as b"), url),
     /do not join it twice/,
   );

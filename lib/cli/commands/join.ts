@@ -50,6 +50,10 @@ export function explainJoinFailure(error: unknown, cellUrl: string): string {
     }
     return `${message}\nWhat to do: the cell is not ready or overloaded; re-run later.`;
   }
+  if (message.includes("does not serve")) {
+    return `${message}\nWhat to do: install the API this object needs first (for Cilium ` +
+      "LB-IPAM objects: Cilium with its CRDs; or remove spec.networking), then re-run.";
+  }
   if (message.startsWith("Cannot join as")) {
     return `${message}\nWhat to do: this cluster already has an identity; do not join it twice.`;
   }
@@ -80,7 +84,8 @@ export const joinCommand: Command = {
     "token-file": "File holding the one-time bootstrap token",
     "ca-file": "CA bundle of the parent cell (pinned)",
     kubeconfig: `Kubeconfig of the local API server (default $KUBECONFIG or ${DEFAULT_KUBECONFIG})`,
-    "state-dir": `Where an in-flight join keeps its key (default ${DEFAULT_STATE_DIR})`,
+    "state-dir":
+      `Where an in-flight join keeps its key (default $LATTICE_STATE_DIR or ${DEFAULT_STATE_DIR})`,
     "log-level": "debug, info, warn or error (default info)",
   },
   async run(args, ctx: CliContext) {
@@ -96,7 +101,8 @@ export const joinCommand: Command = {
     );
     const caPem = await readFile(stringOption(args, "ca-file", true), "cell CA", "ca-file");
     const kubeconfig = stringOption(args, "kubeconfig") ?? ctx.env.KUBECONFIG ?? DEFAULT_KUBECONFIG;
-    const stateDir = stringOption(args, "state-dir") ?? DEFAULT_STATE_DIR;
+    const stateDir = stringOption(args, "state-dir") ?? ctx.env.LATTICE_STATE_DIR ??
+      DEFAULT_STATE_DIR;
     const logger = createLogger({
       level: (stringOption(args, "log-level") ?? ctx.env.LATTICE_LOG ?? "info") as Level,
       format: "text",

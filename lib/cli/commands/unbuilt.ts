@@ -14,27 +14,6 @@ export const operatorCommand: Command = notImplemented({
   optionHelp: { kubeconfig: "Kubeconfig to use; in-cluster credentials when omitted" },
 });
 
-/** `lattice join`. */
-export const joinCommand: Command = notImplemented({
-  name: "join",
-  summary: "Register a new cluster with its parent cell (run by kubeadm, once)",
-  usage: "lattice join --cell URL --cluster NAME --token-file F --ca-file F [--kubeconfig P]",
-  options: {
-    cell: { type: "string" },
-    cluster: { type: "string" },
-    "token-file": { type: "string" },
-    "ca-file": { type: "string" },
-    kubeconfig: { type: "string" },
-  },
-  optionHelp: {
-    cell: "HTTPS URL of the parent cell's bootstrap webhook",
-    cluster: "Name of this cluster",
-    "token-file": "File holding the one-time bootstrap token",
-    "ca-file": "CA bundle of the parent cell (pinned)",
-    kubeconfig: "Kubeconfig of the local API server",
-  },
-});
-
 /** `lattice install`. */
 export const installCommand: Command = notImplemented({
   name: "install",
@@ -42,23 +21,6 @@ export const installCommand: Command = notImplemented({
   usage: "lattice install --config FILE",
   options: { config: { type: "string" } },
   optionHelp: { config: "LatticeCluster manifest of the root cluster" },
-});
-
-/** `lattice kubeconfig`. */
-export const kubeconfigCommand: Command = notImplemented({
-  name: "kubeconfig",
-  summary: "Write a kubeconfig that reaches a child cluster through the cell's proxy",
-  usage: "lattice kubeconfig --cluster NAME [--via CELL_URL] [--output FILE]",
-  options: {
-    cluster: { type: "string" },
-    via: { type: "string" },
-    output: { type: "string", short: "o" },
-  },
-  optionHelp: {
-    cluster: "Name of the cluster to reach",
-    via: "URL of the cell whose proxy to use",
-    output: "Where to write the kubeconfig (stdout when omitted)",
-  },
 });
 
 /** `lattice sandbox`. */

@@ -14,7 +14,7 @@ import {
 } from "../../capi/mod.ts";
 import { isInvalid, type KubeObject } from "../../kube/mod.ts";
 import { controlPlaneReady, controlPlaneVersion, nodeCounts } from "./capi_status.ts";
-import { CELL_FIELD_MANAGER, type Deps, getOptional } from "./deps.ts";
+import { CELL_FIELD_MANAGER, type Deps, getOptional, servedResource } from "./deps.ts";
 import {
   type ClusterScope,
   CONDITIONS,
@@ -54,14 +54,25 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
   await deps.client.apply(first as KubeObject, { fieldManager: CELL_FIELD_MANAGER });
   const secret = await deps.tokens.ensure(cluster, namespace);
   const manifests = generateCapiObjects(cluster, info(secret));
+  for (const obj of manifests.objects) {
+    if (await servedResource(deps, obj.apiVersion, obj.kind)) continue;
+    const message = `This cell does not serve ${obj.kind} (${obj.apiVersion}): install the ` +
+      `Cluster API provider for ${scope.status.provider} on the cell`;
+    markCondition(scope, CONDITIONS.capiObjectsApplied, "False", "ProviderNotInstalled", message);
+    markCondition(scope, CONDITIONS.ready, "False", "ProviderNotInstalled", message);
+    setPhase(scope, "Failed", message);
+    return undefined;
+  }
   let applied: KubeObject | undefined;
   try {
-    for (const obj of manifests.objects.slice(1)) {
-      const out = await deps.client.apply(obj as CapiObject as KubeObject, {
-        fieldManager: CELL_FIELD_MANAGER,
-      });
-      if (obj.kind === CLUSTER.kind) applied = out;
-    }
+    // CAPI tolerates references to objects that do not exist yet, so the objects go in
+    // parallel: one round trip of latency per reconcile instead of seven.
+    const results = await Promise.all(
+      manifests.objects.slice(1).map((obj) =>
+        deps.client.apply(obj as CapiObject as KubeObject, { fieldManager: CELL_FIELD_MANAGER })
+      ),
+    );
+    applied = results.find((o) => o.kind === CLUSTER.kind);
   } catch (e) {
     if (!isInvalid(e)) throw e;
     const message = `The API server rejected the generated CAPI objects: ${(e as Error).message}`;
@@ -90,7 +101,8 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
   let capiCluster: KubeObject | undefined;
   if (!appliedThisGeneration(scope)) {
     capiCluster = await applyCapiObjects(scope, deps);
-    if (!capiCluster) return {};
+    // Rejected or provider missing: a CRD installed later fixes it without a spec change.
+    if (!capiCluster) return { requeueAfterMs: deps.pollMs };
   } else {
     capiCluster = await getOptional(
       deps,
@@ -101,7 +113,7 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
     );
     // Someone removed the objects: apply them again (level-triggered, not event-driven).
     if (!capiCluster) capiCluster = await applyCapiObjects(scope, deps);
-    if (!capiCluster) return {};
+    if (!capiCluster) return { requeueAfterMs: deps.pollMs };
   }
 
   const nodes = nodeCounts(capiCluster);

@@ -9,7 +9,13 @@
 import { capiNamespace, CLUSTER, clusterSelector, generateCapiObjects } from "../../capi/mod.ts";
 import { type KubeObject, removeFinalizer } from "../../kube/mod.ts";
 import type { Action } from "../../runtime/mod.ts";
-import { CLUSTER_FINALIZER, type Deps, getOptional, LATTICE_CLUSTER_REF } from "./deps.ts";
+import {
+  CLUSTER_FINALIZER,
+  type Deps,
+  getOptional,
+  LATTICE_CLUSTER_REF,
+  servedResource,
+} from "./deps.ts";
 import { type ClusterScope, CONDITIONS, markCondition, setPhase } from "./scope.ts";
 
 /** Outcome of a deletion step: requeue, or `released` when the finalizer is gone. */
@@ -33,7 +39,9 @@ async function deleteLeftovers(scope: ClusterScope, deps: Deps): Promise<void> {
     if (o.kind !== "Namespace") kinds.set(`${o.apiVersion}/${o.kind}`, o);
   }
   for (const { apiVersion, kind } of kinds.values()) {
-    const ref = await deps.client.resourceFor(apiVersion, kind);
+    // A kind the cell does not serve cannot have objects here.
+    const ref = await servedResource(deps, apiVersion, kind);
+    if (!ref) continue;
     const list = await deps.client.list<KubeObject>(ref, {
       namespace,
       labelSelector: clusterSelector(cluster.metadata.name),

@@ -40,6 +40,24 @@ export interface Deps {
   shortPollMs: number;
 }
 
+/**
+ * The resource of `kind`, or undefined when the server does not serve it (its provider's
+ * CRDs are not installed). Other discovery failures throw.
+ */
+export async function servedResource(
+  deps: Deps,
+  apiVersion: string,
+  kind: string,
+): Promise<ResourceRef | undefined> {
+  try {
+    return await deps.client.resourceFor(apiVersion, kind);
+  } catch (e) {
+    const cause = (e as Error).cause;
+    if (cause === undefined || isNotFound(cause)) return undefined;
+    throw e;
+  }
+}
+
 /** GET that answers undefined on 404. */
 export async function getOptional(
   deps: Deps,

@@ -18,3 +18,4 @@ export * from "./scope.ts";
 export * from "./types.ts";
 export * from "./validation.ts";
 export * from "./tokens.ts";
+export * from "./self_templates.ts";

@@ -47,7 +47,7 @@ export interface ClusterReconcilerOptions {
   logger?: Logger;
   /** Clock; default `new Date()`. */
   now?: () => Date;
-  /** Requeue while waiting on CAPI; default 30 s (CAPI Cluster watches wake us sooner). */
+  /** Requeue while waiting on CAPI; default 60 s (CAPI Cluster watches wake us sooner). */
   pollMs?: number;
   /** Requeue while pivoting or deleting; default 5 s. */
   shortPollMs?: number;
@@ -103,7 +103,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
       cell: this.#opts.cell,
       tokens: this.#opts.tokens,
       pivot: this.#opts.pivot,
-      pollMs: this.#opts.pollMs ?? 30_000,
+      pollMs: this.#opts.pollMs ?? 60_000,
       shortPollMs: this.#opts.shortPollMs ?? 5_000,
     };
     const scope = newScope(structuredClone(obj), (this.#opts.now ?? (() => new Date()))());

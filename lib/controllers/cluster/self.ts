@@ -21,6 +21,7 @@ import type { Action } from "../../runtime/mod.ts";
 import { controlPlaneAt, controlPlaneReady, nodeCounts, plainVersion } from "./capi_status.ts";
 import { type Deps, getOptional, SELF_FIELD_MANAGER } from "./deps.ts";
 import { type ClusterScope, CONDITIONS, markCondition, setNodes, setPhase } from "./scope.ts";
+import { planTemplates } from "./self_templates.ts";
 
 type Json = Record<string, unknown>;
 const at = (o: unknown, ...path: string[]): unknown =>
@@ -70,12 +71,23 @@ export async function reconcileSelf(scope: ClusterScope, deps: Deps): Promise<Ac
   const cpReplicas = cluster.spec.nodes.controlPlane;
   const workers = cluster.spec.nodes.workers;
 
+  const templates = planTemplates(cluster, cp, md);
+  for (const template of templates.create) {
+    deps.log.info("Creating template", { kind: template.kind, name: template.metadata.name });
+    await deps.client.apply(template as KubeObject, { fieldManager: SELF_FIELD_MANAGER });
+  }
+
   let cpChanged = false;
-  if (at(cp, "spec", "replicas") !== cpReplicas || at(cp, "spec", "version") !== desired) {
+  if (
+    at(cp, "spec", "replicas") !== cpReplicas || at(cp, "spec", "version") !== desired ||
+    templates.controlPlaneInfra
+  ) {
     deps.log.info("Updating control plane", { replicas: cpReplicas, version: desired });
-    await deps.client.apply(patchOf(cp, { replicas: cpReplicas, version: desired }), {
-      fieldManager: SELF_FIELD_MANAGER,
-    });
+    const spec: Json = { replicas: cpReplicas, version: desired };
+    if (templates.controlPlaneInfra) {
+      spec.machineTemplate = { spec: { infrastructureRef: templates.controlPlaneInfra } };
+    }
+    await deps.client.apply(patchOf(cp, spec), { fieldManager: SELF_FIELD_MANAGER });
     cpChanged = true;
   }
   const cpDone = !cpChanged && controlPlaneAt(cp, desired);
@@ -90,15 +102,22 @@ export async function reconcileSelf(scope: ClusterScope, deps: Deps): Promise<Ac
   // Workers never run ahead of the control plane: hold their version until it is done.
   const mdVersion = at(md, "spec", "template", "spec", "version");
   const workerVersion = cpDone ? desired : mdVersion;
-  if (at(md, "spec", "replicas") !== workers || mdVersion !== workerVersion) {
+  if (
+    at(md, "spec", "replicas") !== workers || mdVersion !== workerVersion ||
+    templates.workerInfra || templates.workerBootstrap
+  ) {
     deps.log.info("Updating workers", { replicas: workers, version: workerVersion });
+    const template: Json = { version: workerVersion };
+    if (templates.workerInfra) template.infrastructureRef = templates.workerInfra;
+    if (templates.workerBootstrap) template.bootstrap = { configRef: templates.workerBootstrap };
     await deps.client.apply(
-      patchOf(md, { replicas: workers, template: { spec: { version: workerVersion } } }),
+      patchOf(md, { replicas: workers, template: { spec: template } }),
       { fieldManager: SELF_FIELD_MANAGER },
     );
   }
   const mdStatus = (md.status ?? {}) as Json;
   const workersDone = workerVersion === desired && at(md, "spec", "replicas") === workers &&
+    !templates.workerInfra && !templates.workerBootstrap &&
     ((mdStatus.upToDateReplicas as number | undefined) ?? 0) >= workers;
   markCondition(
     scope,
