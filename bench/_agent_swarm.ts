@@ -31,6 +31,13 @@ if (import.meta.main) {
   for (let i = 0; i < count; i++) creds.push(await issue(ca, `bench-${i}`));
   say({ issued: count, ms: performance.now() - t0 });
   let rtts: number[] = [];
+  // Event-loop lag of this process, so slow round trips can be told apart from a slow cell.
+  let lags: number[] = [];
+  let expected = performance.now() + 100;
+  const lagTimer = setInterval(() => {
+    lags.push(Math.max(0, performance.now() - expected));
+    expected = performance.now() + 100;
+  }, 100);
   const agents = creds.map((credentials, i) =>
     new AgentClient({
       address,
@@ -57,9 +64,16 @@ if (import.meta.main) {
       const cmd = buffer.slice(0, nl).trim();
       buffer = buffer.slice(nl + 1);
       if (cmd === "stats") {
-        say({ count: rtts.length, p50: percentile(rtts, 50), p99: percentile(rtts, 99) });
+        say({
+          count: rtts.length,
+          p50: percentile(rtts, 50),
+          p99: percentile(rtts, 99),
+          lagP99: percentile(lags, 99),
+        });
         rtts = [];
+        lags = [];
       } else if (cmd === "stop") {
+        clearInterval(lagTimer);
         await Promise.all(agents.map((a) => a.stop()));
         say({ stopped: true });
         Deno.exit(0);

@@ -9,7 +9,7 @@
 import { createCa, issueServerCert } from "../lib/pki/mod.ts";
 import { AgentRegistry } from "../lib/cell/registry.ts";
 import { type AgentServer, startAgentServer } from "../lib/cell/grpc_server.ts";
-import { rssMiB, runBench } from "./_harness.ts";
+import { percentile, rssMiB, runBench } from "./_harness.ts";
 
 const N = Number(Deno.env.get("LATTICE_BENCH_AGENTS") ?? 1000);
 const BEAT_MS = Number(Deno.env.get("LATTICE_BENCH_HEARTBEAT_MS") ?? 5000);
@@ -17,6 +17,22 @@ const BEAT_MS = Number(Deno.env.get("LATTICE_BENCH_HEARTBEAT_MS") ?? 5000);
 /** Runs V8's GC when exposed (--v8-flags=--expose-gc) so RSS figures settle. */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Samples this process's event-loop lag every 100 ms until `stop()` (returns p99 ms). */
+function lagMonitor(): { stop(): number } {
+  const lags: number[] = [];
+  let expected = performance.now() + 100;
+  const timer = setInterval(() => {
+    lags.push(Math.max(0, performance.now() - expected));
+    expected = performance.now() + 100;
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return percentile(lags, 99);
+    },
+  };
 }
 
 /** Polls `cond` every 50 ms (sampling RSS) until true or `timeoutMs`; returns elapsed ms. */
@@ -87,9 +103,11 @@ async function bench() {
     await new Promise((r) => setTimeout(r, 2 * BEAT_MS));
     await send("stats");
     await nextLine();
+    const cellLag = lagMonitor();
     await new Promise((r) => setTimeout(r, 3 * BEAT_MS));
     await send("stats");
     const rtt = await nextLine();
+    const cellLagP99 = cellLag.stop();
     collectGarbage();
     const steady = rssMiB();
 
@@ -116,6 +134,8 @@ async function bench() {
       heartbeat_rtt_p50_ms: rtt.p50,
       heartbeat_rtt_p99_ms: rtt.p99,
       heartbeat_samples: rtt.count,
+      cell_event_loop_lag_p99_ms: cellLagP99,
+      agents_event_loop_lag_p99_ms: rtt.lagP99,
       storm_99pct_back_s: stormMs / 1000,
       storm_rss_peak_mib: Math.max(peak.rss, afterStorm),
       storm_peak_ratio: Math.max(peak.rss, afterStorm) / steady,

@@ -17,7 +17,7 @@ import { CLUSTER_API_CRD_SETS, installCrds, startControlPlane } from "../lib/san
 import { runBench } from "./_harness.ts";
 
 const CLUSTERS = Number(Deno.env.get("BENCH_CLUSTERS") ?? 1000);
-const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 16);
+const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 32);
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 function doc(i: number): LatticeClusterInput {

@@ -228,6 +228,7 @@ export async function lostUpdates(client: KubeClient, kubeconfig: string, server
   writing = false;
   console.error(`lost-updates: ${resets} resets done; settling`);
   await writer;
+  console.error("lost-updates: writer stopped");
   const deadline = Date.now() + 30_000;
   const missed = () =>
     [...final].filter(([k, n]) =>
@@ -252,8 +253,11 @@ if (import.meta.main) {
       const client = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
       try {
         await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } });
+        console.error("throughput…");
         const speed = await throughput(client);
+        console.error("store memory…");
         const memory = await storeMemory(client);
+        console.error("lost updates…");
         const lost = await lostUpdates(client, plane.kubeconfig, plane.server);
         return { ...speed, ...memory, ...lost };
       } finally {

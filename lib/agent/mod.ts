@@ -29,7 +29,6 @@ export {
   type DispatcherOptions,
 } from "./handlers.ts";
 export { kubernetesVersion, nodeHealth } from "./health.ts";
-export { kubeProxyHandlers, type KubeProxyOptions } from "./kube_proxy.ts";
 export {
   acceptRenewedCertificate,
   type AgentCredentials,

@@ -114,13 +114,7 @@ export class AgentStreamRun {
 
   async #hello(): Promise<void> {
     // AgentReady must go out within the cell's hello timeout even if the local API hangs.
-    const version = await Promise.race([
-      this.#o.kubernetesVersion?.().catch(() => "") ?? "",
-      new Promise<string>((resolve) => {
-        const timer = setTimeout(() => resolve(""), 5_000);
-        this.done.then(() => clearTimeout(timer));
-      }),
-    ]);
+    const version = await withTimeout(this.#o.kubernetesVersion?.() ?? "", 5_000, "");
     const ready = this.send({
       $case: "ready",
       value: { agentVersion: this.#o.agentVersion, kubernetesVersion: version },
@@ -188,4 +182,12 @@ export class AgentStreamRun {
       (error) => this.#o.logger.warn("Cannot read cluster health", { error }),
     );
   }
+}
+
+/** `promise`'s value, or `fallback` if it fails or takes longer than `ms`. */
+function withTimeout<T>(promise: Promise<T> | T, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
+  return Promise.race([Promise.resolve(promise).catch(() => fallback), late])
+    .finally(() => clearTimeout(timer));
 }

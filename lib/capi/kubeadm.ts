@@ -66,6 +66,7 @@ export function kubeadmControlPlane(
   const apiServer: Record<string, unknown> = {};
   const sans = spec.provider.kubernetes.certSANs;
   if (sans && sans.length > 0) apiServer.certSANs = [...sans];
+  const preCommands = provider.controlPlanePreCommands?.(ctx, "kubeadm") ?? [];
   const files: BootstrapFile[] = [
     ...(provider.controlPlaneFiles?.(ctx, "kubeadm") ?? []),
     ...(provider.machineFiles?.(ctx, options.machineTemplate.name, "control-plane") ?? []),
@@ -83,6 +84,7 @@ export function kubeadmControlPlane(
         initConfiguration: { nodeRegistration: nodeRegistration(args) },
         joinConfiguration: { nodeRegistration: nodeRegistration(args) },
         files,
+        ...(preCommands.length > 0 ? { preKubeadmCommands: preCommands } : {}),
         postKubeadmCommands: joinCommands(ctx.name, options.bootstrap),
       }),
     },

@@ -49,6 +49,7 @@ export function rke2ControlPlane(
   const serverConfig: Record<string, unknown> = { cni: "none" };
   const sans = spec.provider.kubernetes.certSANs;
   if (sans && sans.length > 0) serverConfig.tlsSan = [...sans];
+  const preCommands = provider.controlPlanePreCommands?.(ctx, "rke2") ?? [];
   const files: BootstrapFile[] = [
     ...(provider.controlPlaneFiles?.(ctx, "rke2") ?? []),
     ...(provider.machineFiles?.(ctx, options.machineTemplate.name, "control-plane") ?? []),
@@ -65,6 +66,7 @@ export function rke2ControlPlane(
       serverConfig,
       agentConfig: kubeletConfig(provider.kubeletArgs(ctx, "control-plane")),
       files,
+      ...(preCommands.length > 0 ? { preRKE2Commands: preCommands } : {}),
       postRKE2Commands: joinCommands(ctx.name, options.bootstrap),
     },
   };

@@ -94,6 +94,8 @@ export interface InfraProvider {
   kubeletArgs(ctx: GenerationContext, role: MachineRole): Record<string, string>;
   /** Extra files on control-plane machines (e.g. a kube-vip static pod). */
   controlPlaneFiles?(ctx: GenerationContext, bootstrap: "kubeadm" | "rke2"): BootstrapFile[];
+  /** Commands control-plane nodes run before kubeadm/RKE2 starts. */
+  controlPlanePreCommands?(ctx: GenerationContext, bootstrap: "kubeadm" | "rke2"): string[];
   /** Extra files on machines created from the named machine template (e.g. azure.json). */
   machineFiles?(ctx: GenerationContext, templateName: string, role: MachineRole): BootstrapFile[];
 }

@@ -31,8 +31,9 @@ export async function* watchEvents<T = KubeObject>(
     }
     if (buffer.trim()) yield JSON.parse(buffer) as RawWatchEvent<T>;
   } finally {
-    // Cancelling releases the HTTP stream when the consumer stops early.
-    await reader.cancel().catch(() => {});
+    // Cancelling releases the HTTP stream when the consumer stops early. Not awaited: on a
+    // dead connection the cancel itself may never settle, and the consumer must move on.
+    reader.cancel().catch(() => {});
   }
 }
 

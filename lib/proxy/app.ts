@@ -22,7 +22,10 @@ export interface ProxyOptions {
   transport: ProxyTransport;
   /** Decides whether a caller may reach a cluster; asked at every hop. */
   authorizer: Authorizer;
-  /** Largest request body accepted; default 16 MiB. */
+  /**
+   * Largest request body accepted; default 4 MiB (the apiserver's own limit is 3 MiB, and a
+   * request must fit in one stream message).
+   */
   maxBodyBytes?: number;
   logger?: Logger;
 }
@@ -67,7 +70,9 @@ async function forward(
   const path = queryAt < 0 ? incoming.pathWithQuery : incoming.pathWithQuery.slice(0, queryAt);
   const query = queryAt < 0 ? "" : incoming.pathWithQuery.slice(queryAt);
   const { cluster, rest } = parseProxyPath(path);
-  const decision = await options.authorizer.authorize(identity, cluster);
+  const decision = await options.authorizer.authorize(identity, cluster).catch((cause) => {
+    throw new StatusError(503, "Cannot authorize: the access review failed", { cause });
+  });
   if (!decision.allowed) {
     throw new StatusError(
       403,
@@ -150,7 +155,7 @@ function bearerToken(request: Request): string | undefined {
  */
 export function proxyApp(options: ProxyAppOptions): Hono {
   const log = options.logger ?? silentLogger;
-  const limit = options.maxBodyBytes ?? 16 << 20;
+  const limit = options.maxBodyBytes ?? 4 << 20;
   const app = new Hono();
   app.onError(statusErrorHandler({ logger: log }));
   app.all("/clusters/*", async (c) => {
@@ -162,7 +167,10 @@ export function proxyApp(options: ProxyAppOptions): Hono {
         headers: { "WWW-Authenticate": 'Bearer realm="lattice"' },
       });
     }
-    const identity = await options.authenticator.authenticate(token);
+    const identity = await options.authenticator.authenticate(token).catch((cause) => {
+      log.warn("Cannot authenticate proxy caller", { error: cause });
+      throw new StatusError(503, "Cannot authenticate: the token review failed", { cause });
+    });
     if (!identity) throw new StatusError(401, "Unauthorized: the token is not valid");
     const headers: Record<string, string> = {};
     raw.headers.forEach((value, name) => {

@@ -94,24 +94,33 @@ export class ProxyExecutor implements RequestExecutor {
   execute(request: KubernetesRequest, send: (frame: KubernetesResponse) => void): void {
     const id = request.requestId;
     if (this.#running.has(id)) {
-      send(statusFrame(id, 409, `Cannot proxy: request id ${id} is already running`));
+      // Answering would mix frames into the running request of that id: drop it.
+      this.#log.warn("Dropped proxied request with a duplicate id", { requestId: id });
       return;
     }
     const controller = new AbortController();
     this.#running.set(id, controller);
-    this.#run(request, send, controller.signal)
+    const forget = () => {
+      if (this.#running.get(id) === controller) this.#running.delete(id);
+    };
+    // Forgotten as its last frame leaves, so inFlight is exact when the cell sees the end.
+    const tracked = (frame: KubernetesResponse) => {
+      if (frame.endOfStream) forget();
+      send(frame);
+    };
+    this.#run(request, tracked, controller.signal)
       .catch((error) => {
-        if (controller.signal.aborted) send(frame(id, { status: 499, endOfStream: true }));
+        if (controller.signal.aborted) tracked(frame(id, { status: 499, endOfStream: true }));
         else {
           this.#log.warn("Proxied request failed", {
             requestId: id,
             error,
             cause: String(error?.cause ?? ""),
           });
-          send(statusFrame(id, 502, "Cannot proxy: the child's apiserver did not answer"));
+          tracked(statusFrame(id, 502, "Cannot proxy: the child's apiserver did not answer"));
         }
       })
-      .finally(() => this.#running.delete(id));
+      .finally(forget);
   }
 
   /** {@inheritDoc RequestExecutor.cancel} */

@@ -22,7 +22,7 @@ import { type ContractRef, patchStatusOf } from "./_capi_refs.ts";
 import { hasFinalizer, isAlreadyExists, isNotFound, KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
-import { CLUSTER_API_CRD_SETS, installCrds } from "./crds.ts";
+import { CLUSTER_API_CRD_SETS } from "./crds.ts";
 import { labelProviderCrds } from "./clusterctl.ts";
 import { clusterStatus, infraClusterStatus } from "./capi_sim_status.ts";
 import { type ClusterObjects, syncControlPlane, syncWorkers, teardown } from "./capi_sim_sync.ts";
@@ -68,9 +68,8 @@ export const CLUSTER_PLANE_CRD_SETS: readonly string[] = [
 
 /** Default plane start: a real control plane with Cluster API's and Cilium's CRDs. */
 export async function startClusterPlane(name: string): Promise<ControlPlane> {
-  const plane = await startControlPlane({ name });
+  const plane = await startControlPlane({ name, crds: { upstream: [...CLUSTER_PLANE_CRD_SETS] } });
   try {
-    await installCrds(plane, { upstream: [...CLUSTER_PLANE_CRD_SETS] });
     await labelProviderCrds(plane.kubeconfig);
   } catch (error) {
     await plane.stop();

@@ -8,7 +8,7 @@ import { type LatticeClusterInput, LatticeClusterSchema, validate } from "../api
 import { KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
-import { CLUSTER_API_CRD_SETS, installCrds } from "./crds.ts";
+import { CLUSTER_API_CRD_SETS } from "./crds.ts";
 import { labelProviderCrds } from "./clusterctl.ts";
 import { CapiSimulator } from "./capi_simulator.ts";
 import {
@@ -95,10 +95,12 @@ export class Sandbox {
     const log = options.logger ?? silentLogger;
     const print = options.print ?? (() => {});
     print("Starting the bootstrap cell (etcd + kube-apiserver, Lattice and Cluster API CRDs)");
-    const bootstrap = await startControlPlane({ name: BOOTSTRAP_CELL });
+    const bootstrap = await startControlPlane({
+      name: BOOTSTRAP_CELL,
+      crds: { lattice: true, upstream: [...CLUSTER_API_CRD_SETS] },
+    });
     let sandbox: Sandbox | undefined;
     try {
-      await installCrds(bootstrap, { lattice: true, upstream: [...CLUSTER_API_CRD_SETS] });
       await labelProviderCrds(bootstrap.kubeconfig);
       const simulator = new CapiSimulator({
         logger: log,

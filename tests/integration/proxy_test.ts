@@ -6,57 +6,11 @@
 import { createLogger } from "../../lib/log/mod.ts";
 import assert from "node:assert/strict";
 import { kubectl, resolveBinaries } from "../../lib/sandbox/mod.ts";
-import {
-  CELL,
-  CHILD,
-  GRANDCHILD,
-  grantAccess,
-  type ProxyEnv,
-  startProxyEnv,
-} from "../proxy/_env.ts";
+import { rawStatus, readUntil, until } from "../proxy/_http.ts";
+import { grantNestedAccess, grantProxyEverywhere } from "../proxy/_rbac.ts";
+import { CELL, CHILD, GRANDCHILD, grantAccess, startProxyEnv } from "../proxy/_env.ts";
 
 const ALICE = "system:serviceaccount:default:alice";
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what} (${Deno.env.get("DBG") ? "" : ""})`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Reads lines from a stream until `match` is seen. */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  match: (text: string) => boolean,
-): Promise<string> {
-  let text = "";
-  while (!match(text)) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`Stream ended before the expected output; got: ${text}`);
-    text += value;
-  }
-  return text;
-}
-
-/** Sends a raw HTTP/1.1 request (paths that fetch() would normalize) and returns its status. */
-async function rawStatus(env: ProxyEnv, path: string, token: string): Promise<number> {
-  const port = Number(new URL(env.cellUrl).port);
-  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [env.cellCaPem] });
-  try {
-    const request = `GET ${path} HTTP/1.1\r\nHost: localhost\r\n` +
-      `Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`;
-    await conn.write(new TextEncoder().encode(request));
-    const buf = new Uint8Array(4096);
-    const n = await conn.read(buf);
-    const line = new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n", 1)[0];
-    return Number(line.split(" ")[1]);
-  } finally {
-    conn.close();
-  }
-}
 
 for (const transport of ["in-process", "stream"] as const) {
   Deno.test(`proxy (${transport}): kubectl through the cell reaches the child as the caller`, async (t) => {
@@ -235,47 +189,7 @@ for (const transport of ["in-process", "stream"] as const) {
           const status = await denied.json();
           assert.match(status.message, /latticeclusters "grandchild"/);
           assert.ok(status.message.includes(`lattice:${CELL}:${ALICE}`), status.message);
-          await env.childClient.apply({
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRoleBinding",
-            metadata: { name: "proxy-grandchild" },
-            roleRef: {
-              apiGroup: "rbac.authorization.k8s.io",
-              kind: "ClusterRole",
-              name: "proxy-gc",
-            },
-            subjects: [{ kind: "User", name: `lattice:${CELL}:${ALICE}` }],
-          });
-          await env.childClient.apply({
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRole",
-            metadata: { name: "proxy-gc" },
-            rules: [{
-              apiGroups: ["lattice.dev"],
-              resources: ["latticeclusters"],
-              verbs: ["proxy"],
-              resourceNames: [GRANDCHILD],
-            }],
-          });
-          // On the grandchild (the parent plane here), the user carries both prefixes.
-          await env.parentClient.apply({
-            apiVersion: "v1",
-            kind: "Namespace",
-            metadata: { name: "team" },
-          });
-          await env.parentClient.apply({
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "Role",
-            metadata: { name: "cm-reader", namespace: "team" },
-            rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }],
-          });
-          await env.parentClient.apply({
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: "cm-reader", namespace: "team" },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" },
-            subjects: [{ kind: "User", name: nestedUser }],
-          });
+          await grantNestedAccess(env, ALICE);
           let r = await kubectl({ kubeconfigPath: hop2 }, [
             "-n",
             "team",
@@ -359,23 +273,7 @@ for (const transport of ["in-process", "stream"] as const) {
 
       await t.step("unknown cluster 404, disconnected 503, as Status", async () => {
         // alice may proxy only to "child": ask as a user allowed everywhere.
-        await env.parentClient.apply({
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRoleBinding",
-          metadata: { name: "proxy-all-carol" },
-          roleRef: {
-            apiGroup: "rbac.authorization.k8s.io",
-            kind: "ClusterRole",
-            name: "proxy-all",
-          },
-          subjects: [{ kind: "User", name: "system:serviceaccount:default:carol" }],
-        });
-        await env.parentClient.apply({
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRole",
-          metadata: { name: "proxy-all" },
-          rules: [{ apiGroups: ["lattice.dev"], resources: ["latticeclusters"], verbs: ["proxy"] }],
-        });
+        await grantProxyEverywhere(env, "carol");
         const carol = await env.token("carol");
         let res = await env.fetch("/clusters/nowhere/api/v1/namespaces", carol);
         assert.equal(res.status, 404);

@@ -161,3 +161,28 @@ Deno.test("nestedProxy re-authorizes the next hop with the prefixed identity", a
   assert.equal((await denied.json()).kind, "Status");
   assert.equal(agent.requests.length, 1);
 });
+
+Deno.test("a failing review answers 503, not a crash", async () => {
+  const transport = new InProcessTransport();
+  const failing = () => Promise.reject(new Error("apiserver down"));
+  const app = proxyApp({
+    transport,
+    authenticator: { authenticate: failing },
+    authorizer: { authorize: failing },
+  });
+  const res = await app.request("https://cell/clusters/child/api", {
+    headers: { authorization: "Bearer t" },
+  });
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).kind, "Status");
+  const app2 = proxyApp({
+    transport,
+    authenticator: { authenticate: () => Promise.resolve(ALICE) },
+    authorizer: { authorize: failing },
+  });
+  const res2 = await app2.request("https://cell/clusters/child/api", {
+    headers: { authorization: "Bearer t" },
+  });
+  assert.equal(res2.status, 503);
+  assert.match((await res2.json()).message, /Cannot authorize/);
+});

@@ -10,6 +10,8 @@ import { configOf } from "./_config.ts";
 export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.8.9";
 /** Port of the Kubernetes API behind the virtual IP. */
 export const API_PORT = 6443;
+/** kube-vip's manifest on kubeadm control-plane nodes. */
+const KUBEADM_VIP_MANIFEST = "/etc/kubernetes/manifests/kube-vip.yaml";
 
 /** The kube-vip static pod (ARP mode, leader election among control-plane nodes). */
 export function kubeVipManifest(vip: string, kubeconfig: string): string {
@@ -47,13 +49,27 @@ function controlPlaneFiles(ctx: GenerationContext, bootstrap: "kubeadm" | "rke2"
   const vip = configOf(ctx, "proxmox").controlPlaneEndpoint;
   const [path, kubeconfig] = bootstrap === "rke2"
     ? ["/var/lib/rancher/rke2/agent/pod-manifests/kube-vip.yaml", "/etc/rancher/rke2/rke2.yaml"]
-    : ["/etc/kubernetes/manifests/kube-vip.yaml", "/etc/kubernetes/admin.conf"];
+    : [KUBEADM_VIP_MANIFEST, "/etc/kubernetes/admin.conf"];
   return [{
     path,
     owner: "root:root",
     permissions: "0644",
     content: kubeVipManifest(vip, kubeconfig),
   }];
+}
+
+/**
+ * Since Kubernetes 1.29, admin.conf only gains its rights after `kubeadm init` finishes,
+ * but the VIP must be up before: on the init node (the only one with
+ * /run/kubeadm/kubeadm.yaml) kube-vip starts on super-admin.conf.
+ */
+function controlPlanePreCommands(_ctx: GenerationContext, bootstrap: "kubeadm" | "rke2"): string[] {
+  if (bootstrap !== "kubeadm") return [];
+  return [
+    "if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i " +
+    "'s#path: /etc/kubernetes/admin.conf#path: /etc/kubernetes/super-admin.conf#' " +
+    `${KUBEADM_VIP_MANIFEST}; fi`,
+  ];
 }
 
 /** The Proxmox provider. */
@@ -104,4 +120,5 @@ export const proxmoxProvider: InfraProvider = {
   // cloud-init instance id, which CAPMOX sets to the VM's UUID.
   kubeletArgs: () => ({ "provider-id": "proxmox://'{{ ds.meta_data.instance_id }}'" }),
   controlPlaneFiles,
+  controlPlanePreCommands,
 };

@@ -14,6 +14,7 @@ import {
 } from "../../capi/mod.ts";
 import { isInvalid, type KubeObject } from "../../kube/mod.ts";
 import { controlPlaneReady, controlPlaneVersion, nodeCounts } from "./capi_status.ts";
+import { pruneTemplates } from "./prune.ts";
 import { CELL_FIELD_MANAGER, type Deps, getOptional, servedResource } from "./deps.ts";
 import {
   type ClusterScope,
@@ -57,7 +58,7 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
   for (const obj of manifests.objects) {
     if (await servedResource(deps, obj.apiVersion, obj.kind)) continue;
     const message = `This cell does not serve ${obj.kind} (${obj.apiVersion}): install the ` +
-      `Cluster API provider for ${scope.status.provider} on the cell`;
+      `Cluster API provider for ${providerOf(cluster.spec.provider.config)} on the cell`;
     markCondition(scope, CONDITIONS.capiObjectsApplied, "False", "ProviderNotInstalled", message);
     markCondition(scope, CONDITIONS.ready, "False", "ProviderNotInstalled", message);
     setPhase(scope, "Failed", message);
@@ -81,6 +82,16 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
     setPhase(scope, "Failed", message);
     return undefined;
   }
+  // A later generation may have replaced templates: drop the ones nothing uses any more.
+  // (The first apply cannot have superseded anything, so it costs no extra requests.)
+  const before = scope.status.conditions?.find((c) => c.type === CONDITIONS.capiObjectsApplied);
+  if (before?.status === "True") {
+    await pruneTemplates(cluster, [
+      manifests.controlPlaneTemplate,
+      manifests.workerTemplate,
+      manifests.bootstrapTemplate,
+    ], deps);
+  }
   markCondition(scope, CONDITIONS.capiObjectsApplied, "True", "Applied", `Applied to ${namespace}`);
   return applied;
 }
@@ -88,7 +99,6 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
 /** Reconciles a child of this cell (not being deleted, spec valid). */
 export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<PhaseResult> {
   const { cluster } = scope;
-  scope.status.provider = providerOf(cluster.spec.provider.config);
   // The pivot records Pivoted=True itself too; either record means the child owns itself.
   const pivoted = isTrue(scope, CONDITIONS.pivoted) ||
     cluster.status?.conditions?.some((c) => c.type === CONDITIONS.pivoted && c.status === "True");
@@ -116,6 +126,8 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
     if (!capiCluster) return { requeueAfterMs: deps.pollMs };
   }
 
+  // Recorded only once objects exist: before that the provider may still be changed.
+  scope.status.provider = providerOf(cluster.spec.provider.config);
   const nodes = nodeCounts(capiCluster);
   setNodes(scope, nodes.ready, nodes.total);
   const version = controlPlaneVersion(capiCluster);

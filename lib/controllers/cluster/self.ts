@@ -21,6 +21,7 @@ import type { Action } from "../../runtime/mod.ts";
 import { controlPlaneAt, controlPlaneReady, nodeCounts, plainVersion } from "./capi_status.ts";
 import { type Deps, getOptional, SELF_FIELD_MANAGER } from "./deps.ts";
 import { type ClusterScope, CONDITIONS, markCondition, setNodes, setPhase } from "./scope.ts";
+import { pruneTemplates } from "./prune.ts";
 import { planTemplates } from "./self_templates.ts";
 
 type Json = Record<string, unknown>;
@@ -126,6 +127,8 @@ export async function reconcileSelf(scope: ClusterScope, deps: Deps): Promise<Ac
     workersDone ? "UpToDate" : cpDone ? "RollingOut" : "WaitingForControlPlane",
     workersDone ? `Workers run ${desired}` : `Workers moving to ${desired}`,
   );
+
+  if (cpDone && workersDone) await pruneTemplates(cluster, templates.wanted, deps);
 
   const nodes = nodeCounts(capiCluster);
   setNodes(scope, nodes.ready, nodes.total);

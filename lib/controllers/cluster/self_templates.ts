@@ -15,6 +15,8 @@ import type { ClusterObject } from "./types.ts";
 
 /** What self mode must change for templates; empty when nothing changed. */
 export interface TemplatePlan {
+  /** The templates the spec wants (current names), for pruning the others. */
+  wanted: CapiObject[];
   /** New templates to create before any reference moves to them. */
   create: CapiObject[];
   /** New `machineTemplate.spec.infrastructureRef` of the control plane. */
@@ -43,7 +45,10 @@ export function planTemplates(
   md: KubeObject,
 ): TemplatePlan {
   const wanted = generateCapiObjects(cluster, NO_BOOTSTRAP);
-  const plan: TemplatePlan = { create: [] };
+  const plan: TemplatePlan = {
+    wanted: [wanted.controlPlaneTemplate, wanted.workerTemplate, wanted.bootstrapTemplate],
+    create: [],
+  };
   const cpRef = at(cp, "spec", "machineTemplate", "spec", "infrastructureRef", "name");
   if (cpRef !== wanted.controlPlaneTemplate.metadata.name) {
     plan.create.push(wanted.controlPlaneTemplate);

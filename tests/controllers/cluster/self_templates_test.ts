@@ -13,7 +13,9 @@ Deno.test("no template change for scaling or upgrades", () => {
   const cluster = providerCluster("aws") as ClusterObject;
   const { cp, md } = current(cluster);
   const scaled = providerCluster("aws", { workers: 9, version: "1.32.0" }) as ClusterObject;
-  assert.deepEqual(planTemplates(scaled, cp, md), { create: [] });
+  const plan = planTemplates(scaled, cp, md);
+  assert.deepEqual(plan.create, []);
+  assert.equal(plan.wanted.length, 3);
 });
 
 Deno.test("a worker machine change creates a new worker template only", () => {
