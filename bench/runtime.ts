@@ -29,7 +29,8 @@ const DEPLOYMENTS: ResourceRef = {
 };
 const OBJECTS = 10_000;
 
-function deployment(i: number): KubeObject {
+/** A realistic Deployment. */
+export function deployment(i: number): KubeObject {
   const labels = { app: `app-${i}`, tier: i % 2 ? "web" : "worker", team: `team-${i % 17}` };
   return {
     apiVersion: "apps/v1",
@@ -86,7 +87,8 @@ async function measureStore(file: string): Promise<void> {
   console.log(JSON.stringify({ held, size: store.size }));
 }
 
-async function storeMemory(client: KubeClient): Promise<BenchResults> {
+/** Store memory against JSON size, for the deployments in namespace bench. */
+export async function storeMemory(client: KubeClient): Promise<BenchResults> {
   const list = await client.list<KubeObject>(DEPLOYMENTS, { namespace: "bench" });
   const lines = list.items.map((o) =>
     JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", ...o })

@@ -1,5 +1,6 @@
 /** The agent's gRPC channel: mTLS credentials, keepalives, message size limit. */
 import { Buffer } from "node:buffer";
+import { isIP } from "node:net";
 import { type ChannelOptions, credentials } from "@grpc/grpc-js";
 import { LatticeAgentClient } from "../proto/lattice/agent/v1/agent.ts";
 import type { AgentCredentials } from "./rotation.ts";
@@ -39,6 +40,15 @@ export function agentChannelOptions(settings: ChannelSettings = {}): ChannelOpti
   };
 }
 
+/** Throws unless `address` (`host:port`) names its host by DNS name. */
+export function assertDialable(address: string): void {
+  const host = address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  if (isIP(host) !== 0) {
+    // Deno's TLS refuses an IP as server name; the cell's certificate names DNS names.
+    throw new Error(`Cannot dial ${address}: use the cell's DNS name, not an IP address`);
+  }
+}
+
 /**
  * A client for `address` (`host:port`; the host must be a DNS name such as `localhost`,
  * because the server certificate is checked against it).
@@ -48,6 +58,7 @@ export function openChannel(
   creds: AgentCredentials,
   settings: ChannelSettings = {},
 ): LatticeAgentClient {
+  assertDialable(address);
   const channelCredentials = credentials.createSsl(
     Buffer.from(creds.caPem),
     Buffer.from(creds.keyPem),

@@ -13,7 +13,7 @@ import {
   type LatticeAgentClient,
 } from "../proto/lattice/agent/v1/agent.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
-import { type ChannelSettings, openChannel } from "./channel.ts";
+import { assertDialable, type ChannelSettings, openChannel } from "./channel.ts";
 import { AgentStreamRun } from "./stream.ts";
 import { type AgentPayload, CommandDispatcher, type CommandHandlers } from "./handlers.ts";
 import {
@@ -49,6 +49,8 @@ export interface AgentClientOptions extends ChannelSettings {
   state?: () => AgentState;
   /** Default 30 s. */
   heartbeatIntervalMs?: number;
+  /** How often ClusterHealth is re-sent unasked; default 5 min. */
+  healthIntervalMs?: number;
   /** Reconnect delays; default 1 s doubling to 2 min, with jitter. */
   backoff?: BackoffOptions;
   /** Renew the client certificate this long before it expires; default 10 days. */
@@ -78,6 +80,7 @@ export class AgentClient {
   #renewTimer?: ReturnType<typeof setInterval>;
 
   constructor(options: AgentClientOptions) {
+    assertDialable(options.address);
     this.#o = options;
     this.#log = (options.logger ?? silentLogger).child({ cluster: options.clusterName });
     this.#now = options.now ?? Date.now;
@@ -166,27 +169,34 @@ export class AgentClient {
   async #run(): Promise<void> {
     let attempt = 0;
     while (!this.#stop.signal.aborted) {
-      const channel = this.#currentChannel();
-      const run = new AgentStreamRun(channel, {
-        clusterName: this.#o.clusterName,
-        agentVersion: this.#o.agentVersion ?? LATTICE_VERSION,
-        kubernetesVersion: this.#o.kubernetesVersion,
-        health: this.#o.health ?? (() => Promise.resolve(EMPTY_HEALTH)),
-        state: this.#o.state ?? (() => AgentState.AGENT_STATE_READY),
-        heartbeatIntervalMs: this.#o.heartbeatIntervalMs ?? 30_000,
-        dispatcher: this.#dispatcher,
-        route: (payload) => this.send(payload),
-        signal: this.#stop.signal,
-        logger: this.#log,
-        onEstablished: () => {
-          this.#emit({ type: "connected", attempt });
-          attempt = 0;
-          this.#maybeRenew();
-        },
-        onHeartbeatAck: (sequence, rttMs) => this.#emit({ type: "heartbeatAck", sequence, rttMs }),
-      });
-      this.#stream = run;
-      const error = await run.done;
+      let error: Error | undefined;
+      try {
+        // A bad certificate or address must not end the loop: it is retried like any failure.
+        const run = new AgentStreamRun(this.#currentChannel(), {
+          clusterName: this.#o.clusterName,
+          agentVersion: this.#o.agentVersion ?? LATTICE_VERSION,
+          kubernetesVersion: this.#o.kubernetesVersion,
+          health: this.#o.health ?? (() => Promise.resolve(EMPTY_HEALTH)),
+          state: this.#o.state ?? (() => AgentState.AGENT_STATE_READY),
+          heartbeatIntervalMs: this.#o.heartbeatIntervalMs ?? 30_000,
+          healthIntervalMs: this.#o.healthIntervalMs ?? 300_000,
+          dispatcher: this.#dispatcher,
+          route: (payload) => this.send(payload),
+          signal: this.#stop.signal,
+          logger: this.#log,
+          onEstablished: () => {
+            this.#emit({ type: "connected", attempt });
+            attempt = 0;
+            this.#maybeRenew();
+          },
+          onHeartbeatAck: (sequence, rttMs) =>
+            this.#emit({ type: "heartbeatAck", sequence, rttMs }),
+        });
+        this.#stream = run;
+        error = await run.done;
+      } catch (cause) {
+        error = cause as Error;
+      }
       this.#stream = undefined;
       if (this.#stop.signal.aborted) break;
       const retryInMs = backoffDelay(attempt, this.#o.backoff);

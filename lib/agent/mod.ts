@@ -14,6 +14,7 @@ export { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
 export {
   AGENT_MAX_MESSAGE_BYTES,
   agentChannelOptions,
+  assertDialable,
   type ChannelSettings,
   openChannel,
 } from "./channel.ts";

@@ -22,6 +22,8 @@ export interface StreamRunOptions {
   health: () => Promise<ClusterHealth>;
   state: () => AgentState;
   heartbeatIntervalMs: number;
+  /** ClusterHealth is re-sent about this often (besides on connect and StatusRequest). */
+  healthIntervalMs: number;
   /** The cell is presumed gone after this many intervals without a message; default 3. */
   silentIntervals?: number;
   dispatcher: CommandDispatcher;
@@ -133,6 +135,8 @@ export class AgentStreamRun {
       return;
     }
     this.#heartbeat();
+    const every = Math.max(1, Math.round(this.#o.healthIntervalMs / this.#o.heartbeatIntervalMs));
+    if (this.#sequence % every === 0) this.#sendHealth();
   }
 
   #heartbeat(): void {

@@ -13,6 +13,9 @@ import type {
   ClusterHealth,
   CommandAck,
 } from "../proto/lattice/agent/v1/agent.ts";
+import { PendingCommands } from "./registry_commands.ts";
+
+export { CommandFailedError } from "./registry_commands.ts";
 
 /** The write side of one agent stream, as the registry needs it. */
 export interface AgentStream {
@@ -76,34 +79,16 @@ export interface SendCommandOptions {
   signal?: AbortSignal;
 }
 
-/** A command the agent acknowledged with `ok: false`. */
-export class CommandFailedError extends Error {
-  /** The agent's acknowledgement. */
-  readonly ack: CommandAck;
-  constructor(message: string, ack: CommandAck) {
-    super(message);
-    this.name = "CommandFailedError";
-    this.ack = ack;
-  }
-}
-
 interface Entry {
   info: AgentInfo;
   session?: AgentSession;
   stream?: AgentStream;
 }
 
-interface Pending {
-  clusterName: string;
-  command: CellCommand;
-  resolve(ack: CommandAck): void;
-  reject(error: Error): void;
-}
-
 /** Connected clusters, their heartbeats, and commands awaiting acknowledgement. */
 export class AgentRegistry {
   readonly #entries = new Map<string, Entry>();
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingCommands();
   readonly #listeners = new Set<(event: AgentEvent) => void>();
   readonly #now: () => number;
   readonly #newId: () => string;
@@ -156,9 +141,7 @@ export class AgentRegistry {
     };
     this.#log.info("Agent connected", { cluster: clusterName, replaced: old !== undefined });
     this.#emit({ type: "connected", info: { ...entry.info } });
-    for (const pending of this.#pending.values()) {
-      if (pending.clusterName === clusterName) stream.write(pending.command);
-    }
+    this.#pending.resend(clusterName, stream);
     return session;
   }
 
@@ -196,7 +179,7 @@ export class AgentRegistry {
         this.#emit({ type: "health", info: { ...info } });
         break;
       case "ack":
-        this.#settle(session.clusterName, payload.value);
+        this.#pending.settle(session.clusterName, payload.value);
         break;
     }
     this.#emit({ type: "message", clusterName: session.clusterName, message });
@@ -237,55 +220,16 @@ export class AgentRegistry {
     command: CommandPayload,
     options: SendCommandOptions = {},
   ): Promise<CommandAck> {
-    const entry = this.#entries.get(clusterName);
-    if (!entry?.stream) {
+    const stream = this.#entries.get(clusterName)?.stream;
+    if (!stream) {
       return Promise.reject(
         new Error(`Cannot send ${command.$case} to ${clusterName}: agent not connected`),
       );
     }
     const commandId = options.commandId ?? this.#newId();
-    const message: CellCommand = { command, commandId };
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    return new Promise<CommandAck>((resolve, reject) => {
-      const finish = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        this.#pending.delete(commandId);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(
-          new Error(
-            `Cannot run ${command.$case} on ${clusterName}: no acknowledgement within ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
-      const onAbort = () => {
-        finish();
-        reject(new Error(`Cannot run ${command.$case} on ${clusterName}: aborted`));
-      };
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(commandId, {
-        clusterName,
-        command: message,
-        resolve: (ack) => {
-          finish();
-          if (ack.ok) resolve(ack);
-          else {
-            reject(
-              new CommandFailedError(
-                `Cannot run ${command.$case} on ${clusterName}: ${ack.error}`,
-                ack,
-              ),
-            );
-          }
-        },
-        reject: (error) => {
-          finish();
-          reject(error);
-        },
-      });
-      entry.stream!.write(message);
+    return this.#pending.add(clusterName, { command, commandId }, stream, {
+      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+      signal: options.signal,
     });
   }
 
@@ -313,9 +257,7 @@ export class AgentRegistry {
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    for (const pending of [...this.#pending.values()]) {
-      pending.reject(new Error(`Cannot run command on ${pending.clusterName}: registry closed`));
-    }
+    this.#pending.rejectAll("registry closed");
     for (const entry of this.#entries.values()) {
       const stream = entry.stream;
       if (!entry.session) continue;
@@ -341,12 +283,6 @@ export class AgentRegistry {
     entry.info = { ...entry.info, connected: false, disconnectedAt: new Date(this.#now()) };
     this.#log.info("Agent disconnected", { cluster: session.clusterName, reason });
     this.#emit({ type: "disconnected", info: { ...entry.info }, reason, missedHeartbeats });
-  }
-
-  #settle(clusterName: string, ack: CommandAck): void {
-    const pending = this.#pending.get(ack.commandId);
-    // An ack for another cluster's command id is ignored: ids are not secrets.
-    if (pending?.clusterName === clusterName) pending.resolve(ack);
   }
 
   #emit(event: AgentEvent): void {

@@ -21,3 +21,5 @@ export * from "./target.ts";
 export * from "./types.ts";
 export * from "./handoff.ts";
 export * from "./wire.ts";
+export * from "./stream_transport.ts";
+export * from "./agent_handlers.ts";

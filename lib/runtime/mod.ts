@@ -20,5 +20,11 @@ export { Counter, DEFAULT_BUCKETS, Gauge, Histogram, type Labels, Registry } fro
 export { ownerKeysOf } from "./owners.ts";
 export { type RateLimiterOptions, WorkQueue, type WorkQueueOptions } from "./queue.ts";
 export { RuntimeMetrics } from "./runtime_metrics.ts";
-export { prepareForCache, Store, type StoreChange, type StoreReader } from "./store.ts";
+export {
+  prepareForCache,
+  Store,
+  type StoreChange,
+  type StoreReader,
+  StringTable,
+} from "./store.ts";
 export { type RestartReason, watcher, type WatcherOptions, type WatchEvent } from "./watcher.ts";

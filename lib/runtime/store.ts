@@ -28,26 +28,60 @@ export interface StoreChange<T> {
   object: T;
 }
 
-function deepFreeze<V>(value: V): V {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+/** Strings worth sharing between cached objects: short, and not unique by nature. */
+function shareable(s: string): boolean {
+  if (s.length > 64 || s.length === 0) return false;
+  if (s.length === 36 && s[8] === "-" && s[13] === "-") return false; // a uid
+  if (s.length >= 20 && s[4] === "-" && s[10] === "T") return false; // a timestamp
+  const c = s.charCodeAt(0);
+  return !(c >= 48 && c <= 57 && s.charCodeAt(s.length - 1) <= 57); // a resourceVersion
+}
+
+/** A table of shared strings; JSON.parse makes a fresh copy of every repeated value. */
+export class StringTable {
+  #strings = new Map<string, string>();
+  constructor(readonly limit = 100_000) {}
+  /** The shared copy of `s` (or `s` itself when not shareable or the table is full). */
+  intern(s: string): string {
+    if (!shareable(s)) return s;
+    const hit = this.#strings.get(s);
+    if (hit !== undefined) return hit;
+    if (this.#strings.size < this.limit) this.#strings.set(s, s);
+    return s;
   }
-  return value;
+}
+
+function freezeAndIntern<V>(value: V, strings?: StringTable): V {
+  if (!value || typeof value !== "object" || Object.isFrozen(value)) return value;
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    const child = obj[key];
+    if (typeof child === "string") {
+      if (strings) obj[key] = strings.intern(child);
+    } else freezeAndIntern(child, strings);
+  }
+  return Object.freeze(value);
 }
 
 /**
  * Prepares an object for caching: `managedFields` dropped (often half an object's size and
- * never read by controllers), then frozen so readers cannot corrupt the cache.
+ * never read by controllers), repeated strings shared through `strings`, then frozen so
+ * readers cannot corrupt the cache.
  */
-export function prepareForCache<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
-  return deepFreeze(obj);
+export function prepareForCache<T extends KubeObject>(obj: T, strings?: StringTable): T {
+  if (obj.metadata?.managedFields) {
+    // Rebuilt rather than `delete`d: deleting a property drops V8 objects into slow
+    // dictionary mode, which costs more memory than managedFields saves.
+    const { managedFields: _, ...rest } = obj.metadata;
+    (obj as KubeObject).metadata = rest;
+  }
+  return freezeAndIntern(obj, strings);
 }
 
 /** A watcher-fed cache keyed by `namespace/name`. */
 export class Store<T extends KubeObject> implements StoreReader<T> {
   #live = new Map<string, T>();
+  #strings = new StringTable();
   #buffer?: Map<string, T>;
   #isReady = false;
   #resolveReady!: () => void;
@@ -108,7 +142,7 @@ export class Store<T extends KubeObject> implements StoreReader<T> {
         this.#buffer = new Map();
         return [];
       case "initApply": {
-        const obj = prepareForCache(event.object);
+        const obj = prepareForCache(event.object, this.#strings);
         (this.#buffer ??= new Map()).set(objectKey(obj), obj);
         return [];
       }
@@ -127,7 +161,7 @@ export class Store<T extends KubeObject> implements StoreReader<T> {
         return removed;
       }
       case "apply": {
-        const obj = prepareForCache(event.object);
+        const obj = prepareForCache(event.object, this.#strings);
         this.#live.set(objectKey(obj), obj);
         return [{ type: "apply", object: obj }];
       }
@@ -135,7 +169,7 @@ export class Store<T extends KubeObject> implements StoreReader<T> {
         const key = objectKey(event.object);
         const old = this.#live.get(key);
         this.#live.delete(key);
-        return [{ type: "delete", object: old ?? prepareForCache(event.object) }];
+        return [{ type: "delete", object: old ?? prepareForCache(event.object, this.#strings) }];
       }
       case "error":
         return [];
