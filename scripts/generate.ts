@@ -2,12 +2,14 @@
  * `deno task generate`: rewrites every generated file from its source of truth.
  * - crds/*.yaml from the zod schemas in lib/api.
  * - manifests/lattice.yaml, the plain install of Lattice, from lib/bundle.
+ * - examples/*.yaml, the sandbox's example fleet, from lib/sandbox/examples.ts.
  * - lib/proto/**.ts from proto/ (buf + ts-proto from npm, run under Deno; see buf.gen.yaml).
  *
  * `--check` writes nothing and exits 1 listing the files that are out of date.
  */
 import { CRD_DEFINITIONS, crdFileName, renderCrd } from "../lib/api/mod.ts";
 import { installBundle, renderManifests } from "../lib/bundle/mod.ts";
+import { exampleFiles } from "../lib/sandbox/examples.ts";
 
 /** One generated file: where it goes and what it must contain. */
 export interface GeneratedFile {
@@ -21,7 +23,11 @@ export async function generatedFiles(root: URL): Promise<GeneratedFile[]> {
     path: new URL(`crds/${crdFileName(def)}`, root).pathname,
     content: renderCrd(def),
   }));
-  return [...crds, manifestsFile(root), ...await protoFiles(root)];
+  const examples = Object.entries(exampleFiles()).map(([name, content]) => ({
+    path: new URL(`examples/${name}`, root).pathname,
+    content,
+  }));
+  return [...crds, manifestsFile(root), ...examples, ...await protoFiles(root)];
 }
 
 /** manifests/lattice.yaml: the plain install, from the same code as the child bundle. */

@@ -14,3 +14,5 @@ export * from "./capi_sim_status.ts";
 export * from "./sandbox.ts";
 export * from "./sandbox_progress.ts";
 export * from "./clusterctl.ts";
+export * from "./sandbox_operator.ts";
+export * from "./examples.ts";

@@ -22,29 +22,3 @@ export const installCommand: Command = notImplemented({
   options: { config: { type: "string" } },
   optionHelp: { config: "LatticeCluster manifest of the root cluster" },
 });
-
-/** `lattice sandbox`. */
-export const sandboxCommand: Command = {
-  name: "sandbox",
-  summary: "Run a local fleet on real local control planes (CAPI simulated)",
-  usage: "lattice sandbox <up|down|status>",
-  subcommands: [
-    notImplemented({
-      name: "up",
-      summary: "Start the root cell and provision the example clusters",
-      usage: "lattice sandbox up [--clusters FILE]",
-      options: { clusters: { type: "string" } },
-      optionHelp: { clusters: "LatticeCluster manifests to apply (examples/ by default)" },
-    }),
-    notImplemented({
-      name: "down",
-      summary: "Stop every sandbox control plane and remove its files",
-      usage: "lattice sandbox down",
-    }),
-    notImplemented({
-      name: "status",
-      summary: "Show the sandbox's clusters and how to reach them",
-      usage: "lattice sandbox status",
-    }),
-  ],
-};

@@ -1,0 +1,213 @@
+/**
+ * `lattice sandbox up|down|status`: a local fleet on real local control planes, with Cluster
+ * API's controllers and machines simulated (the CAPI simulator). `up` stays in the
+ * foreground holding every plane; `down` (or Ctrl-C) stops it.
+ */
+import type { LatticeClusterInput } from "../../api/mod.ts";
+import { createLogger, type Level, LEVELS } from "../../log/mod.ts";
+import {
+  exampleClusters,
+  inProcessOperator,
+  parseClusters,
+  Sandbox,
+  sourceShim,
+} from "../../sandbox/mod.ts";
+import { type CliContext, CliError, type Command, stringOption } from "../command.ts";
+
+/** What `up` leaves for `down` and `status`. */
+export interface SandboxState {
+  pid: number;
+  startedAt: string;
+  dir: string;
+  clusters: { name: string; parent?: string; kubeconfigPath?: string }[];
+  cells: Record<string, string>;
+}
+
+/** The sandbox's folder: LATTICE_SANDBOX_DIR or ~/.cache/lattice/sandbox. */
+export function sandboxDir(env: CliContext["env"]): string {
+  return env.LATTICE_SANDBOX_DIR ?? `${env.HOME ?? "/tmp"}/.cache/lattice/sandbox`;
+}
+
+async function readState(dir: string): Promise<SandboxState | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/state.json`)) as SandboxState;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function loadClusters(file: string | undefined): Promise<LatticeClusterInput[]> {
+  if (!file) return exampleClusters();
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new CliError(`Cannot read ${file}: ${(error as Error).message}`, 1, { cause: error });
+  }
+  try {
+    return parseClusters(text, file);
+  } catch (error) {
+    throw new CliError((error as Error).message, 1, { cause: error });
+  }
+}
+
+const up: Command = {
+  name: "up",
+  summary: "Start the bootstrap cell and provision the example clusters",
+  usage: "lattice sandbox up [--clusters FILE] [--exit-when-ready]",
+  options: {
+    clusters: { type: "string" },
+    "exit-when-ready": { type: "boolean" },
+    timeout: { type: "string" },
+  },
+  optionHelp: {
+    clusters: "LatticeCluster manifests to create (default: the examples/ fleet)",
+    "exit-when-ready": "Tear everything down once every cluster is Ready (smoke test)",
+    timeout: "Seconds to wait for every cluster to be Ready (default 600)",
+  },
+  async run(args, ctx) {
+    const dir = sandboxDir(ctx.env);
+    const previous = await readState(dir);
+    if (previous && alive(previous.pid)) {
+      throw new CliError(
+        `A sandbox is already running (pid ${previous.pid}); run 'lattice sandbox down' first.`,
+      );
+    }
+    const clusters = await loadClusters(stringOption(args, "clusters"));
+    const timeoutS = Number(stringOption(args, "timeout") ?? "600");
+    const level = (LEVELS as readonly string[]).includes(ctx.env.LATTICE_LOG ?? "")
+      ? ctx.env.LATTICE_LOG as Level
+      : "warn";
+    const logger = createLogger({ level, format: "text", sink: ctx.stderr });
+    await Deno.mkdir(dir, { recursive: true });
+    ctx.stdout(`Sandbox folder: ${dir}`);
+    ctx.stdout(
+      "Cluster API's controllers and machines are simulated (CAPI simulator); " +
+        "apiservers, webhook, join, stream, pivot and proxy are real.",
+    );
+    const sandbox = await Sandbox.up({
+      clusters,
+      dir,
+      logger,
+      print: ctx.stdout,
+      timeoutMs: timeoutS * 1000,
+      startOperator: inProcessOperator({ binary: await sourceShim(`${dir}/bin`) }),
+    }).catch((error) => {
+      throw new CliError(`Cannot start the sandbox: ${(error as Error).message}`, 1, {
+        cause: error,
+      });
+    });
+    const rows = await sandbox.rows();
+    const cells: Record<string, string> = {};
+    for (const name of ["bootstrap", ...rows.map((r) => r.name)]) {
+      const url = sandbox.operatorOf(name)?.cellUrl;
+      if (url) cells[name] = url;
+    }
+    const state: SandboxState = {
+      pid: Deno.pid,
+      startedAt: new Date().toISOString(),
+      dir,
+      clusters: rows.map((r) => ({
+        name: r.name,
+        parent: r.parent,
+        kubeconfigPath: r.kubeconfigPath,
+      })),
+      cells,
+    };
+    await Deno.writeTextFile(`${dir}/state.json`, JSON.stringify(state, null, 2));
+    ctx.stdout("");
+    for (const line of await sandbox.summary()) ctx.stdout(line);
+    ctx.stdout("");
+    ctx.stdout("Reach each cluster directly:");
+    ctx.stdout(`  kubectl --kubeconfig ${dir}/kubeconfigs/bootstrap.yaml get latticeclusters`);
+    for (const row of rows) ctx.stdout(`  kubectl --kubeconfig ${row.kubeconfigPath} get nodes`);
+    for (const row of rows) {
+      const via = cells[row.parent ?? ""];
+      if (via) {
+        ctx.stdout(
+          `Through ${row.parent}'s proxy: lattice kubeconfig --cluster ${row.name} --via ${via}`,
+        );
+      }
+    }
+    if (args.values["exit-when-ready"]) {
+      await sandbox.down();
+      await Deno.remove(`${dir}/state.json`).catch(() => {});
+      ctx.stdout("Sandbox stopped.");
+      return 0;
+    }
+    ctx.stdout("\nSandbox running; Ctrl-C or 'lattice sandbox down' stops it.");
+    const stop = Promise.withResolvers<void>();
+    const onSignal = () => stop.resolve();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    await stop.promise;
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    ctx.stdout("Stopping the sandbox ...");
+    await sandbox.down();
+    await Deno.remove(`${dir}/state.json`).catch(() => {});
+    ctx.stdout("Sandbox stopped.");
+    return 0;
+  },
+};
+
+const down: Command = {
+  name: "down",
+  summary: "Stop the running sandbox and every control plane it holds",
+  usage: "lattice sandbox down",
+  async run(_args, ctx) {
+    const dir = sandboxDir(ctx.env);
+    const state = await readState(dir);
+    if (!state || !alive(state.pid)) {
+      await Deno.remove(`${dir}/state.json`).catch(() => {});
+      ctx.stdout("No sandbox is running.");
+      return 0;
+    }
+    Deno.kill(state.pid, "SIGTERM");
+    const deadline = Date.now() + 120_000;
+    while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    if (alive(state.pid)) {
+      throw new CliError(`Cannot stop the sandbox: pid ${state.pid} still runs`);
+    }
+    ctx.stdout(`Sandbox stopped (pid ${state.pid}).`);
+    return 0;
+  },
+};
+
+const status: Command = {
+  name: "status",
+  summary: "Show the sandbox's clusters and how to reach them",
+  usage: "lattice sandbox status",
+  async run(_args, ctx) {
+    const state = await readState(sandboxDir(ctx.env));
+    if (!state || !alive(state.pid)) {
+      ctx.stdout("No sandbox is running. Start one with 'lattice sandbox up'.");
+      return 1;
+    }
+    ctx.stdout(`Sandbox running (pid ${state.pid}) since ${state.startedAt}`);
+    for (const c of state.clusters) {
+      ctx.stdout(
+        `  ${c.name.padEnd(12)} parent ${(c.parent ?? "-").padEnd(10)} ${c.kubeconfigPath ?? ""}`,
+      );
+    }
+    for (const [name, url] of Object.entries(state.cells)) ctx.stdout(`  cell ${name}: ${url}`);
+    return 0;
+  },
+};
+
+/** `lattice sandbox`. */
+export const sandboxCommand: Command = {
+  name: "sandbox",
+  summary: "Run a local fleet on real local control planes (CAPI simulated)",
+  usage: "lattice sandbox <up|down|status>",
+  subcommands: [up, down, status],
+};

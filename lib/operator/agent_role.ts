@@ -1,0 +1,132 @@
+/**
+ * The agent role: when the cluster has a parent (the `lattice-agent` Secret written by
+ * `lattice join` exists), keep one outbound mTLS stream to the parent cell. Commands are
+ * handled by a table: status, the Kubernetes API proxy (executed impersonating the caller),
+ * and the pivot's import side. Nothing on the cluster waits on this stream.
+ */
+import { AgentClient, defaultHandlers, kubernetesVersion, nodeHealth } from "../agent/mod.ts";
+import type { AgentCredentials } from "../agent/rotation.ts";
+import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, NAMESPACE } from "../bundle/names.ts";
+import { isNotFound, type KubeClient, type KubeObject } from "../kube/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { pivotHandlers, PivotTarget } from "../pivot/mod.ts";
+import {
+  cancelProxyOnDisconnect,
+  type NestedProxy,
+  ProxyExecutor,
+  proxyHandlers,
+} from "../proxy/mod.ts";
+
+/** What the agent Secret holds. */
+export interface AgentSecret {
+  clusterName: string;
+  endpoint: string;
+  credentials: AgentCredentials;
+}
+
+const SECRET_REF = {
+  group: "",
+  version: "v1",
+  plural: "secrets",
+  kind: "Secret",
+  namespaced: true,
+};
+
+function decode(value: string | undefined): string {
+  return value === undefined ? "" : new TextDecoder().decode(
+    Uint8Array.from(atob(value), (c) => c.charCodeAt(0)),
+  );
+}
+
+function encode(text: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+/** Reads the agent Secret; undefined when this cluster has no parent. */
+export async function readAgentSecret(client: KubeClient): Promise<AgentSecret | undefined> {
+  let secret: KubeObject & { data?: Record<string, string> };
+  try {
+    secret = await client.get(SECRET_REF, AGENT_SECRET_NAME, NAMESPACE);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const data = secret.data ?? {};
+  const keyPem = decode(data[AGENT_SECRET_KEYS.privateKey]);
+  if (!keyPem) {
+    throw new Error(
+      `Cannot start the agent: Secret ${NAMESPACE}/${AGENT_SECRET_NAME} has no private key ` +
+        "(lattice join did not finish; re-run it)",
+    );
+  }
+  return {
+    clusterName: decode(data[AGENT_SECRET_KEYS.cluster]),
+    endpoint: decode(data[AGENT_SECRET_KEYS.endpoint]),
+    credentials: {
+      caPem: decode(data[AGENT_SECRET_KEYS.caBundle]),
+      certPem: decode(data[AGENT_SECRET_KEYS.certificate]),
+      keyPem,
+    },
+  };
+}
+
+/** Options for {@linkcode startAgent}. */
+export interface AgentRoleOptions {
+  /** The parent cell's name (this cluster's `spec.cellRef`), for impersonation. */
+  parentName: string;
+  /** Handles nested `/clusters/{b}/...` requests when this cluster is a cell itself. */
+  nested?: NestedProxy;
+  heartbeatIntervalMs?: number;
+  logger: Logger;
+}
+
+/** A running agent. */
+export interface Agent {
+  client: AgentClient;
+  stop(): Promise<void>;
+}
+
+/** Starts the outbound agent with its command table. */
+export function startAgent(
+  client: KubeClient,
+  secret: AgentSecret,
+  options: AgentRoleOptions,
+): Agent {
+  const log = options.logger.child({ role: "agent" });
+  const health = () => nodeHealth(client);
+  const executor = new ProxyExecutor(client, options.parentName, {
+    nested: options.nested,
+    logger: log,
+  });
+  const agent = new AgentClient({
+    address: secret.endpoint,
+    clusterName: secret.clusterName,
+    credentials: secret.credentials,
+    handlers: {
+      ...defaultHandlers(health),
+      ...proxyHandlers(executor),
+      ...pivotHandlers(new PivotTarget(client)),
+    },
+    health,
+    kubernetesVersion: () => kubernetesVersion(client),
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    logger: log,
+    onCredentials: async (credentials) => {
+      await client.patch(SECRET_REF, AGENT_SECRET_NAME, {
+        data: {
+          [AGENT_SECRET_KEYS.certificate]: encode(credentials.certPem),
+          [AGENT_SECRET_KEYS.privateKey]: encode(credentials.keyPem),
+        },
+      }, { namespace: NAMESPACE });
+    },
+  });
+  cancelProxyOnDisconnect(agent, executor);
+  agent.start();
+  log.info("Agent started", { parent: secret.endpoint, cluster: secret.clusterName });
+  return {
+    client: agent,
+    async stop() {
+      await agent.stop();
+    },
+  };
+}

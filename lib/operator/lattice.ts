@@ -1,0 +1,126 @@
+/**
+ * The Lattice operator process: which roles this cluster plays, decided from what is in
+ * its own API server, and the controllers that run under them.
+ *
+ * - operator (always): reconciles the cluster's OWN LatticeCluster (self mode);
+ * - cell (own LatticeCluster has `spec.cell.enabled`, or `bootstrapCell`): serves the
+ *   webhook, proxy and agent gRPC server, and reconciles children (cell mode);
+ * - agent (the `lattice-agent` Secret exists): one outbound stream to the parent.
+ */
+import { clusterController, type ClusterObject } from "../controllers/cluster/mod.ts";
+import { EventRecorder, isNotFound, type KubeClient } from "../kube/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import type { BinarySource } from "../cell/webhook_binary.ts";
+import type { RuntimeMetrics } from "../runtime/mod.ts";
+import { type Cell, startCell } from "./cell_role.ts";
+import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
+import { runOperator, type RunOperatorOptions } from "./run.ts";
+
+const LATTICE_CLUSTER_REF = {
+  group: "lattice.dev",
+  version: "v1alpha1",
+  plural: "latticeclusters",
+  kind: "LatticeCluster",
+  namespaced: false,
+};
+
+/** Options for {@linkcode runLattice}. */
+export interface LatticeOptions {
+  /** This cluster's name; default: from the agent Secret, else required. */
+  clusterName?: string;
+  /**
+   * Act as a cell without an own LatticeCluster (the bootstrap cluster of `lattice
+   * install` and of the sandbox).
+   */
+  bootstrapCell?: boolean;
+  /** Overrides the cell host children dial (default `spec.cell.host`). */
+  cellHost?: string;
+  /** HTTPS port (webhook, proxy); default `spec.cell.ports.https` or 8443; 0 = any. */
+  httpsPort?: number;
+  /** gRPC port; default `spec.cell.ports.grpc` or 50051; 0 = any. */
+  grpcPort?: number;
+  /** What the cell serves as the lattice binary. */
+  binary?: BinarySource;
+  /** Agent heartbeat interval; default 30 s. */
+  heartbeatIntervalMs?: number;
+  /** Port of /healthz, /readyz, /metrics; default 8080; 0 = any. */
+  metricsPort?: number;
+  leaderElection?: RunOperatorOptions["leaderElection"];
+  metrics?: RuntimeMetrics;
+  logger?: Logger;
+  /** Called once the roles are up (the cell's URL, when a cell). */
+  onReady?: (roles: { cell?: Cell; agent?: Agent }) => void;
+  signal: AbortSignal;
+}
+
+async function ownCluster(client: KubeClient, name: string): Promise<ClusterObject | undefined> {
+  try {
+    return await client.get<ClusterObject>(LATTICE_CLUSTER_REF, name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Runs the operator with every role this cluster plays until `signal` aborts. */
+export async function runLattice(client: KubeClient, options: LatticeOptions): Promise<void> {
+  const log = options.logger ?? silentLogger;
+  const secret = await readAgentSecret(client);
+  const name = options.clusterName ?? secret?.clusterName;
+  if (!name) {
+    throw new Error(
+      "Cannot start the operator: this cluster's name is unknown " +
+        "(no lattice-agent Secret; pass --cluster-name or LATTICE_CLUSTER_NAME)",
+    );
+  }
+  const own = await ownCluster(client, name);
+  const recorder = new EventRecorder(client, { component: "lattice.dev/operator", logger: log });
+  const cellSpec = own?.spec.cell;
+  let cell: Cell | undefined;
+  if (options.bootstrapCell || cellSpec?.enabled) {
+    cell = await startCell(client, {
+      name,
+      host: options.cellHost ?? cellSpec?.host ?? "localhost",
+      httpsPort: options.httpsPort ?? cellSpec?.ports?.https ?? 8443,
+      grpcPort: options.grpcPort ?? cellSpec?.ports?.grpc ?? 50051,
+      binary: options.binary,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      recorder,
+      logger: log,
+    });
+  }
+  let agent: Agent | undefined;
+  if (secret) {
+    agent = startAgent(client, secret, {
+      parentName: own?.spec.cellRef ?? "parent",
+      nested: cell?.nested,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      logger: log,
+    });
+  }
+  log.info("Operator roles", { cluster: name, cell: cell?.url ?? false, agent: !!agent });
+  options.onReady?.({ cell, agent });
+  try {
+    await runOperator(client, {
+      controllers: ({ logger, metrics }) => [
+        clusterController(client, {
+          selfName: name,
+          cell: cell?.identity,
+          tokens: cell?.tokens,
+          pivot: cell?.pivot,
+          recorder,
+          logger,
+          controller: { metrics },
+        }),
+      ],
+      logger: log,
+      metrics: options.metrics,
+      port: options.metricsPort ?? 8080,
+      leaderElection: options.leaderElection,
+      signal: options.signal,
+    });
+  } finally {
+    await agent?.stop();
+    await cell?.stop();
+  }
+}
