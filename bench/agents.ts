@@ -104,10 +104,18 @@ async function bench() {
     await send("stats");
     await nextLine();
     const cellLag = lagMonitor();
+    // One-way delay agent → cell (same machine, same clock): splits the round trip by leg.
+    const inbound: number[] = [];
+    const off = registry.subscribe((e) => {
+      if (e.type !== "message" || e.message.payload?.$case !== "heartbeat") return;
+      const sent = e.message.payload.value.timestamp;
+      if (sent) inbound.push(Date.now() - sent.getTime());
+    });
     await new Promise((r) => setTimeout(r, 3 * BEAT_MS));
     await send("stats");
     const rtt = await nextLine();
     const cellLagP99 = cellLag.stop();
+    off();
     collectGarbage();
     const steady = rssMiB();
 
@@ -134,6 +142,8 @@ async function bench() {
       heartbeat_rtt_p50_ms: rtt.p50,
       heartbeat_rtt_p99_ms: rtt.p99,
       heartbeat_samples: rtt.count,
+      heartbeat_agent_to_cell_p50_ms: percentile(inbound, 50),
+      heartbeat_agent_to_cell_p99_ms: percentile(inbound, 99),
       cell_event_loop_lag_p99_ms: cellLagP99,
       agents_event_loop_lag_p99_ms: rtt.lagP99,
       storm_99pct_back_s: stormMs / 1000,

@@ -40,6 +40,19 @@ export function infraClusterStatus(now: Date): Record<string, unknown> {
 export interface Replicas {
   desired: number;
   version?: string;
+  /** metadata.generation of the object, reported as observedGeneration. */
+  generation?: number;
+}
+
+/** The `versions` summary CAPI reports (omitted at zero replicas: the list needs ≥ 1). */
+function versions(r: Replicas): Record<string, unknown> {
+  return r.version && r.desired > 0
+    ? { versions: [{ version: r.version, replicas: r.desired }] }
+    : {};
+}
+
+function observed(r: Replicas): Record<string, unknown> {
+  return r.generation === undefined ? {} : { observedGeneration: r.generation };
 }
 
 /** Status of a KubeadmControlPlane (or RKE2ControlPlane) whose machines are all up. */
@@ -53,6 +66,8 @@ export function controlPlaneStatus(r: Replicas, now: Date): Record<string, unkno
     availableReplicas: r.desired,
     upToDateReplicas: r.desired,
     ...(r.version ? { version: r.version } : {}),
+    ...versions(r),
+    ...observed(r),
     conditions: [
       trueCondition("Available", now),
       trueCondition("Initialized", now),
@@ -69,6 +84,7 @@ export function machineDeploymentStatus(r: Replicas, now: Date): Record<string, 
     readyReplicas: r.desired,
     availableReplicas: r.desired,
     upToDateReplicas: r.desired,
+    ...observed(r),
     conditions: [trueCondition("Available", now)],
   };
 }
@@ -85,18 +101,20 @@ export function machineStatus(nodeName: string, now: Date): Record<string, unkno
 
 /** Status of a Cluster whose infrastructure and control plane are up. */
 export function clusterStatus(
-  counts: { controlPlane: number; workers: number },
+  counts: { controlPlane: Replicas; workers: Replicas; generation?: number },
   now: Date,
 ): Record<string, unknown> {
-  const replicas = (n: number) => ({
-    desiredReplicas: n,
-    replicas: n,
-    readyReplicas: n,
-    availableReplicas: n,
-    upToDateReplicas: n,
+  const replicas = (r: Replicas) => ({
+    desiredReplicas: r.desired,
+    replicas: r.desired,
+    readyReplicas: r.desired,
+    availableReplicas: r.desired,
+    upToDateReplicas: r.desired,
+    ...versions(r),
   });
   return {
     phase: "Provisioned",
+    ...(counts.generation === undefined ? {} : { observedGeneration: counts.generation }),
     initialization: { infrastructureProvisioned: true, controlPlaneInitialized: true },
     controlPlane: replicas(counts.controlPlane),
     workers: replicas(counts.workers),

@@ -10,6 +10,7 @@ import {
   machineDeploymentStatus,
   machineStatus,
   readyNode,
+  type Replicas,
 } from "./capi_sim_status.ts";
 import { patchStatusOf, resourceForGroupKind } from "./_capi_refs.ts";
 
@@ -137,8 +138,8 @@ async function ensureNode(
 export async function syncControlPlane(
   objects: ClusterObjects,
   ref: { apiGroup: string; kind: string; name: string } | undefined,
-): Promise<{ kcp?: KubeObject; replicas: number }> {
-  if (!ref?.kind || !ref.name) return { replicas: 0 };
+): Promise<{ kcp?: KubeObject; replicas: Replicas }> {
+  if (!ref?.kind || !ref.name) return { replicas: { desired: 0 } };
   const { client, namespace, cluster, now } = objects;
   const resource = await resourceForGroupKind(client, ref.apiGroup, ref.kind);
   const kcp = await client.get<KubeObject>(resource, ref.name, namespace);
@@ -157,17 +158,13 @@ export async function syncControlPlane(
     role: "control-plane",
     infra: infraMachineKind(templateSpec.infrastructureRef),
   });
-  await patchStatusOf(
-    client,
-    ref,
-    namespace,
-    controlPlaneStatus({ desired: replicas, version }, now),
-  );
-  return { kcp, replicas };
+  const summary = { desired: replicas, version, generation: kcp.metadata?.generation };
+  await patchStatusOf(client, ref, namespace, controlPlaneStatus(summary, now));
+  return { kcp, replicas: summary };
 }
 
-/** Plays the MachineDeployment controller; returns the number of worker machines. */
-export async function syncWorkers(objects: ClusterObjects): Promise<number> {
+/** Plays the MachineDeployment controller; returns the workers' summary. */
+export async function syncWorkers(objects: ClusterObjects): Promise<Replicas> {
   const { client, namespace, cluster, now } = objects;
   const mdRef = await client.resourceFor("cluster.x-k8s.io/v1beta2", "MachineDeployment");
   const deployments = (await client.list<KubeObject>(mdRef, {
@@ -175,6 +172,7 @@ export async function syncWorkers(objects: ClusterObjects): Promise<number> {
     labelSelector: `${CLUSTER_LABEL}=${cluster}`,
   })).items;
   let total = 0;
+  const seen = new Set<string>();
   for (const md of deployments) {
     const spec = (md.spec ?? {}) as Spec;
     const name = md.metadata?.name ?? "";
@@ -192,11 +190,16 @@ export async function syncWorkers(objects: ClusterObjects): Promise<number> {
       infra: infraMachineKind(machineSpec.infrastructureRef),
     });
     await client.patchStatus(mdRef, name, namespace, {
-      status: machineDeploymentStatus({ desired: replicas, version }, now),
+      status: machineDeploymentStatus(
+        { desired: replicas, version, generation: md.metadata?.generation },
+        now,
+      ),
     });
     total += replicas;
+    if (replicas > 0 && version) seen.add(version);
   }
-  return total;
+  // The lowest version any worker runs, as CAPI's summary reports the slowest.
+  return { desired: total, version: [...seen].sort()[0] };
 }
 
 /**

@@ -197,7 +197,10 @@ export class CapiSimulator {
       }, { namespace });
     }
     const sim = await this.#ensureCluster(name);
-    const now = this.#opts.now?.() ?? new Date();
+    // Conditions carry the Cluster's creation time: a fresh timestamp on every pass would
+    // change the status each time and wake every watcher for nothing.
+    const created = capi.metadata?.creationTimestamp;
+    const now = this.#opts.now?.() ?? (created ? new Date(created) : new Date());
     await this.#ensureKubeconfigSecret(client, capi, sim.plane);
     const infraRef = spec.infrastructureRef as { apiGroup?: string; kind?: string; name?: string };
     if (infraRef?.kind && infraRef.name) {
@@ -208,7 +211,10 @@ export class CapiSimulator {
     if (cp.kcp && sim.bootstrap === "pending") this.#bootstrap(sim, client, cp.kcp, namespace);
     const workers = await syncWorkers(objects);
     await client.patchStatus(ref, name, namespace, {
-      status: clusterStatus({ controlPlane: cp.replicas, workers }, now),
+      status: clusterStatus(
+        { controlPlane: cp.replicas, workers, generation: capi.metadata?.generation },
+        now,
+      ),
     });
   }
 

@@ -108,6 +108,14 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
     return {};
   }
 
+  // Once Pivoting, the pivot owns the CAPI objects (it pauses, moves and deletes them).
+  if (
+    cluster.status?.phase === "Pivoting" ||
+    PIVOT_COMMITTED_PHASES.includes(cluster.status?.pivot?.phase ?? "")
+  ) {
+    return await handOffToPivot(scope, deps);
+  }
+
   let capiCluster: KubeObject | undefined;
   if (!appliedThisGeneration(scope)) {
     capiCluster = await applyCapiObjects(scope, deps);
@@ -147,6 +155,17 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
   }
   markCondition(scope, CONDITIONS.controlPlaneReady, "True", "ControlPlaneInitialized");
 
+  return await handOffToPivot(scope, deps);
+}
+
+/**
+ * Past the pivot's commit point the child owns its CAPI objects: the source copies are
+ * being deleted, so the cell must neither read them as missing nor apply them again.
+ */
+export const PIVOT_COMMITTED_PHASES: readonly string[] = ["Completing", "DeletingSource", "Done"];
+
+async function handOffToPivot(scope: ClusterScope, deps: Deps): Promise<PhaseResult> {
+  const { cluster } = scope;
   const progress = deps.pivot ? await deps.pivot(cluster) : "in-progress";
   if (progress !== "done") {
     // Pivoted=False with the step is the pivot's to report; we only summarize.
