@@ -9,7 +9,8 @@ import {
   serviceCommand,
   validateCommand,
 } from "./commands/gitops.ts";
-import { installCommand, operatorCommand } from "./commands/unbuilt.ts";
+import { installCommand } from "./commands/unbuilt.ts";
+import { operatorCommand } from "./commands/operator.ts";
 import { sandboxCommand } from "./commands/sandbox.ts";
 import { joinCommand } from "./commands/join.ts";
 import { kubeconfigCommand } from "./commands/kubeconfig.ts";

@@ -59,7 +59,10 @@ Deno.test("CAPI simulator plays a docker cluster on a real child plane", async (
       sim.watchPlane("mgmt", KubeClient.fromKubeconfig(plane.kubeconfig));
       sim.start();
 
-      const child = await until("the child plane", async () => sim.clusters.get("sim-one"));
+      const child = await until(
+        "the child plane",
+        () => Promise.resolve(sim.clusters.get("sim-one")),
+      );
       const nodes = await until("3 ready nodes", async () => {
         const ref = await child.client.resourceFor("v1", "Node");
         const list = await child.client.list<KubeObject>(ref);
@@ -95,7 +98,10 @@ Deno.test("CAPI simulator plays a docker cluster on a real child plane", async (
       });
 
       await t.step("post-bootstrap commands ran with the Secret-backed token file", async () => {
-        await until("bootstrap", async () => (child.bootstrap === "done" ? true : undefined));
+        await until(
+          "bootstrap",
+          () => Promise.resolve(child.bootstrap === "done" ? true : undefined),
+        );
         const seen = await Deno.readTextFile(`${child.plane.dir}/machine-0/etc/lattice/token.seen`);
         assert.equal(seen, "s3cret");
       });

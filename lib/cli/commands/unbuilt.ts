@@ -5,15 +5,6 @@
  */
 import { type Command, notImplemented } from "../command.ts";
 
-/** `lattice operator`. */
-export const operatorCommand: Command = notImplemented({
-  name: "operator",
-  summary: "Run the operator in a cluster (reconciler, cell and agent roles)",
-  usage: "lattice operator [--kubeconfig PATH]",
-  options: { kubeconfig: { type: "string" } },
-  optionHelp: { kubeconfig: "Kubeconfig to use; in-cluster credentials when omitted" },
-});
-
 /** `lattice install`. */
 export const installCommand: Command = notImplemented({
   name: "install",
