@@ -10,6 +10,7 @@ import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, NAMESPACE } from "../bundle/names
 import { isNotFound, type KubeClient, type KubeObject } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { pivotHandlers, PivotTarget } from "../pivot/mod.ts";
+import { decodeBase64, encodeBase64 } from "../pki/ca_store.ts";
 import {
   cancelProxyOnDisconnect,
   type NestedProxy,
@@ -33,13 +34,7 @@ const SECRET_REF = {
 };
 
 function decode(value: string | undefined): string {
-  return value === undefined ? "" : new TextDecoder().decode(
-    Uint8Array.from(atob(value), (c) => c.charCodeAt(0)),
-  );
-}
-
-function encode(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+  return value === undefined ? "" : decodeBase64(value);
 }
 
 /** Reads the agent Secret; undefined when this cluster has no parent. */
@@ -114,8 +109,8 @@ export function startAgent(
     onCredentials: async (credentials) => {
       await client.patch(SECRET_REF, AGENT_SECRET_NAME, {
         data: {
-          [AGENT_SECRET_KEYS.certificate]: encode(credentials.certPem),
-          [AGENT_SECRET_KEYS.privateKey]: encode(credentials.keyPem),
+          [AGENT_SECRET_KEYS.certificate]: encodeBase64(credentials.certPem),
+          [AGENT_SECRET_KEYS.privateKey]: encodeBase64(credentials.keyPem),
         },
       }, { namespace: NAMESPACE });
     },

@@ -7,7 +7,11 @@
  *   webhook, proxy and agent gRPC server, and reconciles children (cell mode);
  * - agent (the `lattice-agent` Secret exists): one outbound stream to the parent.
  */
-import { clusterController, type ClusterObject } from "../controllers/cluster/mod.ts";
+import {
+  clusterController,
+  type ClusterObject,
+  LATTICE_CLUSTER_REF,
+} from "../controllers/cluster/mod.ts";
 import { EventRecorder, isNotFound, type KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
@@ -15,14 +19,6 @@ import type { RuntimeMetrics } from "../runtime/mod.ts";
 import { type Cell, startCell } from "./cell_role.ts";
 import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
 import { runOperator, type RunOperatorOptions } from "./run.ts";
-
-const LATTICE_CLUSTER_REF = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
 
 /** Options for {@linkcode runLattice}. */
 export interface LatticeOptions {

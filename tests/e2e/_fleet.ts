@@ -1,28 +1,8 @@
 /**
- * Helpers of the end-to-end test: waiting on conditions, reading objects, service-account
+ * Helpers of the end-to-end test: reading objects, service-account
  * tokens and RBAC for reaching a cluster through a cell's proxy.
  */
 import { KubeClient, type KubeObject, type ResourceRef } from "../../lib/kube/mod.ts";
-
-/** Polls `fn` until it returns a value; throws with `what` after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}`, { cause: last });
-}
 
 /** Lists `apiVersion/kind` on a plane (all namespaces), by name. */
 export async function names(

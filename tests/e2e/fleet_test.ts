@@ -19,7 +19,8 @@ import {
 } from "../../lib/sandbox/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
-import { LATTICE_CLUSTER, names, proxyAccess, read, until } from "./_fleet.ts";
+import { LATTICE_CLUSTER, names, proxyAccess, read } from "./_fleet.ts";
+import { until } from "../_until.ts";
 
 const CAPI = "cluster.x-k8s.io/v1beta2";
 

@@ -9,22 +9,8 @@ import { generateCapiObjects } from "../../lib/capi/mod.ts";
 import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { CapiSimulator, CLUSTER_API_CRD_SETS } from "../../lib/sandbox/mod.ts";
 import { withControlPlane } from "./_plane.ts";
+import { until } from "../_until.ts";
 import { minimalClusterDocument } from "../api/fixtures.ts";
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Timed out waiting for ${what}`, { cause: last });
-}
 
 Deno.test("CAPI simulator plays a docker cluster on a real child plane", async (t) => {
   await withControlPlane(t, async (plane) => {
