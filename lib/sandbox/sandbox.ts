@@ -160,16 +160,31 @@ export class Sandbox {
         if (!this.simulator.clusters.has(name)) return;
         await new Promise((r) => setTimeout(r, 500));
       }
-      this.#log.info("Running the operator Deployment (simulated kubelet)", { cluster: name });
-      this.#operators.set(
-        name,
-        await this.#opts.startOperator({
-          name,
-          plane,
-          logger: this.#log.child({ cluster: name }),
-          bootstrapCell: false,
-        }),
-      );
+      // Like a kubelet with restartPolicy Always: an operator that exits at start-up (e.g.
+      // the agent Secret, applied last by the join, is not there yet) is started again.
+      for (let attempt = 0; this.simulator.clusters.has(name); attempt++) {
+        this.#log.info("Running the operator Deployment (simulated kubelet)", { cluster: name });
+        try {
+          this.#operators.set(
+            name,
+            await this.#opts.startOperator({
+              name,
+              plane,
+              logger: this.#log.child({ cluster: name }),
+              bootstrapCell: false,
+            }),
+          );
+          return;
+        } catch (error) {
+          const delay = Math.min(10_000, 500 * 2 ** attempt);
+          this.#log.warn("Operator exited; restarting (simulated kubelet)", {
+            cluster: name,
+            error,
+            retryInMs: delay,
+          });
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
     })().finally(() => client.close());
     started.catch((error) => this.#log.error("Cannot start operator", { cluster: name, error }));
   }
