@@ -208,7 +208,11 @@ export async function upstreamFiles(sets: readonly string[], root: string): Prom
         if (e.isFile && /\.ya?ml$/.test(e.name)) entries.push(e.name);
       }
     } catch (e) {
-      throw new Error(`Cannot resolve CRD set "${set}": cannot read ${dir}`, { cause: e });
+      throw new Error(
+        `Cannot resolve CRD set "${set}": cannot read ${dir} (the verbatim upstream CRDs ` +
+          "live in the workspace's shared/crds beside the repo; see docs/testing.md)",
+        { cause: e },
+      );
     }
     entries.sort();
     const prefixes = selector === undefined ? [""] : SUBSETS[selector] ?? [selector];
