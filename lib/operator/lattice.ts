@@ -44,7 +44,7 @@ export interface LatticeOptions {
   leaderElection?: RunOperatorOptions["leaderElection"];
   metrics?: RuntimeMetrics;
   logger?: Logger;
-  /** Called once the roles are up (the cell's URL, when a cell). */
+  /** Called when a leadership term's roles are up (the cell's URL, when a cell). */
   onReady?: (roles: { cell?: Cell; agent?: Agent }) => void;
   signal: AbortSignal;
 }
@@ -72,51 +72,71 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
   const own = await ownCluster(client, name);
   const recorder = new EventRecorder(client, { component: "lattice.dev/operator", logger: log });
   const cellSpec = own?.spec.cell;
-  let cell: Cell | undefined;
-  if (options.bootstrapCell || cellSpec?.enabled) {
-    cell = await startCell(client, {
-      name,
-      host: options.cellHost ?? cellSpec?.host ?? "localhost",
-      httpsPort: options.httpsPort ?? cellSpec?.ports?.https ?? 8443,
-      grpcPort: options.grpcPort ?? cellSpec?.ports?.grpc ?? 50051,
-      binary: options.binary,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      recorder,
-      logger: log,
-    });
-  }
-  let agent: Agent | undefined;
-  if (secret) {
-    agent = startAgent(client, secret, {
-      parentName: own?.spec.cellRef ?? "parent",
-      nested: cell?.nested,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      logger: log,
-    });
-  }
-  log.info("Operator roles", { cluster: name, cell: cell?.url ?? false, agent: !!agent });
-  options.onReady?.({ cell, agent });
+  const isCell = options.bootstrapCell === true || cellSpec?.enabled === true;
+  log.info("Operator roles", { cluster: name, cell: isCell, agent: !!secret });
+  // The cell's servers and the agent stream follow leadership: the agent registry is per
+  // process, and two replicas must never both hold a stream to the parent.
+  let previousTerm: Promise<void> = Promise.resolve();
+  const startTerm = async (signal: AbortSignal) => {
+    await previousTerm;
+    let cell: Cell | undefined;
+    let agent: Agent | undefined;
+    if (isCell) {
+      cell = await startCell(client, {
+        name,
+        host: options.cellHost ?? cellSpec?.host ?? "localhost",
+        httpsPort: options.httpsPort ?? cellSpec?.ports?.https ?? 8443,
+        grpcPort: options.grpcPort ?? cellSpec?.ports?.grpc ?? 50051,
+        binary: options.binary,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        recorder,
+        logger: log,
+      });
+    }
+    if (secret) {
+      agent = startAgent(client, secret, {
+        parentName: own?.spec.cellRef ?? "parent",
+        nested: cell?.nested,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        logger: log,
+      });
+    }
+    const ended = Promise.withResolvers<void>();
+    previousTerm = ended.promise;
+    signal.addEventListener("abort", () => {
+      (async () => {
+        await agent?.stop();
+        await cell?.stop();
+      })().catch((error) => log.warn("Cannot stop the term's roles", { error }))
+        .finally(() => ended.resolve());
+    }, { once: true });
+    options.onReady?.({ cell, agent });
+    return cell;
+  };
   try {
     await runOperator(client, {
-      controllers: ({ logger, metrics }) => [
-        clusterController(client, {
-          selfName: name,
-          cell: cell?.identity,
-          tokens: cell?.tokens,
-          pivot: cell?.pivot,
-          recorder,
-          logger,
-          controller: { metrics },
-        }),
-      ],
+      controllers: async ({ logger, metrics, signal }) => {
+        const cell = await startTerm(signal);
+        return [
+          clusterController(client, {
+            selfName: name,
+            cell: cell?.identity,
+            tokens: cell?.tokens,
+            pivot: cell?.pivot,
+            recorder,
+            logger,
+            controller: { metrics },
+          }),
+        ];
+      },
       logger: log,
       metrics: options.metrics,
       port: options.metricsPort ?? 8080,
+      standbyReady: !isCell && !secret,
       leaderElection: options.leaderElection,
       signal: options.signal,
     });
   } finally {
-    await agent?.stop();
-    await cell?.stop();
+    await previousTerm;
   }
 }

@@ -12,12 +12,18 @@ import {
 } from "../runtime/mod.ts";
 import { createOperatorApp, type Readiness } from "./server.ts";
 
-/** Builds the controllers of one leadership term (they are run once per term). */
+/**
+ * Builds the controllers of one leadership term (they are run once per term). It may also
+ * start term-scoped services (a cell's servers, the agent stream) and stop them when
+ * `signal` aborts at the end of the term.
+ */
 export type ControllerFactory = (deps: {
   client: KubeClient;
   logger: Logger;
   metrics: RuntimeMetrics;
-}) => Controller[];
+  /** Aborts when this leadership term (or the process) ends. */
+  signal: AbortSignal;
+}) => Controller[] | Promise<Controller[]>;
 
 /** Options for {@linkcode runOperator}. */
 export interface RunOperatorOptions {
@@ -29,6 +35,11 @@ export interface RunOperatorOptions {
   port?: number;
   /** Called with the bound port once listening. */
   onListen?: (port: number) => void;
+  /**
+   * Whether a replica waiting for the Lease reports ready (default true). False for cells:
+   * their Service must route webhook, proxy and agent traffic to the leader only.
+   */
+  standbyReady?: boolean;
   /** Campaign for this Lease before reconciling; reconcile at once when absent. */
   leaderElection?: Omit<LeaderElectorOptions, "logger" | "metrics">;
   /** Stops the operator: controllers drain, the lease is released, the server closes. */
@@ -42,7 +53,9 @@ export async function runOperator(client: KubeClient, options: RunOperatorOption
   let current: Controller[] = [];
   let elector: LeaderElector | undefined;
   const readiness = (): Readiness => {
-    if (elector && !elector.isLeader) return { ready: true, checks: { leader: "standby" } };
+    if (elector && !elector.isLeader) {
+      return { ready: options.standbyReady ?? true, checks: { leader: "standby" } };
+    }
     const checks: Record<string, boolean> = {};
     for (const c of current) checks[`controller/${c.name}`] = c.isReady;
     const started = !elector || current.length > 0 || elector.isLeader;
@@ -60,7 +73,7 @@ export async function runOperator(client: KubeClient, options: RunOperatorOption
   }, app.fetch);
 
   const lead = async (signal: AbortSignal) => {
-    current = options.controllers({ client, logger, metrics });
+    current = await options.controllers({ client, logger, metrics, signal });
     await Promise.all(current.map((c) => c.run(signal)));
   };
   try {
