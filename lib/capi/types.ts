@@ -3,13 +3,14 @@
  * bootstrap information they embed, and the per-cluster context a provider reads.
  */
 import type { LatticeCluster, ProviderName } from "../api/mod.ts";
+import type { ObjectMeta as KubeObjectMeta } from "../kube/mod.ts";
 
-/** Metadata of a generated object. */
-export interface ObjectMeta {
+/**
+ * Metadata of a generated object: the client's ObjectMeta with a name, so generated objects
+ * go to the Kubernetes client as they are.
+ */
+export interface ObjectMeta extends KubeObjectMeta {
   name: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
 }
 
 /** A Kubernetes object as generated: apiVersion, kind, metadata and free-form body. */

@@ -35,7 +35,7 @@ Deno.test("CAPI simulator plays a docker cluster on a real child plane", async (
         "cp /etc/lattice/token /etc/lattice/token.seen",
         "test -s /etc/kubernetes/admin.conf",
       ];
-      for (const obj of manifests.objects) await mgmt.apply(obj as KubeObject);
+      for (const obj of manifests.objects) await mgmt.apply(obj);
       await mgmt.create({
         apiVersion: "v1",
         kind: "Secret",

@@ -17,7 +17,7 @@ import {
   ClusterReconciler,
   LATTICE_CLUSTER_REF,
 } from "../../lib/controllers/cluster/mod.ts";
-import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
+import { KubeClient } from "../../lib/kube/mod.ts";
 import { TEST_CA_PEM } from "../capi/fixtures.ts";
 import { clusterDoc, getObject, mustGetCluster, setStatus } from "./_cluster_helpers.ts";
 import { withControlPlane } from "./_plane.ts";
@@ -49,7 +49,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           (await mustGetCluster(client, "root")) as ClusterObject,
           { cellUrl: "https://parent:8443", caBundlePem: TEST_CA_PEM, tokenSecretName: "t" },
         );
-        for (const obj of manifests.objects) await client.apply(obj as KubeObject);
+        for (const obj of manifests.objects) await client.apply(obj);
         const ns = capiNamespace("root");
         const kcp = () =>
           getObject(

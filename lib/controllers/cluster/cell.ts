@@ -5,13 +5,7 @@
  */
 import { providerOf } from "../../api/mod.ts";
 import type { Action } from "../../runtime/mod.ts";
-import {
-  type BootstrapInfo,
-  capiNamespace,
-  CLUSTER,
-  generateCapiObjects,
-  type KubeObject as CapiObject,
-} from "../../capi/mod.ts";
+import { type BootstrapInfo, capiNamespace, CLUSTER, generateCapiObjects } from "../../capi/mod.ts";
 import { isInvalid, type KubeObject } from "../../kube/mod.ts";
 import { controlPlaneReady, controlPlaneVersion, nodeCounts } from "./capi_status.ts";
 import { pruneTemplates } from "./prune.ts";
@@ -52,7 +46,7 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
   // The token Secret must live in the namespace, so the namespace goes first.
   const first = generateCapiObjects(cluster, info({ name: "pending" })).objects[0];
   deps.log.info("Applying CAPI objects", { namespace });
-  await deps.client.apply(first as KubeObject, { fieldManager: CELL_FIELD_MANAGER });
+  await deps.client.apply(first, { fieldManager: CELL_FIELD_MANAGER });
   const secret = await deps.tokens.ensure(cluster, namespace);
   const manifests = generateCapiObjects(cluster, info(secret));
   for (const obj of manifests.objects) {
@@ -70,7 +64,7 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
     // parallel: one round trip of latency per reconcile instead of seven.
     const results = await Promise.all(
       manifests.objects.slice(1).map((obj) =>
-        deps.client.apply(obj as CapiObject as KubeObject, { fieldManager: CELL_FIELD_MANAGER })
+        deps.client.apply(obj, { fieldManager: CELL_FIELD_MANAGER })
       ),
     );
     applied = results.find((o) => o.kind === CLUSTER.kind);

@@ -75,7 +75,7 @@ export async function reconcileSelf(scope: ClusterScope, deps: Deps): Promise<Ac
   const templates = planTemplates(cluster, cp, md);
   for (const template of templates.create) {
     deps.log.info("Creating template", { kind: template.kind, name: template.metadata.name });
-    await deps.client.apply(template as KubeObject, { fieldManager: SELF_FIELD_MANAGER });
+    await deps.client.apply(template, { fieldManager: SELF_FIELD_MANAGER });
   }
 
   let cpChanged = false;

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { generateCapiObjects } from "../../../lib/capi/mod.ts";
 import { type ClusterObject, planTemplates } from "../../../lib/controllers/cluster/mod.ts";
-import type { KubeObject } from "../../../lib/kube/mod.ts";
 import { providerCluster, testBootstrap } from "../../capi/fixtures.ts";
 
 function current(cluster: ClusterObject) {
   const m = generateCapiObjects(cluster, testBootstrap());
-  return { cp: m.controlPlane as KubeObject, md: m.machineDeployment as KubeObject, m };
+  return { cp: m.controlPlane, md: m.machineDeployment, m };
 }
 
 Deno.test("no template change for scaling or upgrades", () => {
