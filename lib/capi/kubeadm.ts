@@ -3,17 +3,11 @@
  * (cluster-api v1beta2 shapes: extra args are `{name, value}` lists).
  */
 import { hashedName } from "./hash.ts";
-import { joinCommands, joinFiles } from "./join.ts";
+import { joinCommands } from "./join.ts";
+import { controlPlaneBootstrap, type ControlPlaneOptions } from "./control_plane.ts";
 import { KUBEADM_CONFIG_TEMPLATE, KUBEADM_CONTROL_PLANE } from "./kinds.ts";
 import { controlPlaneName, machineDeploymentName } from "./labels.ts";
-import type {
-  BootstrapFile,
-  BootstrapInfo,
-  ContractRef,
-  GenerationContext,
-  InfraProvider,
-  KubeObject,
-} from "./types.ts";
+import type { GenerationContext, InfraProvider, KubeObject } from "./types.ts";
 
 /** `{k: v}` → `[{name: k, value: v}]`, sorted; undefined when empty (the CRD wants ≥ 1). */
 export function namedArgs(
@@ -48,12 +42,7 @@ function nodeRegistration(args: Record<string, string>): Record<string, unknown>
 }
 
 /** Inputs of {@linkcode kubeadmControlPlane}. */
-export interface KubeadmControlPlaneOptions {
-  /** The control-plane machine template. */
-  machineTemplate: ContractRef;
-  /** The cell's bootstrap information. */
-  bootstrap: BootstrapInfo;
-}
+export type KubeadmControlPlaneOptions = ControlPlaneOptions;
 
 /** The KubeadmControlPlane of a cluster. */
 export function kubeadmControlPlane(
@@ -64,14 +53,11 @@ export function kubeadmControlPlane(
   const spec = ctx.cluster.spec;
   const args = provider.kubeletArgs(ctx, "control-plane");
   const apiServer: Record<string, unknown> = {};
-  const sans = spec.provider.kubernetes.certSANs;
-  if (sans && sans.length > 0) apiServer.certSANs = [...sans];
-  const preCommands = provider.controlPlanePreCommands?.(ctx, "kubeadm") ?? [];
-  const files: BootstrapFile[] = [
-    ...(provider.controlPlaneFiles?.(ctx, "kubeadm") ?? []),
-    ...(provider.machineFiles?.(ctx, options.machineTemplate.name, "control-plane") ?? []),
-    ...joinFiles(options.bootstrap),
-  ];
+  const { files, preCommands, certSANs } = controlPlaneBootstrap(ctx, provider, {
+    ...options,
+    flavour: "kubeadm",
+  });
+  if (certSANs) apiServer.certSANs = certSANs;
   return {
     ...KUBEADM_CONTROL_PLANE,
     metadata: { name: controlPlaneName(ctx.name), namespace: ctx.namespace, labels: ctx.labels },

@@ -15,3 +15,4 @@ export * from "./labels.ts";
 export * from "./providers/mod.ts";
 export * from "./rke2.ts";
 export * from "./types.ts";
+export * from "./control_plane.ts";

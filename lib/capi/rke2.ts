@@ -2,17 +2,11 @@
  * RKE2 bootstrap (CAPRKE2 v1beta2): RKE2ControlPlane and the workers' RKE2ConfigTemplate.
  */
 import { hashedName } from "./hash.ts";
-import { joinCommands, joinFiles } from "./join.ts";
+import { joinCommands } from "./join.ts";
+import { controlPlaneBootstrap, type ControlPlaneOptions } from "./control_plane.ts";
 import { RKE2_CONFIG_TEMPLATE, RKE2_CONTROL_PLANE } from "./kinds.ts";
 import { controlPlaneName, machineDeploymentName } from "./labels.ts";
-import type {
-  BootstrapFile,
-  BootstrapInfo,
-  ContractRef,
-  GenerationContext,
-  InfraProvider,
-  KubeObject,
-} from "./types.ts";
+import type { GenerationContext, InfraProvider, KubeObject } from "./types.ts";
 
 /** RKE2 release suffix appended to the Kubernetes version (`v1.31.0+rke2r1`). */
 export const RKE2_RELEASE = "rke2r1";
@@ -29,12 +23,7 @@ function kubeletConfig(args: Record<string, string>): Record<string, unknown> {
 }
 
 /** Inputs of {@linkcode rke2ControlPlane}. */
-export interface Rke2ControlPlaneOptions {
-  /** The control-plane machine template. */
-  machineTemplate: ContractRef;
-  /** The cell's bootstrap information. */
-  bootstrap: BootstrapInfo;
-}
+export type Rke2ControlPlaneOptions = ControlPlaneOptions;
 
 /**
  * The RKE2ControlPlane of a cluster. The CNI is `none` because Lattice installs Cilium
@@ -47,14 +36,11 @@ export function rke2ControlPlane(
 ): KubeObject {
   const spec = ctx.cluster.spec;
   const serverConfig: Record<string, unknown> = { cni: "none" };
-  const sans = spec.provider.kubernetes.certSANs;
-  if (sans && sans.length > 0) serverConfig.tlsSan = [...sans];
-  const preCommands = provider.controlPlanePreCommands?.(ctx, "rke2") ?? [];
-  const files: BootstrapFile[] = [
-    ...(provider.controlPlaneFiles?.(ctx, "rke2") ?? []),
-    ...(provider.machineFiles?.(ctx, options.machineTemplate.name, "control-plane") ?? []),
-    ...joinFiles(options.bootstrap),
-  ];
+  const { files, preCommands, certSANs } = controlPlaneBootstrap(ctx, provider, {
+    ...options,
+    flavour: "rke2",
+  });
+  if (certSANs) serverConfig.tlsSan = certSANs;
   return {
     ...RKE2_CONTROL_PLANE,
     metadata: { name: controlPlaneName(ctx.name), namespace: ctx.namespace, labels: ctx.labels },

@@ -107,8 +107,9 @@ function signal(pid: number, sig: Deno.Signal): void {
   }
 }
 
-async function readPid(stdout: ReadableStream<Uint8Array>): Promise<number | undefined> {
-  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
+/** Reads a stream up to its first newline, then cancels it; returns that line. */
+export async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   try {
     while (!text.includes("\n")) {
@@ -119,7 +120,11 @@ async function readPid(stdout: ReadableStream<Uint8Array>): Promise<number | und
   } finally {
     await reader.cancel();
   }
-  const pid = Number.parseInt(text, 10);
+  return text.split("\n")[0];
+}
+
+async function readPid(stdout: ReadableStream<Uint8Array>): Promise<number | undefined> {
+  const pid = Number.parseInt(await readFirstLine(stdout), 10);
   return Number.isFinite(pid) ? pid : undefined;
 }
 

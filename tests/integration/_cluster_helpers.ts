@@ -6,6 +6,7 @@ import type { LatticeClusterInput } from "../../lib/api/mod.ts";
 import type { ClusterObject } from "../../lib/controllers/cluster/mod.ts";
 import { LATTICE_CLUSTER_REF } from "../../lib/controllers/cluster/mod.ts";
 import { isNotFound, type KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
+import { CLUSTER_API_CRD_SETS } from "../../lib/sandbox/mod.ts";
 
 /** A docker LatticeCluster document. */
 export function clusterDoc(
@@ -98,3 +99,14 @@ export async function eventReasons(client: KubeClient, name: string): Promise<st
   );
   return list.items.filter((e) => e.regarding?.name === name).map((e) => e.reason ?? "");
 }
+
+/** The CRDs the cluster controller's integration tests install. */
+export const CRDS = { lattice: true, upstream: [...CLUSTER_API_CRD_SETS] };
+
+/** A condition of a LatticeCluster by type. */
+export const condition = (c: ClusterObject | undefined, type: string) =>
+  c?.status?.conditions?.find((x) => x.type === type);
+
+/** Reads a nested field of an untyped object. */
+export const at = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);

@@ -19,23 +19,16 @@ import {
 } from "../../lib/controllers/cluster/mod.ts";
 import { KubeClient } from "../../lib/kube/mod.ts";
 import { TEST_CA_PEM } from "../capi/fixtures.ts";
-import { clusterDoc, getObject, mustGetCluster, setStatus } from "./_cluster_helpers.ts";
+import {
+  at,
+  clusterDoc,
+  condition,
+  CRDS,
+  getObject,
+  mustGetCluster,
+  setStatus,
+} from "./_cluster_helpers.ts";
 import { withControlPlane } from "./_plane.ts";
-
-const CRDS = {
-  lattice: true,
-  upstream: [
-    "cluster-api-v1.14.0/core",
-    "cluster-api-v1.14.0/bootstrap-kubeadm",
-    "cluster-api-v1.14.0/control-plane-kubeadm",
-    "cluster-api-v1.14.0/infrastructure-docker",
-  ],
-};
-
-const condition = (c: ClusterObject | undefined, type: string) =>
-  c?.status?.conditions?.find((x) => x.type === type);
-const at = (o: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
 
 Deno.test("self mode on a real control plane", async (t) => {
   await withControlPlane(t, async (plane) => {

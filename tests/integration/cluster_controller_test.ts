@@ -27,7 +27,10 @@ import type { StoreReader } from "../../lib/runtime/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { withControlPlane } from "./_plane.ts";
 import {
+  at,
   clusterDoc,
+  condition,
+  CRDS,
   eventReasons,
   eventually,
   getCluster,
@@ -36,21 +39,6 @@ import {
   setStatus,
 } from "./_cluster_helpers.ts";
 import { TEST_CA_PEM } from "../capi/fixtures.ts";
-
-const CRDS = {
-  lattice: true,
-  upstream: [
-    "cluster-api-v1.14.0/core",
-    "cluster-api-v1.14.0/bootstrap-kubeadm",
-    "cluster-api-v1.14.0/control-plane-kubeadm",
-    "cluster-api-v1.14.0/infrastructure-docker",
-  ],
-};
-
-const condition = (c: ClusterObject | undefined, type: string) =>
-  c?.status?.conditions?.find((x) => x.type === type);
-const at = (o: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
 
 Deno.test("cluster controller on a real control plane", async (t) => {
   await withControlPlane(t, async (plane) => {

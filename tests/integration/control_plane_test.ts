@@ -7,6 +7,7 @@ import { LatticeClusterSpecSchema } from "../../lib/api/mod.ts";
 import { CLUSTER_API_CRD_SETS, installCrds, startControlPlane } from "../../lib/sandbox/mod.ts";
 import { minimalClusterDocument } from "../api/fixtures.ts";
 import { planeApi, withControlPlane } from "./_plane.ts";
+import { readFirstLine } from "../../lib/sandbox/_process.ts";
 
 const LC_PATH = "/apis/lattice.dev/v1alpha1/latticeclusters";
 
@@ -26,21 +27,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function firstLine(body: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return text.split("\n")[0];
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -201,7 +187,7 @@ Deno.test("control plane: processes die with the Deno process that started them"
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const { pids, dir } = JSON.parse(await firstLine(child.stdout)) as {
+  const { pids, dir } = JSON.parse(await readFirstLine(child.stdout)) as {
     pids: number[];
     dir: string;
   };
@@ -281,7 +267,7 @@ Deno.test("control plane: restartApiServer keeps data; compactEtcd expires old v
         { signal: AbortSignal.timeout(10_000) },
       );
       // The apiserver answers 410 directly, or 200 with an ERROR event carrying a 410 Status.
-      const first = await firstLine(res.body!);
+      const first = await readFirstLine(res.body!);
       const code = res.status === 410 ? 410 : JSON.parse(first).object.code;
       assert.equal(code, 410, first);
     });
