@@ -51,17 +51,29 @@ export const NetworkingSchema = z.strictObject({
 /** `spec.cell`. */
 export const CellSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("Whether this cluster provisions children."),
-  host: z.string().min(1).max(253)
-    .describe("Address (DNS name or IP) children use to reach this cell."),
+  host: z.string().min(1).max(253).optional()
+    .describe(
+      "Address (DNS name or IP) children use to reach this cell. May be omitted only when " +
+        "service.type is NodePort: the cell then advertises the name of the node it runs on.",
+    ),
   service: z.strictObject({
     type: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer")
-      .describe("Kubernetes Service type exposing the cell's endpoints."),
+      .describe(
+        "Kubernetes Service type exposing the cell's endpoints. NodePort requires both " +
+          "ports, each in 30000-32767 (the node port equals the port).",
+      ),
   }).optional().describe("How the cell's endpoints are exposed."),
   ports: z.strictObject({
     https: z.int().min(1).max(65535).default(8443)
-      .describe("Port of the bootstrap webhook and the Kubernetes API proxy."),
-    grpc: z.int().min(1).max(65535).default(50051).describe("Port of the agent gRPC server."),
-  }).optional().describe("Ports of the cell's endpoints."),
+      .describe(
+        "Port of the bootstrap webhook and the Kubernetes API proxy; with NodePort also " +
+          "the node port (30000-32767).",
+      ),
+    grpc: z.int().min(1).max(65535).default(50051)
+      .describe(
+        "Port of the agent gRPC server; with NodePort also the node port (30000-32767).",
+      ),
+  }).optional().describe("Ports of the cell's endpoints; required with NodePort."),
 }).describe("Present when this cluster is a cell and may provision children.");
 
 /** `spec.flux`. */

@@ -7,6 +7,7 @@
 export * from "./condition.ts";
 export * from "./crd.ts";
 export * from "./crds.ts";
+export * from "./documents.ts";
 export * from "./lattice_cluster.ts";
 export * from "./metadata.ts";
 export * from "./providers.ts";

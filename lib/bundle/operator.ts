@@ -30,6 +30,12 @@ export interface OperatorOptions {
   httpsPort?: number;
   /** Port of the agent gRPC server; default 50051. */
   grpcPort?: number;
+  /**
+   * Arguments appended to `operator --leader-elect`, e.g. `--bootstrap-cell --cluster-name
+   * bootstrap --cell-host X --https-port N --grpc-port M` for `lattice install`'s bootstrap
+   * cell.
+   */
+  extraArgs?: string[];
 }
 
 function deployment(options: OperatorOptions): KubeObject {
@@ -73,11 +79,15 @@ function deployment(options: OperatorOptions): KubeObject {
           containers: [{
             name: "operator",
             image: options.image ?? DEFAULT_IMAGE,
-            args: ["operator", "--leader-elect"],
+            args: ["operator", "--leader-elect", ...(options.extraArgs ?? [])],
             env: [
               fieldEnv("POD_NAME", "metadata.name"),
               fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+              // A cell without spec.cell.host advertises its node's name (kind/CAPD).
+              fieldEnv("NODE_NAME", "spec.nodeName"),
               { name: "LATTICE_LOG", value: options.logLevel ?? "info" },
+              // A cell hands children the image it runs itself.
+              { name: "LATTICE_IMAGE", value: options.image ?? DEFAULT_IMAGE },
               { name: "LATTICE_AGENT_DIR", value: AGENT_MOUNT_PATH },
             ],
             ports: [
@@ -129,6 +139,16 @@ export function operatorObjects(options: OperatorOptions = {}): KubeObject[] {
   const httpsPort = options.httpsPort ?? DEFAULT_HTTPS_PORT;
   const grpcPort = options.grpcPort ?? DEFAULT_GRPC_PORT;
   const meta = { name: OPERATOR_NAME, namespace: NAMESPACE, labels: commonLabels() };
+  const serviceType = options.serviceType ?? "ClusterIP";
+  // With NodePort the node port equals the port, so children dial the number the cell
+  // listens on and advertises (validation keeps both ports in the node-port range).
+  const cellPort = (name: string, port: number) => ({
+    name,
+    port,
+    targetPort: name,
+    protocol: "TCP",
+    ...(serviceType === "NodePort" ? { nodePort: port } : {}),
+  });
   return [
     deployment(options),
     {
@@ -136,11 +156,11 @@ export function operatorObjects(options: OperatorOptions = {}): KubeObject[] {
       kind: "Service",
       metadata: meta,
       spec: {
-        type: options.serviceType ?? "ClusterIP",
+        type: serviceType,
         selector: selectorLabels(),
         ports: [
-          { name: "https", port: httpsPort, targetPort: "https", protocol: "TCP" },
-          { name: "grpc", port: grpcPort, targetPort: "grpc", protocol: "TCP" },
+          cellPort("https", httpsPort),
+          cellPort("grpc", grpcPort),
           { name: "metrics", port: HEALTH_PORT, targetPort: "health", protocol: "TCP" },
         ],
       },

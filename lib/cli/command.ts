@@ -40,7 +40,7 @@ export interface Command {
   run?(args: ParsedArgs, ctx: CliContext): Promise<number>;
 }
 
-/** Exit code for a usage error (unknown command, bad flag) and unbuilt commands. */
+/** Exit code for a usage error (unknown command, bad flag). */
 export const EXIT_USAGE = 2;
 
 /** An error whose message is shown to the user as-is, with the given exit code. */
@@ -52,17 +52,6 @@ export class CliError extends Error {
     this.name = "CliError";
     this.exitCode = exitCode;
   }
-}
-
-/** A command whose action is not built yet: it says so and exits 2. */
-export function notImplemented(command: Omit<Command, "run">): Command {
-  return {
-    ...command,
-    run(_args, ctx) {
-      ctx.stderr(`not implemented yet: ${command.name}`);
-      return Promise.resolve(EXIT_USAGE);
-    },
-  };
 }
 
 /** Renders --help for a command reached by `path` (e.g. ["lattice", "cluster"]). */

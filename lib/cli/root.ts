@@ -9,7 +9,7 @@ import {
   serviceCommand,
   validateCommand,
 } from "./commands/gitops.ts";
-import { installCommand } from "./commands/unbuilt.ts";
+import { installCommand } from "./commands/install.ts";
 import { operatorCommand } from "./commands/operator.ts";
 import { sandboxCommand } from "./commands/sandbox.ts";
 import { joinCommand } from "./commands/join.ts";

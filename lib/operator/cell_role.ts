@@ -12,6 +12,7 @@ import { createWebhookApp } from "../cell/webhook.ts";
 import { serveHttps } from "../cell/webhook_server.ts";
 import { clusterLookup } from "../cell/webhook_clusters.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
+import type { BundleOptions } from "../bundle/mod.ts";
 import type {
   BootstrapTokens as ControllerTokens,
   CellIdentity,
@@ -45,8 +46,12 @@ export interface CellOptions {
   httpsPort: number;
   /** gRPC port of the agent server; 0 picks a free one. */
   grpcPort: number;
-  /** Address to bind; default 0.0.0.0 (HTTPS) and the host (gRPC). */
+  /** Address both servers bind; default 0.0.0.0 (in a pod, the host is the node's). */
   bindAddress?: string;
+  /** More DNS names for the serving certificate (other nodes a NodePort cell answers on). */
+  altNames?: string[];
+  /** Options of the bundle children install (the image they run). */
+  bundle?: BundleOptions;
   /** What GET /api/lattice/binary serves. */
   binary?: BinarySource;
   /** Agent heartbeat interval the registry expects; default 30 s. */
@@ -86,7 +91,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
   const log = options.logger.child({ role: "cell" });
   await ensureNamespace(client, "lattice-system");
   const ca = await loadOrCreateCa(client, { commonName: `lattice-cell-${options.name}` });
-  const dnsNames = [...new Set([options.host, "localhost"])];
+  const dnsNames = [...new Set([options.host, ...(options.altNames ?? []), "localhost"])];
   const serving = await issueServerCert(ca, { dnsNames });
   const registry = new AgentRegistry({
     heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -99,7 +104,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     ca,
     serverCert: serving,
     registry,
-    host: options.bindAddress ?? options.host,
+    host: options.bindAddress ?? "0.0.0.0",
     port: options.grpcPort,
     logger: log,
   });
@@ -115,6 +120,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     clusters: clusterLookup(client),
     grpcEndpoint,
     binary: options.binary,
+    bundle: options.bundle,
     logger: log,
   });
   const authorizer = subjectAccessReviewAuthorizer(client);

@@ -29,8 +29,16 @@ export interface LatticeOptions {
    * install` and of the sandbox).
    */
   bootstrapCell?: boolean;
-  /** Overrides the cell host children dial (default `spec.cell.host`). */
+  /** Overrides the cell host children dial (default `spec.cell.host`, else `nodeName`). */
   cellHost?: string;
+  /**
+   * Name of the node this pod runs on (`NODE_NAME`): the host a cell advertises when
+   * neither `cellHost` nor `spec.cell.host` is set. On kind/CAPD a node's name is its Docker
+   * container's name, which Docker's DNS resolves on the kind network.
+   */
+  nodeName?: string;
+  /** Image children run (`LATTICE_IMAGE`: this pod's own); default the release image. */
+  image?: string;
   /** HTTPS port (webhook, proxy); default `spec.cell.ports.https` or 8443; 0 = any. */
   httpsPort?: number;
   /** gRPC port; default `spec.cell.ports.grpc` or 50051; 0 = any. */
@@ -58,6 +66,23 @@ async function ownCluster(client: KubeClient, name: string): Promise<ClusterObje
   }
 }
 
+/** Names of the cluster's nodes (empty when they cannot be read). */
+async function nodeNames(client: KubeClient, log: Logger): Promise<string[]> {
+  try {
+    const nodes = await client.list<{ metadata?: { name?: string } }>({
+      group: "",
+      version: "v1",
+      plural: "nodes",
+      kind: "Node",
+      namespaced: false,
+    });
+    return nodes.items.map((n) => n.metadata?.name ?? "").filter(Boolean);
+  } catch (error) {
+    log.warn("Cannot list nodes for the cell's certificate", { error });
+    return [];
+  }
+}
+
 /** Runs the operator with every role this cluster plays until `signal` aborts. */
 export async function runLattice(client: KubeClient, options: LatticeOptions): Promise<void> {
   const log = options.logger ?? silentLogger;
@@ -82,9 +107,14 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
     let cell: Cell | undefined;
     let agent: Agent | undefined;
     if (isCell) {
+      const byNode = !options.cellHost && !cellSpec?.host && !!options.nodeName;
       cell = await startCell(client, {
         name,
-        host: options.cellHost ?? cellSpec?.host ?? "localhost",
+        host: options.cellHost ?? cellSpec?.host ?? options.nodeName ?? "localhost",
+        // A NodePort cell named by its node answers on every node: after a failover,
+        // children that dial the previous leader's node still match the certificate.
+        altNames: byNode ? await nodeNames(client, log) : undefined,
+        bundle: options.image ? { image: options.image } : undefined,
         httpsPort: options.httpsPort ?? cellSpec?.ports?.https ?? 8443,
         grpcPort: options.grpcPort ?? cellSpec?.ports?.grpc ?? 50051,
         binary: options.binary,
@@ -123,6 +153,8 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
             cell: cell?.identity,
             tokens: cell?.tokens,
             pivot: cell?.pivot,
+            // The bootstrap cell of `lattice install` provisions the root, which has no cellRef.
+            provisionUnparented: options.bootstrapCell === true,
             recorder,
             logger,
             controller: { metrics },

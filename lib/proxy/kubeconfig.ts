@@ -17,6 +17,11 @@ export interface ProxyKubeconfigOptions {
   user?: Record<string, unknown>;
   /** CA bundle (PEM) that signed the cell's serving certificate. */
   caPem?: string;
+  /**
+   * Name the cell's certificate is checked against (`tls-server-name`), for dialing the cell
+   * by IP while its certificate names its DNS host.
+   */
+  tlsServerName?: string;
   /** Name of the cluster/context/user entries; default the hops joined by `.`. */
   name?: string;
 }
@@ -50,6 +55,7 @@ export function proxyKubeconfig(options: ProxyKubeconfigOptions): string {
   const name = options.name ?? options.clusters.join(".");
   const cluster: Record<string, unknown> = { server };
   if (options.caPem) cluster["certificate-authority-data"] = base64(options.caPem);
+  if (options.tlsServerName) cluster["tls-server-name"] = options.tlsServerName;
   const user = options.user ?? (options.token ? { token: options.token } : {});
   return stringify({
     apiVersion: "v1",

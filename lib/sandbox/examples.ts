@@ -36,6 +36,43 @@ export function workloadExample(): LatticeClusterInput {
   };
 }
 
+/**
+ * `root`: the root cell `lattice install` creates on kind with Cluster API's Docker
+ * provider (examples/kind-root.yaml; `deno task e2e` uses it). Its cell is exposed on
+ * NodePorts and advertised by its node's name, which Docker's DNS resolves on the kind
+ * network, so its children (Docker machines on that network) reach it.
+ */
+export function kindRootExample(): LatticeClusterInput {
+  return {
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeCluster",
+    metadata: { name: "root", labels: { env: "kind", tier: "management" } },
+    spec: {
+      provider: { kubernetes: { version: "1.33.1", bootstrap: "kubeadm" }, config: { docker: {} } },
+      nodes: { controlPlane: 1, workers: 1 },
+      cell: {
+        enabled: true,
+        service: { type: "NodePort" },
+        ports: { https: 31443, grpc: 31051 },
+      },
+    },
+  };
+}
+
+/** `workload`: a workload cluster of the kind root (examples/kind-workload.yaml). */
+export function kindWorkloadExample(): LatticeClusterInput {
+  return {
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeCluster",
+    metadata: { name: "workload", labels: { env: "kind", tier: "workload" } },
+    spec: {
+      provider: { kubernetes: { version: "1.33.1", bootstrap: "kubeadm" }, config: { docker: {} } },
+      nodes: { controlPlane: 1, workers: 2 },
+      cellRef: "root",
+    },
+  };
+}
+
 /** Every example, in creation order. */
 export function exampleClusters(): LatticeClusterInput[] {
   return [managementExample(), workloadExample()];
@@ -50,5 +87,10 @@ export function exampleFiles(): Record<string, string> {
       stringify(managementExample()),
     "workload.yaml": header("A workload cluster provisioned by the management cell.") +
       stringify(workloadExample()),
+    "kind-root.yaml": header(
+      "The root cell for `lattice install --config examples/kind-root.yaml` (kind + CAPD).",
+    ) + stringify(kindRootExample()),
+    "kind-workload.yaml": header("A workload cluster of the kind root (apply it on root).") +
+      stringify(kindWorkloadExample()),
   };
 }

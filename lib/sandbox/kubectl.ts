@@ -1,4 +1,5 @@
 /** Running the real kubectl against a plane. */
+import { runTool } from "../tools/run.ts";
 import { type Binaries, resolveBinaries } from "./binaries.ts";
 
 /** The plane fields kubectl needs. */
@@ -33,38 +34,11 @@ export async function kubectl(
   options: KubectlOptions = {},
 ): Promise<KubectlResult> {
   const binaries = options.binaries ?? await resolveBinaries();
-  const child = new Deno.Command(binaries.kubectl, {
-    args: ["--kubeconfig", plane.kubeconfigPath, ...args],
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
+  return await runTool(binaries.kubectl, ["--kubeconfig", plane.kubeconfigPath, ...args], {
+    stdin: options.stdin,
     // kubectl must not pick up the user's own config or cache anything in $HOME.
     env: { KUBECONFIG: plane.kubeconfigPath, KUBECACHEDIR: "/dev/null" },
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const result = {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-  if (result.code !== 0 && !options.allowFailure) {
-    throw new Error(
-      `Cannot run kubectl ${args.join(" ")}: exit code ${result.code}: ${
-        clip(result.stderr.trim())
-      }`,
-    );
-  }
-  return result;
-}
-
-// kubectl may print whole objects when a template fails; keep errors readable.
-function clip(text: string, max = 2_000): string {
-  return text.length <= max
-    ? text
-    : `${text.slice(0, max)} … (${text.length - max} more characters)`;
+    allowFailure: options.allowFailure,
+    label: `kubectl ${args.join(" ")}`,
+  });
 }

@@ -3,8 +3,7 @@
  * real operator as a cell; the CAPI simulator (the only simulated part) plays Cluster API
  * and the machines; the real webhook, join, stream and pivot do the rest.
  */
-import { parseAllDocuments } from "yaml";
-import { type LatticeClusterInput, LatticeClusterSchema, validate } from "../api/mod.ts";
+import type { LatticeClusterInput } from "../api/mod.ts";
 import { KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
@@ -18,6 +17,8 @@ import {
   renderTree,
   timeline,
 } from "./sandbox_progress.ts";
+
+export { parseClusters } from "../api/mod.ts";
 
 /** Name of the sandbox's first cell (the `lattice install` bootstrap cluster's role). */
 export const BOOTSTRAP_CELL = "bootstrap";
@@ -54,23 +55,6 @@ export interface SandboxOptions {
   logger?: Logger;
   /** How long to wait for every cluster to be Ready; default 10 min. */
   timeoutMs?: number;
-}
-
-/** Reads LatticeClusters from YAML text; errors name the document and field. */
-export function parseClusters(text: string, source: string): LatticeClusterInput[] {
-  const out: LatticeClusterInput[] = [];
-  parseAllDocuments(text).forEach((doc, i) => {
-    const value = doc.toJS();
-    if (value === null || value === undefined) return;
-    const result = validate(LatticeClusterSchema, value);
-    if (!result.ok) {
-      throw new Error(
-        `Cannot read ${source} (document ${i + 1}):\n  ${result.errors.join("\n  ")}`,
-      );
-    }
-    out.push(value as LatticeClusterInput);
-  });
-  return out;
 }
 
 /** A running sandbox. */

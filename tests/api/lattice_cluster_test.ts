@@ -21,6 +21,12 @@ const valid: [string, Doc][] = [
     }),
   ],
   [
+    "NodePort cell without host (the semantic rules live in the controller)",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.cell = { service: { type: "NodePort" }, ports: { https: 31443, grpc: 31051 } };
+    }),
+  ],
+  [
     "IPv6 pool",
     edited(minimalClusterDocument(), (d: Doc) => {
       d.spec.networking = { default: { cidr: "fd00:10::/112" }, pods: "10.244.0.0/16" };

@@ -120,6 +120,40 @@ Deno.test("a cell child exposes its endpoints as its spec says", () => {
   assert.deepEqual(svc.spec.ports.map((p: Any) => p.port), [9443, 50052, 8081]);
 });
 
+Deno.test("a NodePort cell's Service ports use node ports equal to the ports", () => {
+  const doc = validClusterDocument();
+  doc.spec.cell = { service: { type: "NodePort" }, ports: { https: 31443, grpc: 31051 } };
+  const svc = find(childBundle(bundleCluster(doc), AGENT), "Service") as Any;
+  assert.equal(svc.spec.type, "NodePort");
+  assert.deepEqual(
+    svc.spec.ports.map((p: Any) => [p.name, p.port, p.nodePort]),
+    [["https", 31443, 31443], ["grpc", 31051, 31051], ["metrics", 8081, undefined]],
+  );
+  const dep = find(childBundle(bundleCluster(doc), AGENT), "Deployment") as Any;
+  assert.deepEqual(
+    dep.spec.template.spec.containers[0].ports.map((p: Any) => p.containerPort),
+    [8081, 31443, 31051],
+  );
+});
+
+Deno.test("other Service types leave node ports to Kubernetes", () => {
+  for (const serviceType of ["LoadBalancer", "ClusterIP"] as const) {
+    const svc = find(installBundle({ serviceType }), "Service") as Any;
+    assert.ok(svc.spec.ports.every((p: Any) => p.nodePort === undefined), serviceType);
+  }
+});
+
+Deno.test("operator container: NODE_NAME from the downward API, extra args appended", () => {
+  const args = ["--bootstrap-cell", "--cluster-name", "bootstrap", "--cell-host", "kind-node"];
+  const dep = find(installBundle({ extraArgs: args }), "Deployment") as Any;
+  const c = dep.spec.template.spec.containers[0];
+  assert.deepEqual(c.args, ["operator", "--leader-elect", ...args]);
+  assert.deepEqual(c.env.find((e: Any) => e.name === "NODE_NAME"), {
+    name: "NODE_NAME",
+    valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
+  });
+});
+
 Deno.test("renderManifests round-trips through YAML", () => {
   const objects = installBundle();
   const text = renderManifests(objects, "# header");

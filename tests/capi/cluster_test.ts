@@ -55,6 +55,20 @@ Deno.test("spec fields reach the CAPI objects", () => {
   });
 });
 
+Deno.test("every docker node mounts the host's Docker socket, for its own CAPD", () => {
+  const mount = { containerPath: "/var/run/docker.sock", hostPath: "/var/run/docker.sock" };
+  for (const bootstrap of ["kubeadm", "rke2"] as const) {
+    for (const cell of [true, false]) {
+      const cluster = providerCluster("docker", { bootstrap, cell });
+      const m = generateCapiObjects(cluster, testBootstrap());
+      for (const template of [m.controlPlaneTemplate, m.workerTemplate]) {
+        assert.deepEqual(at(template, "spec.template.spec.extraMounts"), [mount], bootstrap);
+        assert.equal(at(template, "spec.template.spec.customImage"), "kindest/node:v1.31.0");
+      }
+    }
+  }
+});
+
 Deno.test("default CIDRs and no certSANs when unset", () => {
   const m = generateCapiObjects(providerCluster("docker", { minimal: true }), testBootstrap());
   assert.deepEqual(at(m.cluster, "spec.clusterNetwork.pods.cidrBlocks"), ["192.168.0.0/16"]);

@@ -105,6 +105,8 @@ export interface ProviderClusterOptions {
   certSANs?: string[];
   networking?: LatticeClusterInput["spec"]["networking"];
   minimal?: boolean;
+  /** Make the cluster a cell as on kind/CAPD: NodePort, no host. */
+  cell?: boolean;
 }
 
 /** Only the required fields of each provider (defaults fill the rest). */
@@ -162,6 +164,9 @@ export function providerCluster(
         },
       }),
       cellRef: "root",
+      ...(options.cell
+        ? { cell: { service: { type: "NodePort" }, ports: { https: 31443, grpc: 31051 } } }
+        : {}),
     },
   };
   return LatticeClusterSchema.parse(input);

@@ -45,6 +45,7 @@ const VARIANTS = [
     label: "ha-many-sans",
     options: { controlPlane: 5, workers: 50, certSANs: ["a.example", "10.1.2.3"] },
   },
+  { label: "cell", options: { cell: true } },
 ];
 
 Deno.test("generated CAPI objects pass server-side dry-run on the real CRDs", async (t) => {

@@ -1,13 +1,17 @@
 /**
- * The operator's roles follow leadership: of two replicas of a cell, only the leader serves
- * the cell's endpoints; when it stops, the other takes over and serves.
+ * The operator's roles: of two replicas of a cell, only the leader serves the cell's
+ * endpoints, and when it stops the other takes over; a bootstrap cell provisions the root,
+ * which has no cellRef, and advertises its node's name when given no host.
  */
 import assert from "node:assert/strict";
+import { capiNamespace, KUBEADM_CONTROL_PLANE } from "../../lib/capi/mod.ts";
+import { CLUSTER_FINALIZER } from "../../lib/controllers/cluster/mod.ts";
 import { KubeClient } from "../../lib/kube/mod.ts";
 import { runLattice } from "../../lib/operator/lattice.ts";
 import { minimalClusterDocument } from "../api/fixtures.ts";
 import { until } from "../_until.ts";
 import { withControlPlane } from "./_plane.ts";
+import { clusterDoc, CRDS, eventually, getCluster, getObject } from "./_cluster_helpers.ts";
 
 Deno.test("operator: a cell's endpoints run on the leader only, and move on failover", async (t) => {
   await withControlPlane(t, async (plane) => {
@@ -77,6 +81,50 @@ Deno.test("operator: a cell's endpoints run on the leader only, and move on fail
       await Promise.allSettled([a.run, b.run]);
     }
   }, { crds: { lattice: true } });
+});
+
+Deno.test("operator: a bootstrap cell provisions a root without cellRef", async (t) => {
+  await withControlPlane(t, async (plane) => {
+    const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    const stop = new AbortController();
+    const ready = Promise.withResolvers<string | undefined>();
+    const run = runLattice(client, {
+      clusterName: "bootstrap",
+      bootstrapCell: true,
+      // No --cell-host and no own LatticeCluster: the cell advertises its node's name.
+      nodeName: "127.0.0.1",
+      httpsPort: 0,
+      grpcPort: 0,
+      metricsPort: 0,
+      onReady: ({ cell }) => ready.resolve(cell?.url),
+      signal: stop.signal,
+    });
+    try {
+      const url = await ready.promise;
+      assert.match(url ?? "", /^https:\/\/127\.0\.0\.1:\d+$/);
+      const root = clusterDoc("root");
+      assert.equal(root.spec.cellRef, undefined);
+      await client.create(root);
+      const provisioned = await eventually(async () => {
+        const lc = await getCluster(client, "root");
+        return lc?.status?.phase === "Provisioning" ? lc : undefined;
+      }, "root Provisioning");
+      assert.equal(provisioned.spec.cellRef, undefined);
+      assert.ok(provisioned.metadata.finalizers?.includes(CLUSTER_FINALIZER));
+      const kcp = await getObject(
+        client,
+        KUBEADM_CONTROL_PLANE.apiVersion,
+        "KubeadmControlPlane",
+        "root-control-plane",
+        capiNamespace("root"),
+      );
+      assert.ok(JSON.stringify(kcp).includes(url!), "the root joins the bootstrap cell's URL");
+    } finally {
+      stop.abort();
+      await run;
+      client.close();
+    }
+  }, { crds: CRDS });
 });
 
 async function cellCa(kubeconfig: string): Promise<string> {

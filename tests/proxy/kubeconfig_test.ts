@@ -40,6 +40,21 @@ Deno.test("proxyKubeconfig holds one context with the token and the CA", () => {
   assert.equal(config.clusters[0].cluster.server, "https://cell/clusters/a");
   assert.equal(atob(config.clusters[0].cluster["certificate-authority-data"]), "PEM");
   assert.deepEqual(config.users[0].user, { token: "t0k" });
+  assert.equal(config.clusters[0].cluster["tls-server-name"], undefined);
+});
+
+Deno.test("proxyKubeconfig checks the cell's certificate against tlsServerName", () => {
+  const config = parse(proxyKubeconfig({
+    cellUrl: "https://172.18.0.3:31443",
+    clusters: ["a"],
+    caPem: "PEM",
+    tlsServerName: "root-control-plane-abcde",
+  }));
+  assert.deepEqual(config.clusters[0].cluster, {
+    server: "https://172.18.0.3:31443/clusters/a",
+    "certificate-authority-data": btoa("PEM"),
+    "tls-server-name": "root-control-plane-abcde",
+  });
 });
 
 Deno.test("lattice kubeconfig writes a file readable by its owner only", async () => {

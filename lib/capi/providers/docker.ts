@@ -5,6 +5,12 @@
 import type { InfraProvider } from "../types.ts";
 import { configOf } from "./_config.ts";
 
+/** The host's Docker socket, mounted into every node so CAPD can run there. */
+const DOCKER_SOCKET_MOUNT = {
+  containerPath: "/var/run/docker.sock",
+  hostPath: "/var/run/docker.sock",
+} as const;
+
 /** The Docker provider. */
 export const dockerProvider: InfraProvider = {
   name: "docker",
@@ -14,9 +20,14 @@ export const dockerProvider: InfraProvider = {
   clusterSpec: () => ({}),
   machineSpec(ctx) {
     const config = configOf(ctx, "docker");
-    // Without customImage CAPD picks the kindest/node image of the machine's version,
-    // which keeps upgrades a version bump.
-    return config.customImage ? { customImage: config.customImage } : {};
+    return {
+      // Without customImage CAPD picks the kindest/node image of the machine's version,
+      // which keeps upgrades a version bump.
+      ...(config.customImage ? { customImage: config.customImage } : {}),
+      // After the pivot every cluster runs CAPD itself (its own scaling and upgrades), and
+      // CAPD creates machines through the host's Docker daemon: every node mounts it.
+      extraMounts: [DOCKER_SOCKET_MOUNT],
+    };
   },
   // kind nodes share the host's disk: disable disk-pressure eviction as CAPD's templates do.
   kubeletArgs: () => ({

@@ -67,7 +67,7 @@ export const operatorCommand: Command = {
     kubeconfig: "Kubeconfig to use; in-cluster credentials when omitted",
     "cluster-name": "This cluster's name (default: LATTICE_CLUSTER_NAME, else the agent Secret)",
     "bootstrap-cell": "Act as a cell without an own LatticeCluster (lattice install's bootstrap)",
-    "cell-host": "Host children dial (default: spec.cell.host)",
+    "cell-host": "Host children dial (default: spec.cell.host, else NODE_NAME)",
     "https-port":
       "Port of the bootstrap webhook and API proxy (default spec.cell.ports.https, 8443)",
     "grpc-port": "Port of the agent gRPC server (default spec.cell.ports.grpc, 50051)",
@@ -105,6 +105,8 @@ export const operatorCommand: Command = {
         clusterName: stringOption(args, "cluster-name") ?? ctx.env.LATTICE_CLUSTER_NAME,
         bootstrapCell: args.values["bootstrap-cell"] === true,
         cellHost: stringOption(args, "cell-host"),
+        nodeName: ctx.env.NODE_NAME,
+        image: ctx.env.LATTICE_IMAGE,
         httpsPort,
         grpcPort,
         binary: binary ? { path: binary } : undefined,

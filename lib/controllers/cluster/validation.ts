@@ -6,6 +6,9 @@ import { providerOf } from "../../api/mod.ts";
 import { compareVersions, versionParts } from "./capi_status.ts";
 import type { ClusterObject } from "./types.ts";
 
+// The apiserver's default --service-node-port-range.
+const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+
 /** One thing wrong with a spec: a CamelCase reason and a message saying what to fix. */
 export interface SpecProblem {
   reason: string;
@@ -75,6 +78,8 @@ export function validateCluster(
     }
   }
 
+  problems.push(...cellProblems(spec.cell));
+
   const provider = providerOf(spec.provider.config);
   if (status.provider && status.provider !== provider) {
     problems.push({
@@ -82,6 +87,41 @@ export function validateCluster(
       message: `spec.provider.config selects ${provider} but the cluster runs on ` +
         `${status.provider}; the provider of an existing cluster cannot change`,
     });
+  }
+  return problems;
+}
+
+/**
+ * Problems of `spec.cell`. A NodePort cell exposes each endpoint on a nodePort equal to its
+ * port, so children dial the number the cell listens on; it may omit host and advertise the
+ * name of its node instead (on kind/CAPD, Docker's DNS resolves a node's name).
+ */
+function cellProblems(cell: ClusterObject["spec"]["cell"]): SpecProblem[] {
+  if (!cell) return [];
+  const problems: SpecProblem[] = [];
+  const type = cell.service?.type;
+  if (cell.host === undefined && type !== "NodePort") {
+    problems.push({
+      reason: "MissingCellHost",
+      message: `spec.cell.host is not set; it may be omitted only when ` +
+        `spec.cell.service.type is NodePort (it is ${type ?? "unset"}): set spec.cell.host ` +
+        `to the address children dial, or use NodePort`,
+    });
+  }
+  if (type === "NodePort") {
+    const { min, max } = NODE_PORT_RANGE;
+    const inRange = (port: number | undefined) => port !== undefined && port >= min && port <= max;
+    const https = cell.ports?.https;
+    const grpc = cell.ports?.grpc;
+    if (!inRange(https) || !inRange(grpc)) {
+      problems.push({
+        reason: "InvalidNodePorts",
+        message: `spec.cell.service.type is NodePort, so spec.cell.ports.https and ` +
+          `spec.cell.ports.grpc must both be set to ports in ${min}-${max} (the Service's ` +
+          `nodePort equals the port, so children dial the port the cell listens on); ` +
+          `got https ${https ?? "unset"}, grpc ${grpc ?? "unset"}`,
+      });
+    }
   }
   return problems;
 }

@@ -8,6 +8,11 @@ function cluster(edit: (c: ClusterObject) => void = () => {}): ClusterObject {
   return c;
 }
 
+type Cell = NonNullable<ClusterObject["spec"]["cell"]>;
+const cellSpec = (fields: Partial<Cell>): Cell => ({ enabled: true, ...fields });
+const nodePortCell = (): Cell =>
+  cellSpec({ service: { type: "NodePort" }, ports: { https: 31443, grpc: 31051 } });
+
 const reasons = (c: ClusterObject, exists?: (n: string) => boolean) =>
   validateCluster(c, { cellName: "root", clusterExists: exists }).map((p) => p.reason);
 
@@ -37,6 +42,30 @@ Deno.test("table: semantic problems", () => {
       c.spec.provider.kubernetes.version = "1.32.0";
     }, ["VersionSkew"]],
     ["provider change", (c) => (c.status = { provider: "aws" }), ["ProviderChanged"]],
+    ["cell with host", (c) => (c.spec.cell = cellSpec({ host: "cell.example" })), []],
+    ["cell without host", (c) => (c.spec.cell = cellSpec({})), ["MissingCellHost"]],
+    ["LoadBalancer cell without host", (c) => {
+      c.spec.cell = cellSpec({ service: { type: "LoadBalancer" } });
+    }, ["MissingCellHost"]],
+    ["NodePort cell without host", (c) => (c.spec.cell = nodePortCell()), []],
+    ["NodePort cell with host", (c) => {
+      c.spec.cell = { ...nodePortCell(), host: "172.18.0.3" };
+    }, []],
+    ["NodePort at the range's ends", (c) => {
+      c.spec.cell = { ...nodePortCell(), ports: { https: 30000, grpc: 32767 } };
+    }, []],
+    ["NodePort without ports", (c) => {
+      c.spec.cell = { ...nodePortCell(), ports: undefined };
+    }, ["InvalidNodePorts"]],
+    ["NodePort with the default ports", (c) => {
+      c.spec.cell = { ...nodePortCell(), ports: { https: 8443, grpc: 50051 } };
+    }, ["InvalidNodePorts"]],
+    ["NodePort grpc out of range", (c) => {
+      c.spec.cell = { ...nodePortCell(), ports: { https: 31443, grpc: 32768 } };
+    }, ["InvalidNodePorts"]],
+    ["ClusterIP without host and NodePort-less ports", (c) => {
+      c.spec.cell = cellSpec({ service: { type: "ClusterIP" }, ports: { https: 1, grpc: 2 } });
+    }, ["MissingCellHost"]],
     [
       "two at once",
       (c) => {
@@ -60,4 +89,14 @@ Deno.test("messages say what to fix", () => {
     c.spec.provider.kubernetes.version = "1.30.0";
   }));
   assert.match(d.message, /set it to 1\.31\.2 or newer/);
+  const [h] = validateCluster(cluster((c) => (c.spec.cell = cellSpec({}))));
+  assert.match(h.message, /spec\.cell\.host/);
+  assert.match(h.message, /NodePort/);
+  const [n] = validateCluster(cluster((c) => {
+    c.spec.cell = { ...nodePortCell(), ports: { https: 31443, grpc: 50051 } };
+  }));
+  assert.match(n.message, /spec\.cell\.ports\.https and spec\.cell\.ports\.grpc/);
+  assert.match(n.message, /30000-32767/);
+  assert.match(n.message, /nodePort equals the port/);
+  assert.match(n.message, /grpc 50051/);
 });

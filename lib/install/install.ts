@@ -1,0 +1,144 @@
+/**
+ * `lattice install`: bootstraps the first (root) cluster through a temporary bootstrap
+ * cluster, then deletes it (docs/install.md).
+ *
+ * 1. The backend creates the bootstrap cluster with Cluster API and a Lattice bootstrap
+ *    cell (kind + clusterctl in real use; see kind.ts).
+ * 2. The root's LatticeCluster is applied there; the bootstrap cell provisions it like any
+ *    child: CAPI objects, kubeadm runs `lattice join`, the agent connects back.
+ * 3. As soon as the root's API answers, its kubeconfig is saved and the backend readies
+ *    the root for the pivot (CNI, Cluster API's controllers: what Lattice does not install).
+ * 4. The bootstrap cell pivots the root's CAPI objects into the root (phase Ready).
+ * 5. The root is checked to hold its own CAPI objects, is detached from the bootstrap cell
+ *    (its agent Secret removed, the operator restarted), and the bootstrap is deleted.
+ *
+ * Every step may be run again: applying is server-side, a backend reuses its cluster.
+ */
+import type { LatticeClusterInput } from "../api/mod.ts";
+import { AGENT_SECRET_NAME, NAMESPACE, OPERATOR_NAME } from "../bundle/names.ts";
+import { isNotFound, KubeClient, type ResourceRef } from "../kube/mod.ts";
+import { PhaseTracker, timeline } from "../sandbox/sandbox_progress.ts";
+import { provisionCluster } from "./provision.ts";
+
+/** The temporary bootstrap cluster and how the root is readied for the pivot. */
+export interface BootstrapBackend {
+  /** Says what the bootstrap is, e.g. `kind cluster lattice-bootstrap`. */
+  readonly description: string;
+  /**
+   * Creates (or reuses) the bootstrap cluster with Cluster API and a running Lattice
+   * bootstrap cell (`lattice operator --bootstrap-cell`); returns its admin kubeconfig.
+   */
+  create(print: (line: string) => void): Promise<string>;
+  /**
+   * Readies the new root for the pivot with what Lattice does not install itself (a CNI,
+   * Cluster API's controllers for the root's providers), given the root's kubeconfig.
+   */
+  prepareRoot(
+    kubeconfig: string,
+    root: LatticeClusterInput,
+    print: (line: string) => void,
+  ): Promise<void>;
+  /** Deletes the bootstrap cluster. */
+  destroy(print: (line: string) => void): Promise<void>;
+}
+
+/** Options of {@linkcode install}. */
+export interface InstallOptions {
+  root: LatticeClusterInput;
+  backend: BootstrapBackend;
+  /** Where the root's admin kubeconfig is written (mode 0600). */
+  kubeconfigOut: string;
+  /** Keep the bootstrap cluster at the end (for debugging). */
+  keepBootstrap?: boolean;
+  /** How long the root may take to reach Ready; default 45 min. */
+  timeoutMs?: number;
+  /** Poll interval; default 2 s. */
+  pollMs?: number;
+  print?: (line: string) => void;
+}
+
+/** What an install did. */
+export interface InstallResult {
+  /** The root's admin kubeconfig (also written to `kubeconfigOut`). */
+  kubeconfig: string;
+  /** Phase durations of the root, e.g. `root: Pending 0.4s → Provisioning 60.2s → ...`. */
+  timeline: string[];
+}
+
+const SECRET: ResourceRef = {
+  group: "",
+  version: "v1",
+  plural: "secrets",
+  kind: "Secret",
+  namespaced: true,
+};
+const DEPLOYMENT: ResourceRef = {
+  group: "apps",
+  version: "v1",
+  plural: "deployments",
+  kind: "Deployment",
+  namespaced: true,
+};
+
+/** Installs the root cluster; see the module documentation for the steps. */
+export async function install(options: InstallOptions): Promise<InstallResult> {
+  const print = options.print ?? (() => {});
+  const { root, backend } = options;
+  const name = root.metadata.name;
+  const tracker = new PhaseTracker();
+
+  print(`Creating the bootstrap cluster (${backend.description})`);
+  const bootstrapKubeconfig = await backend.create(print);
+  print(`Applying LatticeCluster ${name} to the bootstrap cell`);
+  let kubeconfig: string;
+  try {
+    kubeconfig = await provisionCluster({
+      parentKubeconfig: bootstrapKubeconfig,
+      cluster: root,
+      prepare: (text) => backend.prepareRoot(text, root, print),
+      kubeconfigOut: options.kubeconfigOut,
+      timeoutMs: options.timeoutMs,
+      pollMs: options.pollMs,
+      tracker,
+      print,
+    });
+  } catch (error) {
+    throw new Error(
+      `Cannot install: ${(error as Error).message}; the bootstrap cluster is kept for inspection`,
+      { cause: error },
+    );
+  }
+  print(`${name} holds its own Cluster API objects; detaching it from the bootstrap cell`);
+  await detach(kubeconfig);
+  if (options.keepBootstrap) {
+    print(`Keeping the bootstrap cluster (${backend.description})`);
+  } else {
+    print(`Deleting the bootstrap cluster (${backend.description})`);
+    await backend.destroy(print);
+  }
+  return { kubeconfig, timeline: timeline(tracker.history, tracker.elapsedMs()) };
+}
+
+/**
+ * The root has no parent once the bootstrap is gone: remove the agent Secret that points
+ * at the bootstrap cell and restart the operator so it runs without the agent role.
+ */
+async function detach(kubeconfig: string): Promise<void> {
+  const root = KubeClient.fromKubeconfig(kubeconfig);
+  try {
+    await root.delete(SECRET, AGENT_SECRET_NAME, NAMESPACE, { ignoreNotFound: true });
+    await root.patch(DEPLOYMENT, OPERATOR_NAME, {
+      spec: {
+        template: {
+          metadata: {
+            annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() },
+          },
+        },
+      },
+    }, { namespace: NAMESPACE }).catch((error) => {
+      if (!isNotFound(error)) throw error;
+    });
+  } finally {
+    root.close();
+  }
+}

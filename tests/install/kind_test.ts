@@ -1,0 +1,207 @@
+/**
+ * The pieces of `lattice install`'s kind backend that need no Docker engine: what it
+ * applies (checked on a real API server), the kind configuration, clusterctl's arguments
+ * and inventory, the tool runner and the prerequisite check.
+ */
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import {
+  clusterctlInitArgs,
+  installedProviders,
+  missingProviders,
+  PROVIDER_INVENTORY,
+  requiredProviders,
+} from "../../lib/install/clusterctl.ts";
+import {
+  BOOTSTRAP_CELL_NAME,
+  BOOTSTRAP_PORTS,
+  bootstrapCellObjects,
+  kindClusterConfig,
+  kindNodeName,
+  waitForOperator,
+} from "../../lib/install/kind.ts";
+import { findOnPath, missingPrerequisites } from "../../lib/install/prerequisites.ts";
+import { applyBundle } from "../../lib/join/apply.ts";
+import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
+import { silentLogger } from "../../lib/log/mod.ts";
+import { runTool } from "../../lib/tools/run.ts";
+import { withControlPlane } from "../integration/_plane.ts";
+
+type Container = { args: string[]; image: string };
+type ServicePort = { name: string; port: number; nodePort?: number };
+
+Deno.test("kind: one node with the host's Docker socket for CAPD", () => {
+  const config = parse(kindClusterConfig());
+  assert.equal(config.kind, "Cluster");
+  assert.equal(config.apiVersion, "kind.x-k8s.io/v1alpha4");
+  assert.deepEqual(config.nodes, [{
+    role: "control-plane",
+    extraMounts: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+  }]);
+  assert.equal(kindNodeName("lattice-bootstrap"), "lattice-bootstrap-control-plane");
+});
+
+Deno.test("clusterctl: required providers follow the spec; init adds only what is missing", () => {
+  const spec = (bootstrap: "kubeadm" | "rke2", config: Record<string, unknown>) => ({
+    provider: { kubernetes: { version: "1.33.1", bootstrap }, config },
+    nodes: { controlPlane: 1, workers: 1 },
+  });
+  assert.deepEqual(requiredProviders(spec("kubeadm", { docker: {} })), [
+    { type: "CoreProvider", name: "cluster-api" },
+    { type: "BootstrapProvider", name: "kubeadm" },
+    { type: "ControlPlaneProvider", name: "kubeadm" },
+    { type: "InfrastructureProvider", name: "docker" },
+  ]);
+  const rke2 = requiredProviders(spec("rke2", { aws: { region: "eu-west-1" } }));
+  assert.deepEqual(rke2.map((p) => p.name), ["cluster-api", "rke2", "rke2", "aws"]);
+  assert.throws(() => requiredProviders(spec("kubeadm", {})), /names no supported provider/);
+
+  const missing = missingProviders(rke2, [
+    { type: "CoreProvider", name: "cluster-api" },
+    { type: "BootstrapProvider", name: "kubeadm" },
+  ]);
+  assert.deepEqual(clusterctlInitArgs("/k", missing), [
+    "init",
+    "--kubeconfig",
+    "/k",
+    "--bootstrap",
+    "rke2",
+    "--control-plane",
+    "rke2",
+    "--infrastructure",
+    "aws",
+    "--wait-providers",
+    "--wait-provider-timeout",
+    "600",
+  ]);
+  assert.equal(clusterctlInitArgs("/k", []), undefined);
+});
+
+Deno.test("clusterctl: the installed providers are read from its inventory", async (t) => {
+  await withControlPlane(t, async (plane) => {
+    const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    try {
+      await client.apply({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "capi-system" },
+      });
+      await client.apply({
+        apiVersion: "clusterctl.cluster.x-k8s.io/v1alpha3",
+        kind: "Provider",
+        metadata: { name: "cluster-api", namespace: "capi-system" },
+        providerName: "cluster-api",
+        type: "CoreProvider",
+        version: "v1.14.0",
+      } as KubeObject);
+      assert.deepEqual(await installedProviders(client), [
+        { type: "CoreProvider", name: "cluster-api" },
+      ]);
+      assert.equal(PROVIDER_INVENTORY.plural, "providers");
+    } finally {
+      client.close();
+    }
+  }, { crds: { upstream: ["cluster-api-v1.14.0/clusterctl"] } });
+  await withControlPlane(t, async (plane) => {
+    const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    try {
+      assert.deepEqual(await installedProviders(client), [], "no clusterctl inventory yet");
+    } finally {
+      client.close();
+    }
+  });
+});
+
+Deno.test("the bootstrap cell's install is accepted by a real API server", async (t) => {
+  const objects = bootstrapCellObjects("lattice-bootstrap", "example.com/lattice:dev");
+  const deployment = objects.find((o) => o.kind === "Deployment")!;
+  const container =
+    (deployment.spec as { template: { spec: { containers: Container[] } } }).template.spec
+      .containers[0];
+  assert.equal(container.image, "example.com/lattice:dev");
+  assert.deepEqual(container.args.slice(container.args.indexOf("--bootstrap-cell")), [
+    "--bootstrap-cell",
+    "--cluster-name",
+    BOOTSTRAP_CELL_NAME,
+    "--cell-host",
+    "lattice-bootstrap-control-plane",
+    "--https-port",
+    "31443",
+    "--grpc-port",
+    "31051",
+  ]);
+  const service = objects.find((o) => o.kind === "Service")!;
+  const spec = service.spec as { type: string; ports: ServicePort[] };
+  assert.equal(spec.type, "NodePort");
+  assert.deepEqual(
+    spec.ports.filter((p) => p.nodePort).map((p) => [p.name, p.port, p.nodePort]),
+    [["https", BOOTSTRAP_PORTS.https, 31443], ["grpc", BOOTSTRAP_PORTS.grpc, 31051]],
+  );
+  await withControlPlane(t, async (plane) => {
+    const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    try {
+      assert.equal(
+        await applyBundle(client, objects, {
+          fieldManager: "lattice-install",
+          logger: silentLogger,
+        }),
+        objects.length,
+      );
+      // No kubelet runs here: the wait gives up and says what it saw.
+      await assert.rejects(
+        () => waitForOperator(client, 300, 100),
+        /Deployment has no available pod after 0\.3s: no pods\. If the image is only in the local Docker engine, pass --load-image/,
+      );
+    } finally {
+      client.close();
+    }
+  });
+});
+
+Deno.test("runTool names the command and keeps the end of what it printed", async () => {
+  const ok = await runTool("sh", ["-c", "echo out; echo err >&2"]);
+  assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, "out\n", "err\n"]);
+  assert.equal((await runTool("sh", ["-c", "cat"], { stdin: "piped" })).stdout, "piped");
+  await assert.rejects(
+    () => runTool("sh", ["-c", "echo nope >&2; exit 3"], { label: "the tool" }),
+    /^Error: Cannot run the tool: exit code 3: nope$/,
+  );
+  const failed = await runTool("sh", ["-c", "exit 4"], { allowFailure: true });
+  assert.equal(failed.code, 4);
+  await assert.rejects(
+    () => runTool("lattice-no-such-tool", ["x"]),
+    /Cannot run lattice-no-such-tool x: lattice-no-such-tool is not installed \(not found on PATH\)/,
+  );
+  const long = await runTool("sh", ["-c", "head -c 5000 /dev/zero | tr '\\0' a >&2; exit 1"], {
+    allowFailure: true,
+  });
+  assert.equal(long.stderr.length, 5000);
+  await assert.rejects(
+    () => runTool("sh", ["-c", "head -c 5000 /dev/zero | tr '\\0' a >&2; exit 1"]),
+    /… \(3000 characters before\) a{2000}$/,
+  );
+});
+
+Deno.test("prerequisites: each missing or failing tool is named with what to install", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/good`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    await Deno.writeTextFile(`${dir}/bad`, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    await Deno.writeTextFile(`${dir}/plain`, "not executable", { mode: 0o644 });
+    const list = [
+      { name: "good", args: [], hint: "g" },
+      { name: "bad", args: [], hint: "a working bad" },
+      { name: "plain", args: [], hint: "an executable plain" },
+      { name: "absent", args: [], hint: "absent v1" },
+    ];
+    assert.deepEqual(await missingPrerequisites(list, `/nonexistent:${dir}`), [
+      "bad: a working bad",
+      "plain: an executable plain",
+      "absent: absent v1",
+    ]);
+    assert.equal(findOnPath("good", `${dir}`), `${dir}/good`);
+    assert.equal(findOnPath("sh", ""), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
