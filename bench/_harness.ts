@@ -41,3 +41,32 @@ export function percentile(values: readonly number[], p: number): number {
 export function rssMiB(): number {
   return Deno.memoryUsage().rss / (1024 * 1024);
 }
+
+/** Resident set size of any process in KiB (0 when it is gone). */
+export async function processRssKiB(pid: number): Promise<number> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Samples the summed RSS of the processes `pids()` names every 250 ms; `peakMiB()` reads
+ * the highest sum so far (call `sample()` once more at the end).
+ */
+export function peakMemory(pids: () => number[]) {
+  let peakKiB = 0;
+  const sample = async () => {
+    let total = 0;
+    for (const pid of pids()) total += await processRssKiB(pid);
+    peakKiB = Math.max(peakKiB, total);
+  };
+  const timer = setInterval(() => void sample(), 250);
+  return {
+    sample,
+    peakMiB: () => peakKiB / 1024,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -6,29 +6,19 @@
  */
 import { createLogger } from "../lib/log/mod.ts";
 import { exampleClusters, inProcessOperator, Sandbox, sourceShim } from "../lib/sandbox/mod.ts";
-import { type BenchResults, runBench } from "./_harness.ts";
+import { type BenchResults, peakMemory, runBench } from "./_harness.ts";
 
-async function rssKiB(pid: number): Promise<number> {
-  try {
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+/** This process and every plane of the sandbox (the bootstrap's while it runs). */
+export function sandboxPids(sandbox: Sandbox | undefined): number[] {
+  const pids = [Deno.pid, ...(sandbox?.planeOf("bootstrap")?.pids() ?? [])];
+  for (const sim of sandbox?.simulator.clusters.values() ?? []) pids.push(...sim.plane.pids());
+  return pids;
 }
 
 async function fleet(): Promise<BenchResults> {
   const dir = await Deno.makeTempDir({ prefix: "lattice-bench-sandbox-" });
   let sandbox: Sandbox | undefined;
-  let peakKiB = 0;
-  const sample = async () => {
-    const pids = [Deno.pid, ...(sandbox?.bootstrap.pids() ?? [])];
-    for (const sim of sandbox?.simulator.clusters.values() ?? []) pids.push(...sim.plane.pids());
-    let total = 0;
-    for (const pid of pids) total += await rssKiB(pid);
-    peakKiB = Math.max(peakKiB, total);
-  };
-  const timer = setInterval(() => void sample(), 250);
+  const memory = peakMemory(() => sandboxPids(sandbox));
   const started = performance.now();
   try {
     sandbox = await Sandbox.up({
@@ -38,7 +28,7 @@ async function fleet(): Promise<BenchResults> {
       startOperator: inProcessOperator({ binary: await sourceShim(`${dir}/bin`) }),
     });
     const total = performance.now() - started;
-    await sample();
+    await memory.sample();
     const results: BenchResults = { total_to_all_ready_s: total / 1000 };
     const history = sandbox.tracker.history;
     for (const name of ["mgmt", "workload"]) {
@@ -49,10 +39,10 @@ async function fleet(): Promise<BenchResults> {
       results[`${name}_to_ready_s`] = (ready - first) / 1000;
       results[`${name}_pivot_s`] = (ready - pivoting) / 1000;
     }
-    results.peak_memory_mib = peakKiB / 1024;
+    results.peak_memory_mib = memory.peakMiB();
     return results;
   } finally {
-    clearInterval(timer);
+    memory.stop();
     await sandbox?.down();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

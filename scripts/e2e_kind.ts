@@ -4,10 +4,11 @@
  * tests/e2e/fleet_test.ts, with real machines instead of the CAPI simulator:
  *
  * 1. build the Lattice image (or take --image) and check docker, kind, clusterctl, kubectl;
- * 2. `lattice install` of examples/kind-root.yaml: kind bootstrap cluster, clusterctl init,
- *    Lattice as bootstrap cell, root provisioned by CAPD, readied (Calico, clusterctl init),
- *    pivoted onto itself, kind cluster deleted;
- * 3. root provisions examples/kind-workload.yaml, which is readied the same way and pivoted;
+ * 2. `lattice install` of examples/kind-root.yaml with Calico as the fleet's CNI: kind
+ *    bootstrap cluster, clusterctl init, Lattice as bootstrap cell, root provisioned by CAPD;
+ *    its join applies Calico, a Job installs Cluster API, it is pivoted onto itself, and the
+ *    kind cluster is deleted;
+ * 3. root provisions examples/kind-workload.yaml the same way (Calico handed on by root);
  * 4. workload scales its own workers 2 → 3 through its own Cluster API;
  * 5. kubectl reaches workload through root's API proxy;
  * 6. root upgrades its own Kubernetes 1.33.1 → 1.34.0 through its own Cluster API;
@@ -19,7 +20,7 @@
 import { parseArgs } from "node:util";
 import { parseClusters } from "../lib/api/mod.ts";
 import { install } from "../lib/install/install.ts";
-import { DEFAULT_KIND_NAME, KindBootstrap, prepareCluster } from "../lib/install/kind.ts";
+import { DEFAULT_KIND_NAME, keepLoadingImage, KindBootstrap } from "../lib/install/kind.ts";
 import { INSTALL_PREREQUISITES, missingPrerequisites } from "../lib/install/prerequisites.ts";
 import { provisionCluster } from "../lib/install/provision.ts";
 import { AGENT_SECRET_KEYS } from "../lib/bundle/names.ts";
@@ -126,15 +127,20 @@ async function main(): Promise<number> {
     mark("root installed, bootstrap deleted");
 
     print(`Applying LatticeCluster workload to root`);
+    // The image exists only in this Docker engine; CNI and Cluster API come with the join.
+    let loader: { stop(): Promise<void> } | undefined;
     const workloadKubeconfig = await provisionCluster({
       parentKubeconfig: installed.kubeconfig,
       cluster: workload,
-      prepare: (kubeconfig) => prepareCluster(kubeconfig, workload, prepare, print),
+      prepare: () => {
+        loader = keepLoadingImage(image, workload.metadata.name, print);
+        return Promise.resolve();
+      },
       kubeconfigOut: `${dir}/workload.kubeconfig`,
       timeoutMs: 45 * MINUTE,
       tracker,
       print,
-    });
+    }).finally(() => loader?.stop());
     mark("workload Ready (pivoted)");
 
     print("workload scales its own workers 2 → 3");

@@ -8,6 +8,7 @@ import { API_VERSION, type LatticeClusterSpec, latticeCrds } from "../api/mod.ts
 import type { KubeObject } from "../kube/types.ts";
 import { ciliumLbIpamObjects } from "../capi/cilium.ts";
 import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, commonLabels, NAMESPACE } from "./names.ts";
+import { capiInitObjects, cniConfigMap, cniObjects } from "./addons.ts";
 import { operatorObjects, type OperatorOptions } from "./operator.ts";
 import { rbacObjects } from "./rbac.ts";
 
@@ -29,7 +30,13 @@ export interface BundleAgent {
 }
 
 /** Options for {@linkcode childBundle} and {@linkcode installBundle}. */
-export type BundleOptions = OperatorOptions;
+export interface BundleOptions extends OperatorOptions {
+  /**
+   * The parent cell's CNI manifests (its `lattice-cni` ConfigMap): the child applies them
+   * and keeps a copy for its own children.
+   */
+  cniManifests?: string;
+}
 
 function base64(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -105,9 +112,10 @@ export function installBundle(options: BundleOptions = {}): KubeObject[] {
 }
 
 /**
- * Everything a new child applies: the install, its own LatticeCluster, Cilium LB-IPAM
- * when `spec.networking.default` is set, and the agent Secret last (its presence with a
- * valid certificate marks the join complete).
+ * Everything a new child applies: the namespace, the parent's CNI (when it carries one),
+ * the install, the Cluster API install Job, its own LatticeCluster, Cilium LB-IPAM when
+ * `spec.networking.default` is set, and the agent Secret last (its presence with a valid
+ * certificate marks the join complete).
  */
 export function childBundle(
   cluster: BundleCluster,
@@ -115,13 +123,18 @@ export function childBundle(
   options: BundleOptions = {},
 ): KubeObject[] {
   const cell = cluster.spec.cell;
+  const [namespace, ...install] = base({
+    serviceType: cell?.service?.type,
+    httpsPort: cell?.ports?.https,
+    grpcPort: cell?.ports?.grpc,
+    ...options,
+  });
+  const cni = options.cniManifests;
   return [
-    ...base({
-      serviceType: cell?.service?.type,
-      httpsPort: cell?.ports?.https,
-      grpcPort: cell?.ports?.grpc,
-      ...options,
-    }),
+    namespace,
+    ...(cni ? [...cniObjects(cni, "the cell's lattice-cni ConfigMap"), cniConfigMap(cni)] : []),
+    ...install,
+    ...capiInitObjects(cluster.name, options.image),
     ownLatticeCluster(cluster),
     ...ciliumLbIpamObjects({
       apiVersion: API_VERSION,

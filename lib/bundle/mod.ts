@@ -5,6 +5,7 @@
  *
  * @module
  */
+export * from "./addons.ts";
 export * from "./bundle.ts";
 export * from "./names.ts";
 export * from "./operator.ts";

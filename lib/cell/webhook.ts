@@ -64,6 +64,8 @@ export interface WebhookOptions {
   grpcEndpoint: string;
   /** Options of the child bundle (image, ...). */
   bundle?: BundleOptions;
+  /** The CNI manifests the cell hands its children (its `lattice-cni` ConfigMap), if any. */
+  cniManifests?: () => Promise<string | undefined>;
   /** The binary served at /api/lattice/binary; none when absent. */
   binary?: BinarySource;
   /** Per-client rate limit of every endpoint. */
@@ -237,11 +239,22 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
         caBundlePem: options.ca.certPem,
         grpcEndpoint: options.grpcEndpoint,
       };
+      let manifests;
+      try {
+        const cniManifests = await options.cniManifests?.();
+        manifests = childBundle(cluster, agent, { ...options.bundle, cniManifests });
+      } catch (error) {
+        entry.reason = "bundle";
+        // The token is handed back: the registration can be retried once the cell is fixed.
+        throw new StatusError(503, `Cannot build the bundle: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
       return {
         certificate,
         caBundle: options.ca.certPem,
         grpcEndpoint: options.grpcEndpoint,
-        manifests: childBundle(cluster, agent, options.bundle),
+        manifests,
       };
     });
   }

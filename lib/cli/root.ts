@@ -9,6 +9,7 @@ import {
   serviceCommand,
   validateCommand,
 } from "./commands/gitops.ts";
+import { capiInitCommand } from "./commands/capi_init.ts";
 import { installCommand } from "./commands/install.ts";
 import { operatorCommand } from "./commands/operator.ts";
 import { sandboxCommand } from "./commands/sandbox.ts";
@@ -25,6 +26,7 @@ export function rootCommand(): Command {
     subcommands: [
       operatorCommand,
       joinCommand,
+      capiInitCommand,
       installCommand,
       clusterCommand,
       serviceCommand,

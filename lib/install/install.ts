@@ -6,8 +6,9 @@
  *    cell (kind + clusterctl in real use; see kind.ts).
  * 2. The root's LatticeCluster is applied there; the bootstrap cell provisions it like any
  *    child: CAPI objects, kubeadm runs `lattice join`, the agent connects back.
- * 3. As soon as the root's API answers, its kubeconfig is saved and the backend readies
- *    the root for the pivot (CNI, Cluster API's controllers: what Lattice does not install).
+ * 3. As soon as the root's API answers, its kubeconfig is saved and the backend readies the
+ *    root (a locally built image loaded into its nodes); the join itself brings the CNI and
+ *    the Job that installs Cluster API (lib/bundle/addons.ts).
  * 4. The bootstrap cell pivots the root's CAPI objects into the root (phase Ready).
  * 5. The root is checked to hold its own CAPI objects, is detached from the bootstrap cell
  *    (its agent Secret removed, the operator restarted), and the bootstrap is deleted.
@@ -30,14 +31,16 @@ export interface BootstrapBackend {
    */
   create(print: (line: string) => void): Promise<string>;
   /**
-   * Readies the new root for the pivot with what Lattice does not install itself (a CNI,
-   * Cluster API's controllers for the root's providers), given the root's kubeconfig.
+   * Readies the new root with what only the machine running the install can give it (e.g.
+   * an image that exists only in its Docker engine), given the root's kubeconfig.
    */
   prepareRoot(
     kubeconfig: string,
     root: LatticeClusterInput,
     print: (line: string) => void,
   ): Promise<void>;
+  /** Called once the root is Ready, whatever happens next (stops background work). */
+  done?(): Promise<void>;
   /** Deletes the bootstrap cluster. */
   destroy(print: (line: string) => void): Promise<void>;
 }
@@ -107,6 +110,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       `Cannot install: ${(error as Error).message}; the bootstrap cluster is kept for inspection`,
       { cause: error },
     );
+  } finally {
+    await backend.done?.();
   }
   print(`${name} holds its own Cluster API objects; detaching it from the bootstrap cell`);
   await detach(kubeconfig);

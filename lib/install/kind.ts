@@ -9,7 +9,7 @@
  * tested against a real API server.
  */
 import type { LatticeClusterInput } from "../api/mod.ts";
-import { installBundle } from "../bundle/mod.ts";
+import { cniConfigMap, cniObjects, installBundle } from "../bundle/mod.ts";
 import { NAMESPACE, OPERATOR_NAME } from "../bundle/names.ts";
 import { applyBundle } from "../join/apply.ts";
 import { KubeClient, type KubeObject, type ResourceRef } from "../kube/mod.ts";
@@ -38,7 +38,10 @@ export interface KindBootstrapOptions {
   image: string;
   /** Load `image` from the local Docker engine into the kind node and the root's nodes. */
   loadImage?: boolean;
-  /** Manifest (file or URL) of a CNI applied to the root before Cluster API. */
+  /**
+   * A CNI's manifests (file or URL): put in the bootstrap cell's `lattice-cni` ConfigMap,
+   * so the root's join applies them and the root hands them on to its own children.
+   */
   cniManifest?: string;
   /** Where kubeconfigs are written. */
   workDir: string;
@@ -179,43 +182,53 @@ export async function loadImage(
   await runTool("kind", ["load", "docker-image", image, "--name", cluster]);
 }
 
-/** What {@linkcode prepareCluster} installs. */
-export type PrepareOptions = Pick<
-  KindBootstrapOptions,
-  "image" | "loadImage" | "cniManifest" | "workDir"
->;
-
 /**
- * Readies a new Cluster API Docker cluster for the pivot with what Lattice does not install
- * itself: the Lattice image (when local), a CNI and Cluster API's controllers for the
- * cluster's own providers (so it reconciles its machines after the pivot).
+ * Keeps loading a local image into a cluster's nodes as they appear (workers join after
+ * the control plane, and kubeadm's control planes do not run ordinary pods), every
+ * `intervalMs` until stopped. Load failures are reported and retried.
  */
-export async function prepareCluster(
-  kubeconfig: string,
-  cluster: LatticeClusterInput,
-  options: PrepareOptions,
+export function keepLoadingImage(
+  image: string,
+  cluster: string,
   print: (line: string) => void,
-): Promise<void> {
-  const name = cluster.metadata.name;
-  const path = `${options.workDir}/${name}.kubeconfig`;
-  await Deno.writeTextFile(path, kubeconfig, { mode: 0o600 });
-  const load = options.loadImage && "docker" in cluster.spec.provider.config;
-  if (load) await loadImage(options.image, name, print);
-  if (options.cniManifest) {
-    print(`Applying the CNI to ${name} (${options.cniManifest})`);
-    await runTool("kubectl", [
-      "--kubeconfig",
-      path,
-      "apply",
-      "--server-side",
-      "-f",
-      options.cniManifest,
-    ]);
+  intervalMs = 15_000,
+): { stop(): Promise<void> } {
+  const stop = new AbortController();
+  const loop = (async () => {
+    while (!stop.signal.aborted) {
+      await loadImage(image, cluster, () => {}).catch((error) =>
+        print(`  cannot load ${image} into ${cluster} yet: ${(error as Error).message}`)
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        stop.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
+  })();
+  print(`Loading ${image} into ${cluster}'s nodes as they join`);
+  return {
+    async stop() {
+      stop.abort();
+      await loop;
+    },
+  };
+}
+
+/** The text of a manifest given as a file path or an http(s) URL. */
+export async function readManifest(source: string): Promise<string> {
+  try {
+    if (/^https?:\/\//.test(source)) {
+      const res = await fetch(source);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return await res.text();
+    }
+    return await Deno.readTextFile(source);
+  } catch (error) {
+    throw new Error(`Cannot read ${source}: ${(error as Error).message}`, { cause: error });
   }
-  print(`Installing Cluster API on ${name}`);
-  await initClusterApi(path, cluster, print);
-  // Workers that joined meanwhile get the image too.
-  if (load) await loadImage(options.image, name, print);
 }
 
 /** A kind cluster as the bootstrap of `lattice install`. */
@@ -223,6 +236,7 @@ export class KindBootstrap implements BootstrapBackend {
   readonly #opts: KindBootstrapOptions;
   readonly #name: string;
   readonly #root: LatticeClusterInput;
+  readonly #loaders: { stop(): Promise<void> }[] = [];
 
   constructor(root: LatticeClusterInput, options: KindBootstrapOptions) {
     this.#opts = options;
@@ -262,7 +276,14 @@ export class KindBootstrap implements BootstrapBackend {
     print("Installing Lattice as the bootstrap cell");
     const client = KubeClient.fromKubeconfig(kubeconfig);
     try {
-      await applyBundle(client, bootstrapCellObjects(name, this.#opts.image), {
+      const objects = bootstrapCellObjects(name, this.#opts.image);
+      if (this.#opts.cniManifest) {
+        const text = await readManifest(this.#opts.cniManifest);
+        cniObjects(text, this.#opts.cniManifest); // refuse a bad manifest before any child
+        objects.push(cniConfigMap(text));
+        print(`  children get the CNI of ${this.#opts.cniManifest} (ConfigMap lattice-cni)`);
+      }
+      await applyBundle(client, objects, {
         fieldManager: "lattice-install",
         logger: this.#opts.logger ?? silentLogger,
       });
@@ -273,15 +294,25 @@ export class KindBootstrap implements BootstrapBackend {
     return kubeconfig;
   }
 
-  prepareRoot(
-    kubeconfig: string,
+  async prepareRoot(
+    _kubeconfig: string,
     root: LatticeClusterInput,
     print: (line: string) => void,
   ): Promise<void> {
-    return prepareCluster(kubeconfig, root, this.#opts, print);
+    // The join applies the CNI and a Job installs Cluster API (lib/bundle/addons.ts); only
+    // an image that exists in the local Docker engine alone has to be brought to the nodes.
+    if (this.#opts.loadImage && "docker" in root.spec.provider.config) {
+      this.#loaders.push(keepLoadingImage(this.#opts.image, root.metadata.name, print));
+    }
+    await Promise.resolve();
+  }
+
+  async done(): Promise<void> {
+    for (const loader of this.#loaders.splice(0)) await loader.stop();
   }
 
   async destroy(): Promise<void> {
+    await this.done();
     await runTool("kind", ["delete", "cluster", "--name", this.#name]);
   }
 }

@@ -12,14 +12,14 @@ import { createWebhookApp } from "../cell/webhook.ts";
 import { serveHttps } from "../cell/webhook_server.ts";
 import { clusterLookup } from "../cell/webhook_clusters.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
-import type { BundleOptions } from "../bundle/mod.ts";
+import { type BundleOptions, CNI_CONFIGMAP, NAMESPACE } from "../bundle/mod.ts";
 import type {
   BootstrapTokens as ControllerTokens,
   CellIdentity,
   PivotHandoff,
 } from "../controllers/cluster/mod.ts";
 import { secretBootstrapTokens } from "../controllers/cluster/mod.ts";
-import { EventRecorder, isAlreadyExists, type KubeClient } from "../kube/mod.ts";
+import { EventRecorder, isAlreadyExists, isNotFound, type KubeClient } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import {
   BootstrapTokens,
@@ -86,6 +86,21 @@ async function ensureNamespace(client: KubeClient, name: string): Promise<void> 
   }
 }
 
+/** The manifests of the cell's `lattice-cni` ConfigMap, when it has one. */
+export async function readCniManifests(client: KubeClient): Promise<string | undefined> {
+  try {
+    const cm = await client.get<{ data?: Record<string, string> }>(
+      { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
+      CNI_CONFIGMAP.name,
+      NAMESPACE,
+    );
+    return cm.data?.[CNI_CONFIGMAP.key] || undefined;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Starts the cell's servers; stop() closes them. */
 export async function startCell(client: KubeClient, options: CellOptions): Promise<Cell> {
   const log = options.logger.child({ role: "cell" });
@@ -121,6 +136,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     grpcEndpoint,
     binary: options.binary,
     bundle: options.bundle,
+    cniManifests: () => readCniManifests(client),
     logger: log,
   });
   const authorizer = subjectAccessReviewAuthorizer(client);

@@ -43,7 +43,7 @@ export class SandboxBootstrap implements BootstrapBackend {
   }
 
   async prepareRoot(_kubeconfig: string, _root: unknown, print: (line: string) => void) {
-    print("  Cluster API on the root: played by the CAPI simulator");
+    print("  The root's machines and its Cluster API are played by the CAPI simulator");
     await Promise.resolve();
   }
 

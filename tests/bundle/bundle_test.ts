@@ -4,7 +4,10 @@ import { LatticeClusterSchema } from "../../lib/api/mod.ts";
 import {
   AGENT_SECRET_NAME,
   type BundleCluster,
+  CAPI_INIT_NAME,
   childBundle,
+  CNI_CONFIGMAP,
+  cniObjects,
   installBundle,
   NAMESPACE,
   renderManifests,
@@ -165,4 +168,52 @@ Deno.test("manifests/lattice.yaml is up to date (deno task generate)", async () 
   const root = new URL("../../", import.meta.url);
   const file = manifestsFile(root);
   assert.equal(await Deno.readTextFile(file.path), file.content);
+});
+
+Deno.test("cluster-admin only for the one-shot Cluster API install Job of a child", () => {
+  const objects = childBundle(bundleCluster(), AGENT, { image: "example.com/lattice:1" });
+  const admins = objects.filter((o) =>
+    (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") &&
+    (o as Any).roleRef.name === "cluster-admin"
+  ) as Any[];
+  assert.equal(admins.length, 1);
+  assert.equal(admins[0].metadata.name, CAPI_INIT_NAME);
+  assert.deepEqual(admins[0].subjects, [
+    { kind: "ServiceAccount", name: CAPI_INIT_NAME, namespace: NAMESPACE },
+  ]);
+  const job = find(objects, "Job", CAPI_INIT_NAME) as Any;
+  const pod = job.spec.template.spec;
+  assert.equal(pod.serviceAccountName, CAPI_INIT_NAME);
+  assert.equal(pod.containers[0].image, "example.com/lattice:1");
+  assert.deepEqual(pod.containers[0].args, ["capi-init"]);
+  assert.deepEqual(pod.containers[0].env[0], { name: "LATTICE_CLUSTER_NAME", value: "east" });
+  assert.equal(pod.securityContext.runAsNonRoot, true, "restricted Pod Security holds");
+  // The operator's own ServiceAccount is not the Job's.
+  assert.notEqual(pod.serviceAccountName, "lattice-operator");
+});
+
+Deno.test("a cell's CNI comes first in the child bundle and is handed on", () => {
+  const cni = [
+    "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: cni, namespace: kube-system}",
+    "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: cni-node, namespace: kube-system}",
+  ].join("\n---\n");
+  const objects = childBundle(bundleCluster(), AGENT, { cniManifests: cni });
+  assert.deepEqual(
+    objects.slice(0, 4).map((o) => `${o.kind}/${o.metadata?.name}`),
+    [
+      "Namespace/lattice-system",
+      "ServiceAccount/cni",
+      "DaemonSet/cni-node",
+      "ConfigMap/lattice-cni",
+    ],
+  );
+  const copy = find(objects, "ConfigMap", CNI_CONFIGMAP.name) as Any;
+  assert.equal(copy.data[CNI_CONFIGMAP.key], cni);
+  assert.equal(find(childBundle(bundleCluster(), AGENT), "ConfigMap", "lattice-cni"), undefined);
+  assert.throws(
+    () => cniObjects("kind: DaemonSet\nmetadata: {name: x}", "cni.yaml"),
+    /Cannot read cni\.yaml \(document 1\): a Kubernetes object needs apiVersion, kind and metadata\.name/,
+  );
+  assert.throws(() => cniObjects("a: [", "cni.yaml"), /Cannot read cni\.yaml \(document 1\): /);
+  assert.deepEqual(cniObjects("---\n# only a comment\n", "empty.yaml"), []);
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { LatticeClusterSchema } from "../../lib/api/mod.ts";
 import { type BundleCluster } from "../../lib/bundle/mod.ts";
 import { createWebhookApp, type WebhookOptions } from "../../lib/cell/webhook.ts";
+import type { KubeObject } from "../../lib/kube/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import {
   BootstrapTokens,
@@ -231,6 +232,34 @@ Deno.test("a failure after the lease hands the token back", async () => {
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
   assert.deepEqual(f.lines.filter((l) => l.audit).map((l) => l.outcome), ["failed", "accepted"]);
+});
+
+Deno.test("the cell's CNI goes into the bundle; a bad one is a 503 that keeps the token", async () => {
+  let cni = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: cni, namespace: kube-system}\n";
+  const f = fixture({ cniManifests: () => Promise.resolve(cni) });
+  const { token } = await f.tokens.issue("east");
+  const { csr } = await csrFor("east");
+  const good = cni;
+  cni = "kind: DaemonSet\n";
+  const res = await expectStatus(
+    await register(f, "east", { token, csr }),
+    503,
+    "ServiceUnavailable",
+  );
+  assert.match(
+    res.message,
+    /Cannot build the bundle: Cannot read the cell's lattice-cni ConfigMap \(document 1\)/,
+  );
+  assert.equal((await f.tokens.inspect("east"))?.state, "issued");
+  cni = good;
+  const ok = await register(f, "east", { token, csr });
+  assert.equal(ok.status, 200);
+  const names = (await ok.json()).manifests.map((o: KubeObject) => `${o.kind}/${o.metadata?.name}`);
+  assert.deepEqual(names.slice(0, 3), [
+    "Namespace/lattice-system",
+    "DaemonSet/cni",
+    "ConfigMap/lattice-cni",
+  ]);
 });
 
 Deno.test("a concurrent registration gets 409 while the first holds the lease", async () => {

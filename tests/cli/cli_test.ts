@@ -4,6 +4,7 @@ import { cli } from "./_cli.ts";
 const SUBCOMMANDS = [
   "operator",
   "join",
+  "capi-init",
   "install",
   "cluster",
   "service",

@@ -55,7 +55,7 @@ Deno.test("install: the root is provisioned, pivoted onto itself and outlives th
     assert.match(text, /Creating the bootstrap cluster \(sandbox bootstrap plane/);
     assert.match(text, /root: Provisioning → Pivoting/);
     assert.match(text, /root's API answers; kubeconfig written to/);
-    assert.match(text, /Cluster API on the root: played by the CAPI simulator/);
+    assert.match(text, /The root's machines and its Cluster API are played by the CAPI simulator/);
     assert.match(text, /root holds its own Cluster API objects; detaching it/);
     assert.match(text, /Deleting the bootstrap cluster/);
     assert.match(result.timeline.join("\n"), /^root: .*Ready/);

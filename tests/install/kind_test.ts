@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
+import type { LatticeClusterInput } from "../../lib/api/mod.ts";
 import {
   clusterctlInitArgs,
   installedProviders,
@@ -16,12 +17,17 @@ import {
   BOOTSTRAP_CELL_NAME,
   BOOTSTRAP_PORTS,
   bootstrapCellObjects,
+  keepLoadingImage,
+  KindBootstrap,
   kindClusterConfig,
   kindNodeName,
+  readManifest,
   waitForOperator,
 } from "../../lib/install/kind.ts";
 import { findOnPath, missingPrerequisites } from "../../lib/install/prerequisites.ts";
 import { applyBundle } from "../../lib/join/apply.ts";
+import { cniConfigMap } from "../../lib/bundle/mod.ts";
+import { readCniManifests } from "../../lib/operator/cell_role.ts";
 import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { silentLogger } from "../../lib/log/mod.ts";
 import { runTool } from "../../lib/tools/run.ts";
@@ -140,13 +146,15 @@ Deno.test("the bootstrap cell's install is accepted by a real API server", async
   await withControlPlane(t, async (plane) => {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
     try {
+      assert.equal(await readCniManifests(client), undefined, "no CNI handed on yet");
+      const cni =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cni, namespace: kube-system}\n";
+      const all = [...objects, cniConfigMap(cni)];
       assert.equal(
-        await applyBundle(client, objects, {
-          fieldManager: "lattice-install",
-          logger: silentLogger,
-        }),
-        objects.length,
+        await applyBundle(client, all, { fieldManager: "lattice-install", logger: silentLogger }),
+        all.length,
       );
+      assert.equal(await readCniManifests(client), cni, "the cell hands this CNI to children");
       // No kubelet runs here: the wait gives up and says what it saw.
       await assert.rejects(
         () => waitForOperator(client, 300, 100),
@@ -203,5 +211,80 @@ Deno.test("prerequisites: each missing or failing tool is named with what to ins
     assert.equal(findOnPath("sh", ""), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readManifest reads a file or a URL, and names what it cannot read", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    (req) =>
+      new URL(req.url).pathname === "/cni.yaml"
+        ? new Response("kind: X\n")
+        : new Response("no", { status: 404 }),
+  );
+  try {
+    await Deno.writeTextFile(`${dir}/cni.yaml`, "kind: Y\n");
+    assert.equal(await readManifest(`${dir}/cni.yaml`), "kind: Y\n");
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    assert.equal(await readManifest(`${base}/cni.yaml`), "kind: X\n");
+    await assert.rejects(
+      () => readManifest(`${base}/gone.yaml`),
+      /Cannot read .*gone\.yaml: HTTP 404/,
+    );
+    await assert.rejects(() => readManifest(`${dir}/none.yaml`), /Cannot read .*none\.yaml: /);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("keepLoadingImage retries until stopped and says why a load failed", async () => {
+  const lines: string[] = [];
+  const path = Deno.env.get("PATH");
+  Deno.env.set("PATH", "/nonexistent");
+  try {
+    const loader = keepLoadingImage("lattice:dev", "root", (l) => lines.push(l), 20);
+    await new Promise((r) => setTimeout(r, 100));
+    await loader.stop();
+  } finally {
+    Deno.env.set("PATH", path ?? "");
+  }
+  assert.equal(lines[0], "Loading lattice:dev into root's nodes as they join");
+  const failures = lines.filter((l) => l.includes("cannot load lattice:dev into root yet"));
+  assert.ok(failures.length >= 2, lines.join("\n"));
+  assert.match(failures[0], /kind is not installed/);
+});
+
+Deno.test("KindBootstrap says which tool is missing; readying a root without --load-image is a no-op", async () => {
+  const root: LatticeClusterInput = {
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeCluster",
+    metadata: { name: "root" },
+    spec: {
+      provider: { kubernetes: { version: "1.33.1" }, config: { docker: {} } },
+      nodes: { controlPlane: 1, workers: 1 },
+      cell: { host: "root.example.com" },
+    },
+  };
+  const lines: string[] = [];
+  const kind = new KindBootstrap(root, { image: "lattice:dev", workDir: "/nonexistent" });
+  assert.equal(kind.description, "kind cluster lattice-bootstrap");
+  await kind.prepareRoot("", root, (l) => lines.push(l));
+  await kind.done();
+  assert.equal(lines.length, 0);
+  const path = Deno.env.get("PATH");
+  Deno.env.set("PATH", "/nonexistent");
+  try {
+    await assert.rejects(
+      () => kind.create((l) => lines.push(l)),
+      /Cannot run kind get clusters: kind is not installed \(not found on PATH\)/,
+    );
+    await assert.rejects(
+      () => kind.destroy(),
+      /Cannot run kind delete cluster --name lattice-bootstrap/,
+    );
+  } finally {
+    Deno.env.set("PATH", path ?? "");
   }
 });

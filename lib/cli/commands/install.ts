@@ -17,9 +17,9 @@ export const installCommand: Command = {
   summary: "Bootstrap the first (root) cluster through a temporary kind cluster",
   usage: "lattice install --config FILE [--image IMAGE] [--kubeconfig-out PATH] [...]",
   description: "Creates a kind cluster with Cluster API (clusterctl init) and Lattice as a " +
-    "bootstrap cell, provisions the root LatticeCluster from it, readies the root (CNI, " +
-    "clusterctl init), pivots the root's Cluster API objects into the root, then deletes the " +
-    "kind cluster. Needs docker, kind, clusterctl and kubectl. Safe to run again after a failure.",
+    "bootstrap cell, provisions the root LatticeCluster from it (its join applies the CNI and " +
+    "a Job installs Cluster API), pivots the root's Cluster API objects into the root, then " +
+    "deletes the kind cluster. Needs docker, kind, clusterctl and kubectl. Safe to run again.",
   options: {
     config: { type: "string" },
     image: { type: "string" },
@@ -35,7 +35,7 @@ export const installCommand: Command = {
     image: `Lattice image the clusters run (default ${DEFAULT_IMAGE})`,
     "kubeconfig-out": "Where the root's admin kubeconfig is written (default ./<root>.kubeconfig)",
     "bootstrap-name": `Name of the kind cluster (default ${DEFAULT_KIND_NAME})`,
-    "cni-manifest": "CNI manifest (file or URL) applied to the root before Cluster API",
+    "cni-manifest": "CNI manifests (file or URL) every new cluster of the fleet applies",
     "load-image": "Load --image from the local Docker engine into kind and the root's nodes",
     "keep-bootstrap": "Keep the kind cluster at the end (for debugging)",
     timeout: "Minutes the root may take to reach Ready (default 45)",

@@ -1,0 +1,94 @@
+/**
+ * `lattice capi-init`: installs Cluster API's controllers for a cluster's own providers on
+ * that cluster, from inside it (the one-shot Job of the child bundle, lib/bundle/addons.ts).
+ * Reads the cluster's own LatticeCluster, asks clusterctl's inventory what is installed,
+ * runs `clusterctl init` for the rest, then deletes the Job's cluster-admin binding.
+ */
+import { CAPI_INIT_NAME } from "../bundle/addons.ts";
+import { type KubeClient, type ResourceRef } from "../kube/mod.ts";
+import { SERVICE_ACCOUNT_DIR } from "../kube/config.ts";
+import { runTool } from "../tools/run.ts";
+import type { LatticeClusterInput } from "../api/mod.ts";
+import {
+  clusterctlInitArgs,
+  installedProviders,
+  missingProviders,
+  requiredProviders,
+} from "./clusterctl.ts";
+import { getOrUndefined, LATTICE_CLUSTER } from "./provision.ts";
+
+/** Options of {@linkcode capiInit}. */
+export interface CapiInitOptions {
+  /** Client of the cluster itself. */
+  client: KubeClient;
+  /** The cluster's name (its own LatticeCluster). */
+  clusterName: string;
+  /** Kubeconfig clusterctl uses (see {@linkcode inClusterKubeconfig}). */
+  kubeconfigPath: string;
+  /** The clusterctl executable; default `clusterctl` on PATH. */
+  clusterctl?: string;
+  /** How long to wait for the cluster's own LatticeCluster; default 2 min. */
+  waitMs?: number;
+  pollMs?: number;
+  print?: (line: string) => void;
+}
+
+const CLUSTER_ROLE_BINDING: ResourceRef = {
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  plural: "clusterrolebindings",
+  kind: "ClusterRoleBinding",
+  namespaced: false,
+};
+
+/** A kubeconfig for clusterctl from the pod's service account (files, never the token). */
+export function inClusterKubeconfig(
+  env: Readonly<Record<string, string | undefined>>,
+  dir = SERVICE_ACCOUNT_DIR,
+): string {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  if (!host) {
+    throw new Error("Cannot use in-cluster credentials: KUBERNETES_SERVICE_HOST is not set");
+  }
+  const server = `https://${host.includes(":") ? `[${host}]` : host}:${
+    env.KUBERNETES_SERVICE_PORT ?? "443"
+  }`;
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "self", cluster: { server, "certificate-authority": `${dir}/ca.crt` } }],
+    users: [{ name: "self", user: { tokenFile: `${dir}/token` } }],
+    contexts: [{ name: "self", context: { cluster: "self", user: "self" } }],
+    "current-context": "self",
+  });
+}
+
+/** Installs what is missing; returns the providers clusterctl was asked for. */
+export async function capiInit(options: CapiInitOptions): Promise<string[]> {
+  const print = options.print ?? (() => {});
+  const { client, clusterName } = options;
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  let own: LatticeClusterInput | undefined;
+  for (;;) {
+    own = await getOrUndefined(() => client.get<LatticeClusterInput>(LATTICE_CLUSTER, clusterName));
+    if (own) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Cannot install Cluster API: this cluster's LatticeCluster ${clusterName} does not exist`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 2_000));
+  }
+  const missing = missingProviders(requiredProviders(own.spec), await installedProviders(client));
+  const args = clusterctlInitArgs(options.kubeconfigPath, missing);
+  const asked = missing.map((p) => `${p.type} ${p.name}`);
+  if (args) {
+    print(`Installing Cluster API providers: ${asked.join(", ")}`);
+    await runTool(options.clusterctl ?? "clusterctl", args, { label: "clusterctl init" });
+  } else {
+    print("Cluster API providers are installed already");
+  }
+  await client.delete(CLUSTER_ROLE_BINDING, CAPI_INIT_NAME, undefined, { ignoreNotFound: true });
+  print(`Deleted ClusterRoleBinding ${CAPI_INIT_NAME} (cluster-admin of this Job)`);
+  return asked;
+}
