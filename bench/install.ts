@@ -4,24 +4,12 @@
  * provisioned, pivoted, detached, bootstrap deleted. Reports each step's time and the peak
  * memory of the whole run. (The kind path needs a Docker engine; see docs/testing.md.)
  */
-import type { LatticeClusterInput } from "../lib/api/mod.ts";
 import { install } from "../lib/install/install.ts";
 import { createLogger } from "../lib/log/mod.ts";
-import { inProcessOperator, sourceShim } from "../lib/sandbox/mod.ts";
+import { inProcessOperator, sandboxRootExample, sourceShim } from "../lib/sandbox/mod.ts";
 import { SandboxBootstrap } from "../lib/sandbox/sandbox_bootstrap.ts";
 import { type BenchResults, peakMemory, runBench } from "./_harness.ts";
 import { sandboxPids } from "./sandbox.ts";
-
-const ROOT: LatticeClusterInput = {
-  apiVersion: "lattice.dev/v1alpha1",
-  kind: "LatticeCluster",
-  metadata: { name: "root" },
-  spec: {
-    provider: { kubernetes: { version: "1.31.0", bootstrap: "kubeadm" }, config: { docker: {} } },
-    nodes: { controlPlane: 1, workers: 1 },
-    cell: { enabled: true, host: "localhost" },
-  },
-};
 
 async function run(): Promise<BenchResults> {
   const dir = await Deno.makeTempDir({ prefix: "lattice-bench-install-" });
@@ -35,7 +23,7 @@ async function run(): Promise<BenchResults> {
   const started = performance.now();
   try {
     await install({
-      root: ROOT,
+      root: sandboxRootExample(),
       backend,
       kubeconfigOut: `${dir}/root.kubeconfig`,
       pollMs: 250,

@@ -11,6 +11,7 @@ export * from "./documents.ts";
 export * from "./lattice_cluster.ts";
 export * from "./metadata.ts";
 export * from "./providers.ts";
+export * from "./refs.ts";
 export * from "./repo_config.ts";
 export * from "./service_placement.ts";
 export * from "./service_registration.ts";

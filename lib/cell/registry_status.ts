@@ -7,26 +7,19 @@
  * "disconnected", and heartbeat times are written at most once per interval: thousands of
  * agents heartbeating every 30 s must not turn into thousands of status writes a minute.
  */
-import { type Condition, findCondition, GROUP, setCondition, VERSION } from "../api/mod.ts";
+import { type Condition, findCondition, setCondition } from "../api/mod.ts";
 import {
   type EventRecorder,
   isConflict,
   isNotFound,
   type KubeClient,
   type KubeObject,
-  type ResourceRef,
 } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { AgentEvent, AgentInfo, AgentRegistry } from "./registry.ts";
+import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 
-/** Where LatticeClusters live (cluster-scoped). */
-export const LATTICE_CLUSTER_REF: ResourceRef = {
-  group: GROUP,
-  version: VERSION,
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
+export { LATTICE_CLUSTER_REF };
 
 /** The condition type this writer owns. */
 export const AGENT_CONNECTED = "AgentConnected";

@@ -4,14 +4,7 @@ import type { BundleCluster } from "../bundle/mod.ts";
 import { isNotFound } from "../kube/errors.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
 import type { ClusterLookup } from "./webhook.ts";
-
-const LATTICE_CLUSTER_REF: ResourceRef = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
+import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 
 /** The client call the lookup makes (a subset of `KubeClient`). */
 export interface ClusterGetter {

@@ -5,17 +5,17 @@
  * runs `clusterctl init` for the rest, then deletes the Job's cluster-admin binding.
  */
 import { CAPI_INIT_NAME } from "../bundle/addons.ts";
-import { type KubeClient, type ResourceRef } from "../kube/mod.ts";
+import { CLUSTER_ROLE_BINDING_REF, type KubeClient } from "../kube/mod.ts";
 import { SERVICE_ACCOUNT_DIR } from "../kube/config.ts";
 import { runTool } from "../tools/run.ts";
-import type { LatticeClusterInput } from "../api/mod.ts";
+import { LATTICE_CLUSTER_REF, type LatticeClusterInput } from "../api/mod.ts";
 import {
   clusterctlInitArgs,
   installedProviders,
   missingProviders,
   requiredProviders,
 } from "./clusterctl.ts";
-import { getOrUndefined, LATTICE_CLUSTER } from "./provision.ts";
+import { getOrUndefined } from "./provision.ts";
 
 /** Options of {@linkcode capiInit}. */
 export interface CapiInitOptions {
@@ -32,14 +32,6 @@ export interface CapiInitOptions {
   pollMs?: number;
   print?: (line: string) => void;
 }
-
-const CLUSTER_ROLE_BINDING: ResourceRef = {
-  group: "rbac.authorization.k8s.io",
-  version: "v1",
-  plural: "clusterrolebindings",
-  kind: "ClusterRoleBinding",
-  namespaced: false,
-};
 
 /** A kubeconfig for clusterctl from the pod's service account (files, never the token). */
 export function inClusterKubeconfig(
@@ -70,7 +62,9 @@ export async function capiInit(options: CapiInitOptions): Promise<string[]> {
   const deadline = Date.now() + (options.waitMs ?? 120_000);
   let own: LatticeClusterInput | undefined;
   for (;;) {
-    own = await getOrUndefined(() => client.get<LatticeClusterInput>(LATTICE_CLUSTER, clusterName));
+    own = await getOrUndefined(() =>
+      client.get<LatticeClusterInput>(LATTICE_CLUSTER_REF, clusterName)
+    );
     if (own) break;
     if (Date.now() > deadline) {
       throw new Error(
@@ -88,7 +82,9 @@ export async function capiInit(options: CapiInitOptions): Promise<string[]> {
   } else {
     print("Cluster API providers are installed already");
   }
-  await client.delete(CLUSTER_ROLE_BINDING, CAPI_INIT_NAME, undefined, { ignoreNotFound: true });
+  await client.delete(CLUSTER_ROLE_BINDING_REF, CAPI_INIT_NAME, undefined, {
+    ignoreNotFound: true,
+  });
   print(`Deleted ClusterRoleBinding ${CAPI_INIT_NAME} (cluster-admin of this Job)`);
   return asked;
 }

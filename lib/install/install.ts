@@ -17,9 +17,10 @@
  */
 import type { LatticeClusterInput } from "../api/mod.ts";
 import { AGENT_SECRET_NAME, NAMESPACE, OPERATOR_NAME } from "../bundle/names.ts";
-import { isNotFound, KubeClient, type ResourceRef } from "../kube/mod.ts";
+import { isNotFound, KubeClient } from "../kube/mod.ts";
 import { PhaseTracker, timeline } from "../sandbox/sandbox_progress.ts";
 import { provisionCluster } from "./provision.ts";
+import { DEPLOYMENT_REF, SECRET_REF } from "../kube/refs.ts";
 
 /** The temporary bootstrap cluster and how the root is readied for the pivot. */
 export interface BootstrapBackend {
@@ -67,21 +68,6 @@ export interface InstallResult {
   /** Phase durations of the root, e.g. `root: Pending 0.4s → Provisioning 60.2s → ...`. */
   timeline: string[];
 }
-
-const SECRET: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
-const DEPLOYMENT: ResourceRef = {
-  group: "apps",
-  version: "v1",
-  plural: "deployments",
-  kind: "Deployment",
-  namespaced: true,
-};
 
 /** Installs the root cluster; see the module documentation for the steps. */
 export async function install(options: InstallOptions): Promise<InstallResult> {
@@ -131,8 +117,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
 async function detach(kubeconfig: string): Promise<void> {
   const root = KubeClient.fromKubeconfig(kubeconfig);
   try {
-    await root.delete(SECRET, AGENT_SECRET_NAME, NAMESPACE, { ignoreNotFound: true });
-    await root.patch(DEPLOYMENT, OPERATOR_NAME, {
+    await root.delete(SECRET_REF, AGENT_SECRET_NAME, NAMESPACE, { ignoreNotFound: true });
+    await root.patch(DEPLOYMENT_REF, OPERATOR_NAME, {
       spec: {
         template: {
           metadata: {

@@ -12,7 +12,7 @@ import type { LatticeClusterInput } from "../api/mod.ts";
 import { cniConfigMap, cniObjects, installBundle } from "../bundle/mod.ts";
 import { NAMESPACE, OPERATOR_NAME } from "../bundle/names.ts";
 import { applyBundle } from "../join/apply.ts";
-import { KubeClient, type KubeObject, type ResourceRef } from "../kube/mod.ts";
+import { KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { runTool } from "../tools/run.ts";
 import {
@@ -22,6 +22,7 @@ import {
   requiredProviders,
 } from "./clusterctl.ts";
 import type { BootstrapBackend } from "./install.ts";
+import { DEPLOYMENT_REF, POD_REF } from "../kube/refs.ts";
 
 /** Name of the bootstrap cell's cluster (what the root's agent calls its parent). */
 export const BOOTSTRAP_CELL_NAME = "bootstrap";
@@ -92,21 +93,6 @@ export function bootstrapCellObjects(kindName: string, image: string): KubeObjec
   });
 }
 
-const DEPLOYMENT: ResourceRef = {
-  group: "apps",
-  version: "v1",
-  plural: "deployments",
-  kind: "Deployment",
-  namespaced: true,
-};
-const POD: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "pods",
-  kind: "Pod",
-  namespaced: true,
-};
-
 interface PodState {
   metadata?: { name?: string };
   status?: {
@@ -124,13 +110,13 @@ export async function waitForOperator(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const deployment = await client.get<{ status?: { availableReplicas?: number } }>(
-      DEPLOYMENT,
+      DEPLOYMENT_REF,
       OPERATOR_NAME,
       NAMESPACE,
     );
     if ((deployment.status?.availableReplicas ?? 0) > 0) return;
     if (Date.now() > deadline) {
-      const pods = await client.list<PodState>(POD, { namespace: NAMESPACE });
+      const pods = await client.list<PodState>(POD_REF, { namespace: NAMESPACE });
       const why = pods.items.map((p) => {
         const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
         return `${p.metadata?.name}: ${p.status?.phase}` +

@@ -5,10 +5,12 @@
  * pivot moves CAPI's kubeconfig Secret into the cluster), ready it with `prepare`, and
  * return once the parent reports Ready and the cluster holds its own CAPI objects.
  */
-import type { LatticeClusterInput } from "../api/mod.ts";
+import { LATTICE_CLUSTER_REF, type LatticeClusterInput } from "../api/mod.ts";
 import { capiNamespace } from "../capi/labels.ts";
-import { isNotFound, KubeClient, type KubeObject, type ResourceRef } from "../kube/mod.ts";
+import { isNotFound, KubeClient, type KubeObject } from "../kube/mod.ts";
 import { formatTransition, PhaseTracker } from "../sandbox/sandbox_progress.ts";
+import { SECRET_REF } from "../kube/refs.ts";
+import { CAPI_CLUSTER_REF } from "../controllers/cluster/controller.ts";
 
 /** Options of {@linkcode provisionCluster}. */
 export interface ProvisionOptions {
@@ -27,29 +29,6 @@ export interface ProvisionOptions {
   tracker?: PhaseTracker;
   print?: (line: string) => void;
 }
-
-/** The LatticeCluster resource. */
-export const LATTICE_CLUSTER: ResourceRef = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
-const SECRET: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
-const CAPI_CLUSTER: ResourceRef = {
-  group: "cluster.x-k8s.io",
-  version: "v1beta2",
-  plural: "clusters",
-  kind: "Cluster",
-  namespaced: true,
-};
 
 interface ClusterState {
   phase?: string;
@@ -81,7 +60,7 @@ export async function capiKubeconfig(
 ): Promise<string | undefined> {
   const secret = await getOrUndefined(() =>
     parent.get<KubeObject & { data?: Record<string, string> }>(
-      SECRET,
+      SECRET_REF,
       `${name}-kubeconfig`,
       capiNamespace(name),
     )
@@ -119,7 +98,7 @@ export async function provisionCluster(options: ProvisionOptions): Promise<strin
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const lc = await getOrUndefined(() =>
-        parent.get<KubeObject & { status?: ClusterState }>(LATTICE_CLUSTER, name)
+        parent.get<KubeObject & { status?: ClusterState }>(LATTICE_CLUSTER_REF, name)
       );
       const t = tracker.observe(name, lc?.status?.phase);
       if (t) print(formatTransition(t));
@@ -169,15 +148,15 @@ async function verifySelfManaging(
   name: string,
 ): Promise<void> {
   const namespace = capiNamespace(name);
-  if (await getOrUndefined(() => parent.get(CAPI_CLUSTER, name, namespace))) {
+  if (await getOrUndefined(() => parent.get(CAPI_CLUSTER_REF, name, namespace))) {
     throw new Error(`the parent still holds Cluster ${namespace}/${name} after the pivot`);
   }
   const own = KubeClient.fromKubeconfig(kubeconfig);
   try {
-    if (!await getOrUndefined(() => own.get(CAPI_CLUSTER, name, namespace))) {
+    if (!await getOrUndefined(() => own.get(CAPI_CLUSTER_REF, name, namespace))) {
       throw new Error(`${name} does not hold its Cluster ${namespace}/${name}`);
     }
-    if (!await getOrUndefined(() => own.get(LATTICE_CLUSTER, name))) {
+    if (!await getOrUndefined(() => own.get(LATTICE_CLUSTER_REF, name))) {
       throw new Error(`${name} does not hold its own LatticeCluster`);
     }
   } finally {

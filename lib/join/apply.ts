@@ -4,17 +4,10 @@
  */
 import { ApiError } from "../kube/errors.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { KubeObject, ResourceRef } from "../kube/types.ts";
+import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../log/mod.ts";
 import { retry, type RetryHint, type RetryOptions } from "./retry.ts";
-
-const CRD_REF: ResourceRef = {
-  group: "apiextensions.k8s.io",
-  version: "v1",
-  plural: "customresourcedefinitions",
-  kind: "CustomResourceDefinition",
-  namespaced: false,
-};
+import { CRD_REF } from "../kube/refs.ts";
 
 /** Options for {@linkcode applyBundle}. */
 export interface ApplyBundleOptions {

@@ -6,7 +6,7 @@
 import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, NAMESPACE } from "../bundle/mod.ts";
 import { isNotFound } from "../kube/errors.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { KubeObject, ResourceRef } from "../kube/types.ts";
+import type { KubeObject } from "../kube/types.ts";
 import {
   certificateIdentity,
   certificateNotAfter,
@@ -14,14 +14,7 @@ import {
   importPrivateKeyPem,
   verifyCertificate,
 } from "../pki/mod.ts";
-
-const SECRET_REF: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
+import { SECRET_REF } from "../kube/refs.ts";
 
 /** The cluster's current join, when there is a valid one. */
 export interface ExistingJoin {

@@ -51,3 +51,4 @@ export {
   type ResourcePathOptions,
   type ResourceRef,
 } from "./types.ts";
+export * from "./refs.ts";

@@ -17,6 +17,7 @@ import {
   ProxyExecutor,
   proxyHandlers,
 } from "../proxy/mod.ts";
+import { SECRET_REF } from "../kube/refs.ts";
 
 /** What the agent Secret holds. */
 export interface AgentSecret {
@@ -24,14 +25,6 @@ export interface AgentSecret {
   endpoint: string;
   credentials: AgentCredentials;
 }
-
-const SECRET_REF = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
 
 function decode(value: string | undefined): string {
   return value === undefined ? "" : decodeBase64(value);

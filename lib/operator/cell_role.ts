@@ -19,7 +19,13 @@ import type {
   PivotHandoff,
 } from "../controllers/cluster/mod.ts";
 import { secretBootstrapTokens } from "../controllers/cluster/mod.ts";
-import { EventRecorder, isAlreadyExists, isNotFound, type KubeClient } from "../kube/mod.ts";
+import {
+  CONFIGMAP_REF,
+  EventRecorder,
+  isAlreadyExists,
+  isNotFound,
+  type KubeClient,
+} from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import {
   BootstrapTokens,
@@ -90,7 +96,7 @@ async function ensureNamespace(client: KubeClient, name: string): Promise<void> 
 export async function readCniManifests(client: KubeClient): Promise<string | undefined> {
   try {
     const cm = await client.get<{ data?: Record<string, string> }>(
-      { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
+      CONFIGMAP_REF,
       CNI_CONFIGMAP.name,
       NAMESPACE,
     );

@@ -12,7 +12,7 @@ import {
   type ClusterObject,
   LATTICE_CLUSTER_REF,
 } from "../controllers/cluster/mod.ts";
-import { EventRecorder, isNotFound, type KubeClient } from "../kube/mod.ts";
+import { EventRecorder, isNotFound, type KubeClient, NODE_REF } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
 import type { RuntimeMetrics } from "../runtime/mod.ts";
@@ -69,13 +69,7 @@ async function ownCluster(client: KubeClient, name: string): Promise<ClusterObje
 /** Names of the cluster's nodes (empty when they cannot be read). */
 async function nodeNames(client: KubeClient, log: Logger): Promise<string[]> {
   try {
-    const nodes = await client.list<{ metadata?: { name?: string } }>({
-      group: "",
-      version: "v1",
-      plural: "nodes",
-      kind: "Node",
-      namespaced: false,
-    });
+    const nodes = await client.list<{ metadata?: { name?: string } }>(NODE_REF);
     return nodes.items.map((n) => n.metadata?.name ?? "").filter(Boolean);
   } catch (error) {
     log.warn("Cannot list nodes for the cell's certificate", { error });

@@ -4,21 +4,15 @@
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
 import { CAPI_GROUP } from "./types.ts";
+import { CRD_REF } from "../kube/refs.ts";
+
+export { CRD_REF };
 
 /** The KubeClient methods the pivot calls (a KubeClient satisfies it). */
 export type PivotClient = Pick<
   KubeClient,
   "get" | "list" | "create" | "delete" | "patch" | "patchStatus" | "resourceFor"
 >;
-
-/** The CustomResourceDefinition resource. */
-export const CRD_REF: ResourceRef = {
-  group: "apiextensions.k8s.io",
-  version: "v1",
-  plural: "customresourcedefinitions",
-  kind: "CustomResourceDefinition",
-  namespaced: false,
-};
 
 /** The fields of a CRD the pivot reads. */
 export interface CrdObject extends KubeObject {

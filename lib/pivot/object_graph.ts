@@ -16,6 +16,7 @@ import {
 } from "./_client.ts";
 import { buildMoveGraph, type MoveGraph, type MoveType } from "./graph.ts";
 import { CAPI_GROUP, MOVE_HIERARCHY_LABEL, MOVE_LABEL, PROVIDER_LABEL } from "./types.ts";
+import { CONFIGMAP_REF, SECRET_REF } from "../kube/refs.ts";
 
 /** A type to list during discovery. */
 export interface DiscoveredType extends MoveType {
@@ -27,15 +28,6 @@ export interface DiscoverTypesOptions {
   /** Label selector of the CRDs to move; default `cluster.x-k8s.io/provider`. */
   crdLabelSelector?: string;
 }
-
-const SECRET_REF: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
-const CONFIGMAP_REF: ResourceRef = { ...SECRET_REF, plural: "configmaps", kind: "ConfigMap" };
 
 /**
  * The namespaced types a pivot lists: every CRD matching the selector at its storage

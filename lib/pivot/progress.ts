@@ -4,8 +4,11 @@
  */
 import { type Condition, setCondition } from "../api/condition.ts";
 import type { LatticeClusterStatus } from "../api/lattice_cluster.ts";
-import type { KubeObject, ResourceRef } from "../kube/types.ts";
+import type { KubeObject } from "../kube/types.ts";
 import type { PivotClient } from "./_client.ts";
+import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
+
+export { LATTICE_CLUSTER_REF };
 
 /** The persisted progress of one pivot (LatticeCluster `status.pivot`). */
 export type PivotProgress = NonNullable<LatticeClusterStatus["pivot"]>;
@@ -70,15 +73,6 @@ const PROGRESS_KEYS: (keyof PivotProgress)[] = [
   "startedAt",
   "message",
 ];
-
-/** The LatticeCluster resource (cluster-scoped). */
-export const LATTICE_CLUSTER_REF: ResourceRef = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
 
 /**
  * A store on a LatticeCluster's status subresource: `status.pivot`, and the Pivoted

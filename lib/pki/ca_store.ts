@@ -7,20 +7,14 @@ import { isAlreadyExists, isNotFound } from "../kube/errors.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
 import { type CertificateAuthority, createCa } from "./ca.ts";
 import { verifyCertificate } from "./inspect.ts";
+import { SECRET_REF } from "../kube/refs.ts";
+
+export { SECRET_REF };
 
 /** The namespace Lattice runs in. */
 export const LATTICE_NAMESPACE = "lattice-system";
 /** Default name of the CA Secret. */
 export const CA_SECRET_NAME = "lattice-ca";
-
-/** The Secret resource. */
-export const SECRET_REF: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
 
 /** The part of `KubeClient` the PKI stores need (so tests and callers can pass any client). */
 export interface SecretClient {

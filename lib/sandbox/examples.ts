@@ -73,6 +73,25 @@ export function kindWorkloadExample(): LatticeClusterInput {
   };
 }
 
+/**
+ * `root`: a root cell for `lattice install` with the sandbox as its bootstrap (tests and the
+ * install benchmark); `cell` overrides its `spec.cell`.
+ */
+export function sandboxRootExample(
+  cell: LatticeClusterInput["spec"]["cell"] = { enabled: true, host: "localhost" },
+): LatticeClusterInput {
+  return {
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeCluster",
+    metadata: { name: "root" },
+    spec: {
+      provider: { kubernetes: { version: "1.31.0", bootstrap: "kubeadm" }, config: { docker: {} } },
+      nodes: { controlPlane: 1, workers: 1 },
+      cell,
+    },
+  };
+}
+
 /** Every example, in creation order. */
 export function exampleClusters(): LatticeClusterInput[] {
   return [managementExample(), workloadExample()];

@@ -4,7 +4,7 @@
  * and the machines; the real webhook, join, stream and pivot do the rest.
  */
 import type { LatticeClusterInput } from "../api/mod.ts";
-import { KubeClient, type KubeObject } from "../kube/mod.ts";
+import { DEPLOYMENT_REF, KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { CLUSTER_API_CRD_SETS } from "./crds.ts";
@@ -129,16 +129,11 @@ export class Sandbox {
   #runDeployment(name: string, plane: ControlPlane): void {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
     const started = (async () => {
-      const ref = {
-        group: "apps",
-        version: "v1",
-        plural: "deployments",
-        kind: "Deployment",
-        namespaced: true,
-      };
       for (;;) {
         try {
-          const list = await client.list<KubeObject>(ref, { namespace: "lattice-system" });
+          const list = await client.list<KubeObject>(DEPLOYMENT_REF, {
+            namespace: "lattice-system",
+          });
           if (list.items.length > 0) break;
         } catch { /* namespace not there yet */ }
         if (!this.simulator.clusters.has(name)) return;

@@ -3,28 +3,10 @@
  * missing tools are listed with what to install (PATH holds none of them here).
  */
 import assert from "node:assert/strict";
+import { exampleFiles } from "../../lib/sandbox/examples.ts";
 import { cli } from "./_cli.ts";
 
-const ROOT = `apiVersion: lattice.dev/v1alpha1
-kind: LatticeCluster
-metadata:
-  name: root
-spec:
-  provider:
-    kubernetes:
-      version: 1.33.1
-    config:
-      docker: {}
-  nodes:
-    controlPlane: 1
-    workers: 1
-  cell:
-    service:
-      type: NodePort
-    ports:
-      https: 31443
-      grpc: 31051
-`;
+const ROOT = exampleFiles()["kind-root.yaml"];
 
 Deno.test("lattice install refuses bad input before creating anything", async (t) => {
   const dir = await Deno.makeTempDir();

@@ -3,6 +3,10 @@
  * tokens and RBAC for reaching a cluster through a cell's proxy.
  */
 import { KubeClient, type KubeObject, type ResourceRef } from "../../lib/kube/mod.ts";
+import { LATTICE_CLUSTER_REF } from "../../lib/api/mod.ts";
+
+/** The LatticeCluster resource. */
+export const LATTICE_CLUSTER = LATTICE_CLUSTER_REF;
 
 /** Lists `apiVersion/kind` on a plane (all namespaces), by name. */
 export async function names(
@@ -37,15 +41,6 @@ export async function read(
     client.close();
   }
 }
-
-/** The LatticeCluster resource. */
-export const LATTICE_CLUSTER: ResourceRef = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
 
 /**
  * A service-account token on `cellKubeconfig` allowed to proxy to `cluster`, and a binding

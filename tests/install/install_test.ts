@@ -5,26 +5,12 @@
  * detached, and the bootstrap is deleted while the root lives on.
  */
 import assert from "node:assert/strict";
-import type { LatticeClusterInput } from "../../lib/api/mod.ts";
 import { install } from "../../lib/install/install.ts";
 import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
-import { inProcessOperator, sourceShim } from "../../lib/sandbox/mod.ts";
+import { inProcessOperator, sandboxRootExample, sourceShim } from "../../lib/sandbox/mod.ts";
 import { SandboxBootstrap } from "../../lib/sandbox/sandbox_bootstrap.ts";
 import { LATTICE_CLUSTER, read } from "../e2e/_fleet.ts";
-
-function rootCluster(cell: LatticeClusterInput["spec"]["cell"]): LatticeClusterInput {
-  return {
-    apiVersion: "lattice.dev/v1alpha1",
-    kind: "LatticeCluster",
-    metadata: { name: "root" },
-    spec: {
-      provider: { kubernetes: { version: "1.31.0", bootstrap: "kubeadm" }, config: { docker: {} } },
-      nodes: { controlPlane: 1, workers: 1 },
-      cell,
-    },
-  };
-}
 
 async function backendIn(dir: string) {
   return new SandboxBootstrap({
@@ -44,7 +30,7 @@ Deno.test("install: the root is provisioned, pivoted onto itself and outlives th
   try {
     const out = `${dir}/root.kubeconfig`;
     const result = await install({
-      root: rootCluster({ enabled: true, host: "localhost" }),
+      root: sandboxRootExample({ enabled: true, host: "localhost" }),
       backend,
       kubeconfigOut: out,
       timeoutMs: 180_000,
@@ -104,7 +90,7 @@ Deno.test("install: a root that fails says why and keeps the bootstrap for inspe
     await assert.rejects(
       () =>
         install({
-          root: rootCluster({ enabled: true, service: { type: "NodePort" } }),
+          root: sandboxRootExample({ enabled: true, service: { type: "NodePort" } }),
           backend,
           kubeconfigOut: `${dir}/root.kubeconfig`,
           timeoutMs: 60_000,

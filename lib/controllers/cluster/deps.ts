@@ -6,15 +6,9 @@ import type { KubeClient, KubeObject, ResourceRef } from "../../kube/mod.ts";
 import { isNotFound } from "../../kube/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import type { BootstrapTokens, CellIdentity, PivotHandoff } from "./types.ts";
+import { LATTICE_CLUSTER_REF } from "../../api/refs.ts";
 
-/** LatticeCluster's resource. */
-export const LATTICE_CLUSTER_REF: ResourceRef = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
+export { LATTICE_CLUSTER_REF };
 
 /** Finalizer that holds a LatticeCluster until its CAPI objects are gone. */
 export const CLUSTER_FINALIZER = "lattice.dev/cluster";

@@ -5,8 +5,9 @@
  * which CAPI copies it onto the first control-plane node.
  */
 import { clusterLabels } from "../../capi/mod.ts";
-import { isNotFound, type KubeClient, type ResourceRef } from "../../kube/mod.ts";
+import { isNotFound, type KubeClient } from "../../kube/mod.ts";
 import type { BootstrapTokens, ClusterObject, TokenSecretRef } from "./types.ts";
+import { SECRET_REF } from "../../kube/refs.ts";
 
 /** Name of the token Secret in `capi-<name>`. */
 export const JOIN_TOKEN_SECRET = "lattice-join-token";
@@ -22,14 +23,6 @@ export interface TokenIssuer {
   /** Forgets the cluster's token. */
   revoke(cluster: string): Promise<void>;
 }
-
-const SECRET_REF: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
 
 /** {@linkcode BootstrapTokens} over a {@linkcode TokenIssuer} and Secrets. */
 export function secretBootstrapTokens(client: KubeClient, issuer: TokenIssuer): BootstrapTokens {
