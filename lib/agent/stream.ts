@@ -45,6 +45,8 @@ export class AgentStreamRun {
   readonly #sentAt = new Map<number, number>();
   readonly #renewals = new Map<string, (answer: { cert?: string; error?: string }) => void>();
   #sequence = 0;
+  #readingHealth = false;
+  #lastHealth?: string;
   #lastHeard = performance.now();
   #timer?: ReturnType<typeof setInterval>;
   #ended = false;
@@ -136,7 +138,7 @@ export class AgentStreamRun {
     }
     this.#heartbeat();
     const every = Math.max(1, Math.round(this.#o.healthIntervalMs / this.#o.heartbeatIntervalMs));
-    if (this.#sequence % every === 0) this.#sendHealth();
+    this.#sendHealth(this.#sequence % every !== 0);
   }
 
   #heartbeat(): void {
@@ -180,11 +182,21 @@ export class AgentStreamRun {
     });
   }
 
-  #sendHealth(): void {
+  /**
+   * Reads the cluster's health and sends it; with `onlyIfChanged`, only when it differs
+   * from what was last sent (so the parent sees scaling within a heartbeat, not an interval).
+   */
+  #sendHealth(onlyIfChanged = false): void {
+    if (this.#readingHealth) return;
+    this.#readingHealth = true;
     this.#o.health().then(
-      (health) => this.send({ $case: "clusterHealth", value: health }),
+      (health) => {
+        const key = JSON.stringify(health);
+        if (onlyIfChanged && key === this.#lastHealth) return;
+        if (this.send({ $case: "clusterHealth", value: health })) this.#lastHealth = key;
+      },
       (error) => this.#o.logger.warn("Cannot read cluster health", { error }),
-    );
+    ).finally(() => this.#readingHealth = false);
   }
 }
 

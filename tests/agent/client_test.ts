@@ -145,3 +145,43 @@ Deno.test("ClusterHealth is sent on connect and again every health interval", as
     await cell.close();
   }
 });
+
+Deno.test("a change of health is sent within a heartbeat, an unchanged one only per interval", async () => {
+  const cell = await startCell(pki);
+  let ready = 2;
+  let reads = 0;
+  const agent = new AgentClient({
+    address: cell.address,
+    clusterName: "scaling",
+    credentials: await issueAgent(pki, "scaling"),
+    heartbeatIntervalMs: 50,
+    healthIntervalMs: 60_000,
+    health: () => {
+      reads++;
+      return Promise.resolve({ readyNodes: ready, totalNodes: 3, conditions: [] });
+    },
+  });
+  const seen: number[] = [];
+  let notify = () => {};
+  cell.registry.subscribe((e) => {
+    if (e.type !== "health") return;
+    seen.push(e.info.health!.readyNodes);
+    notify();
+  });
+  const next = () => new Promise<void>((resolve) => notify = resolve);
+  try {
+    const first = next();
+    agent.start();
+    await first;
+    // Several heartbeats read the same health: nothing more is sent.
+    while (reads < 5) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(seen, [2]);
+    const changed = next();
+    ready = 3;
+    await changed;
+    assert.deepEqual(seen, [2, 3]);
+  } finally {
+    await agent.stop();
+    await cell.close();
+  }
+});
