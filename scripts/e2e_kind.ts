@@ -20,8 +20,14 @@
 import { parseArgs } from "node:util";
 import { parseClusters } from "../lib/api/mod.ts";
 import { install } from "../lib/install/install.ts";
-import { DEFAULT_KIND_NAME, keepLoadingImage, KindBootstrap } from "../lib/install/kind.ts";
-import { INSTALL_PREREQUISITES, missingPrerequisites } from "../lib/install/prerequisites.ts";
+import {
+  DEFAULT_KIND_NAME,
+  DOCKER_DEFAULT_CNI,
+  keepLoadingImage,
+  KindBootstrap,
+  removeImageArchives,
+} from "../lib/install/kind.ts";
+import { E2E_PREREQUISITES, missingPrerequisites } from "../lib/install/prerequisites.ts";
 import { provisionCluster } from "../lib/install/provision.ts";
 import { AGENT_SECRET_KEYS } from "../lib/bundle/names.ts";
 import { PhaseTracker, timeline } from "../lib/sandbox/sandbox_progress.ts";
@@ -29,9 +35,6 @@ import { runTool } from "../lib/tools/run.ts";
 import { kubectlThroughProxy, scaleWorkers, upgradeKubernetes } from "../tests/e2e/_flow.ts";
 import { read } from "../tests/e2e/_fleet.ts";
 
-/** Calico, as Cluster API's Docker quick start installs it (pod CIDR 192.168.0.0/16). */
-export const CALICO_MANIFEST =
-  "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico.yaml";
 /** The version root upgrades to (a kindest/node image must exist for it). */
 export const UPGRADE_TO = "1.34.0";
 /** Label CAPD and kind put on every node container of a cluster. */
@@ -39,9 +42,6 @@ const KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster";
 
 const MINUTE = 60_000;
 const ROOT = new URL("../", import.meta.url).pathname;
-
-/** The tools the run needs: those of `lattice install`. */
-export const PREREQUISITES = INSTALL_PREREQUISITES;
 
 async function example(file: string) {
   const path = `${ROOT}examples/${file}`;
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  const missing = await missingPrerequisites(PREREQUISITES);
+  const missing = await missingPrerequisites(E2E_PREREQUISITES);
   if (missing.length > 0) {
     console.error("Cannot run the kind end-to-end test; missing prerequisites:");
     for (const m of missing) console.error(`  - ${m}`);
@@ -115,7 +115,7 @@ async function main(): Promise<number> {
       await runTool("docker", ["build", "-t", image, "."], { cwd: ROOT });
       mark("image built");
     }
-    const prepare = { image, loadImage: true, cniManifest: CALICO_MANIFEST, workDir: dir };
+    const prepare = { image, loadImage: true, cniManifest: DOCKER_DEFAULT_CNI, workDir: dir };
 
     const installed = await install({
       root,
@@ -140,7 +140,7 @@ async function main(): Promise<number> {
       timeoutMs: 45 * MINUTE,
       tracker,
       print,
-    }).finally(() => loader?.stop());
+    }).finally(() => loader?.stop().then(removeImageArchives));
     mark("workload Ready (pivoted)");
 
     print("workload scales its own workers 2 → 3");

@@ -97,7 +97,7 @@ export function capiInitObjects(cluster: string, image = DEFAULT_IMAGE): KubeObj
                 // clusterctl keeps its configuration and cache under $HOME.
                 { name: "HOME", value: "/tmp" },
               ],
-              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -16,6 +16,12 @@ export const CA_FILE = `${LATTICE_DIR}/ca.crt`;
 /** Where the binary is installed. */
 export const BINARY_PATH = "/usr/local/bin/lattice";
 
+/** Where each bootstrap provider leaves the admin kubeconfig and kubectl on a control plane. */
+export const NODE_TOOLS = {
+  kubeadm: { kubeconfig: "/etc/kubernetes/admin.conf", kubectl: "kubectl" },
+  rke2: { kubeconfig: "/etc/rancher/rke2/rke2.yaml", kubectl: "/var/lib/rancher/rke2/bin/kubectl" },
+} as const;
+
 /** Attempts of `lattice join` before the node gives up (the cell may still be starting). */
 export const JOIN_ATTEMPTS = 5;
 
@@ -39,16 +45,32 @@ export function joinFiles(info: BootstrapInfo): BootstrapFile[] {
   ];
 }
 
+/** A shell condition, true when the cluster on this node has its own LatticeCluster. */
+export function joinedCheck(
+  clusterName: string,
+  bootstrap: keyof typeof NODE_TOOLS = "kubeadm",
+): string {
+  const tools = NODE_TOOLS[bootstrap];
+  return `${tools.kubectl} --kubeconfig ${tools.kubeconfig} get ` +
+    `latticeclusters.lattice.dev ${shellQuote(clusterName)} >/dev/null 2>&1`;
+}
+
 /**
- * Shell commands that download the binary and join. Bounded retries: curl retries every
- * error 10 times within 10 minutes; join runs at most {@linkcode JOIN_ATTEMPTS} times with
- * a growing pause, then the command fails so the machine reports the error.
+ * The shell command that downloads the binary and joins. Bounded retries: curl retries every
+ * error 10 times within 10 minutes; join runs at most {@linkcode JOIN_ATTEMPTS} times with a
+ * growing pause, then the command fails so the machine reports the error.
  *
- * `lattice join` must be idempotent: every control-plane node runs these commands, and
- * only the first join to reach the cell consumes the token; later nodes find the cluster
- * already joined and exit 0.
+ * It is skipped on a cluster that already has its own LatticeCluster: every control-plane
+ * node runs these commands, including nodes that replace others long after the join (an
+ * upgrade, a repair), when the parent may be gone — such a node must not depend on it. The
+ * first node finds no LatticeCluster and joins; `lattice join` is idempotent besides.
  */
-export function joinCommands(clusterName: string, info: BootstrapInfo): string[] {
+export function joinCommands(
+  clusterName: string,
+  info: BootstrapInfo,
+  bootstrap: keyof typeof NODE_TOOLS = "kubeadm",
+): string[] {
+  const tools = NODE_TOOLS[bootstrap];
   const cell = info.cellUrl.replace(/\/+$/, "");
   const binary = info.binaryUrl !== undefined
     ? shellQuote(info.binaryUrl)
@@ -67,11 +89,15 @@ export function joinCommands(clusterName: string, info: BootstrapInfo): string[]
     `--cluster ${shellQuote(clusterName)}`,
     `--token-file ${TOKEN_FILE}`,
     `--ca-file ${CA_FILE}`,
+    `--kubeconfig ${tools.kubeconfig}`,
   ].join(" ");
   return [
-    download,
-    `install -m 0755 ${BINARY_PATH}.download ${BINARY_PATH} && rm -f ${BINARY_PATH}.download`,
-    `n=0; until ${join}; do n=$((n+1)); if [ "$n" -ge ${JOIN_ATTEMPTS} ]; then ` +
-    `echo "lattice join failed ${JOIN_ATTEMPTS} times" >&2; exit 1; fi; sleep $((n*15)); done`,
+    `if ${
+      joinedCheck(clusterName, bootstrap)
+    }; then echo "lattice: ${clusterName} has joined already; nothing to do"; ` +
+    `else ${download} && ` +
+    `install -m 0755 ${BINARY_PATH}.download ${BINARY_PATH} && rm -f ${BINARY_PATH}.download && ` +
+    `n=0 && until ${join}; do n=$((n+1)); if [ "$n" -ge ${JOIN_ATTEMPTS} ]; then ` +
+    `echo "lattice join failed ${JOIN_ATTEMPTS} times" >&2; exit 1; fi; sleep $((n*15)); done; fi`,
   ];
 }

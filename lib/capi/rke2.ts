@@ -53,7 +53,7 @@ export function rke2ControlPlane(
       agentConfig: kubeletConfig(provider.kubeletArgs(ctx, "control-plane")),
       files,
       ...(preCommands.length > 0 ? { preRKE2Commands: preCommands } : {}),
-      postRKE2Commands: joinCommands(ctx.name, options.bootstrap),
+      postRKE2Commands: joinCommands(ctx.name, options.bootstrap, "rke2"),
     },
   };
 }

@@ -28,6 +28,14 @@ import { DEPLOYMENT_REF, POD_REF } from "../kube/refs.ts";
 export const BOOTSTRAP_CELL_NAME = "bootstrap";
 /** Default kind cluster name. */
 export const DEFAULT_KIND_NAME = "lattice-bootstrap";
+/** The bootstrap's node image: Cluster API v1.14 manages from Kubernetes v1.33 up. */
+export const KIND_NODE_IMAGE = "kindest/node:v1.33.1";
+/**
+ * The CNI a Docker-provider fleet gets unless `--cni-manifest` says otherwise: Calico, as
+ * Cluster API's quick start installs it (its pool 192.168.0.0/16 is Lattice's default pods).
+ */
+export const DOCKER_DEFAULT_CNI =
+  "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico.yaml";
 /** NodePorts of the bootstrap cell (webhook + proxy, agent gRPC). */
 export const BOOTSTRAP_PORTS = { https: 31443, grpc: 31051 } as const;
 
@@ -165,7 +173,35 @@ export async function loadImage(
   print: (line: string) => void,
 ): Promise<void> {
   print(`Loading ${image} into ${cluster}'s nodes`);
-  await runTool("kind", ["load", "docker-image", image, "--name", cluster]);
+  // Through an archive: `kind load docker-image` fails with Docker's containerd image store.
+  const archive = await imageArchive(image);
+  await runTool("kind", ["load", "image-archive", archive, "--name", cluster]);
+}
+
+const archives = new Map<string, Promise<string>>();
+
+/** `docker save` of `image`, once per process. */
+function imageArchive(image: string): Promise<string> {
+  let archive = archives.get(image);
+  if (!archive) {
+    archive = (async () => {
+      const dir = await Deno.makeTempDir({ prefix: "lattice-image-" });
+      await runTool("docker", ["save", "-o", `${dir}/image.tar`, image]);
+      return `${dir}/image.tar`;
+    })();
+    archives.set(image, archive);
+    archive.catch(() => archives.delete(image));
+  }
+  return archive;
+}
+
+/** Deletes the image archives {@linkcode loadImage} made. */
+export async function removeImageArchives(): Promise<void> {
+  for (const archive of archives.values()) {
+    const path = await archive.catch(() => undefined);
+    if (path) await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  }
+  archives.clear();
 }
 
 /**
@@ -250,6 +286,8 @@ export class KindBootstrap implements BootstrapBackend {
         "-",
         "--kubeconfig",
         path,
+        "--image",
+        KIND_NODE_IMAGE,
         "--wait",
         "5m",
       ], { stdin: kindClusterConfig() });
@@ -295,6 +333,7 @@ export class KindBootstrap implements BootstrapBackend {
 
   async done(): Promise<void> {
     for (const loader of this.#loaders.splice(0)) await loader.stop();
+    await removeImageArchives();
   }
 
   async destroy(): Promise<void> {

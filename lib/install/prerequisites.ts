@@ -17,12 +17,17 @@ export const INSTALL_PREREQUISITES: readonly Prerequisite[] = [
     args: ["info", "--format", "{{.ServerVersion}}"],
     hint: "a running Docker engine (docker info must succeed)",
   },
-  { name: "kind", args: ["version"], hint: "kind v0.27 or later (https://kind.sigs.k8s.io)" },
+  { name: "kind", args: ["version"], hint: "kind v0.29 or later (https://kind.sigs.k8s.io)" },
   {
     name: "clusterctl",
     args: ["version"],
     hint: "clusterctl v1.14 (https://cluster-api.sigs.k8s.io)",
   },
+];
+
+/** What `deno task e2e` needs besides: kubectl, for its proxy step. */
+export const E2E_PREREQUISITES: readonly Prerequisite[] = [
+  ...INSTALL_PREREQUISITES,
   { name: "kubectl", args: ["version", "--client"], hint: "kubectl v1.31 or later" },
 ];
 

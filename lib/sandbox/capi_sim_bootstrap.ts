@@ -5,6 +5,7 @@
  */
 import type { KubeClient, KubeObject } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { resolveBinaries } from "./binaries.ts";
 import type { ControlPlane } from "./control_plane.ts";
 import {
   type MachineFile,
@@ -79,5 +80,6 @@ export async function bootstrapMachine(
     adminKubeconfig: options.plane.kubeconfig,
     logger: options.logger,
     env: options.env,
+    kubectl: (await resolveBinaries()).kubectl,
   });
 }

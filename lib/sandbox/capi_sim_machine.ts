@@ -4,6 +4,7 @@
  * bootstrap webhook. The "machine" is a folder: absolute paths the commands use
  * (/etc/lattice, /etc/kubernetes, /usr/local/bin) are mapped into it.
  */
+import { NODE_TOOLS } from "../capi/join.ts";
 import type { Logger } from "../log/mod.ts";
 
 /** A file CAPI writes on the machine before bootstrap. */
@@ -28,14 +29,18 @@ export interface PostBootstrapOptions {
   timeoutMs?: number;
   /** Extra environment for the commands. */
   env?: Record<string, string>;
+  /** A kubectl for the machine (kubeadm and RKE2 nodes carry one); none when omitted. */
+  kubectl?: string;
 }
 
 /** Absolute paths of a node that the simulated machine maps into its root folder. */
 export const MAPPED_PREFIXES = [
   "/etc/lattice",
   "/etc/kubernetes",
+  "/etc/rancher",
   "/usr/local/bin",
   "/var/lib/lattice",
+  "/var/lib/rancher",
 ] as const;
 
 /** Rewrites the mapped absolute paths in `text` to live under `root`. */
@@ -61,9 +66,19 @@ export async function runPostBootstrap(
 ): Promise<PostBootstrapResult> {
   const { root } = options;
   for (const prefix of MAPPED_PREFIXES) await Deno.mkdir(`${root}${prefix}`, { recursive: true });
-  await Deno.writeTextFile(`${root}/etc/kubernetes/admin.conf`, options.adminKubeconfig, {
-    mode: 0o600,
-  });
+  // Where kubeadm and RKE2 leave the admin kubeconfig and kubectl.
+  for (const path of [NODE_TOOLS.kubeadm.kubeconfig, NODE_TOOLS.rke2.kubeconfig]) {
+    await Deno.mkdir(`${root}${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+    await Deno.writeTextFile(`${root}${path}`, options.adminKubeconfig, { mode: 0o600 });
+  }
+  if (options.kubectl) {
+    for (const path of ["/usr/local/bin/kubectl", NODE_TOOLS.rke2.kubectl]) {
+      await Deno.mkdir(`${root}${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+      await Deno.symlink(options.kubectl, `${root}${path}`).catch((error) => {
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      });
+    }
+  }
   for (const file of options.files) {
     const path = mapPaths(file.path, root);
     await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });

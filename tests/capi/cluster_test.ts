@@ -115,10 +115,20 @@ Deno.test("the token is read from a Secret file, never inlined", () => {
       all,
       new RegExp(
         `lattice join --cell 'https://cell.example.com:8443' --cluster '${provider}-1' ` +
-          "--token-file /etc/lattice/token --ca-file /etc/lattice/ca.crt",
+          "--token-file /etc/lattice/token --ca-file /etc/lattice/ca.crt --kubeconfig " +
+          (bootstrap === "rke2" ? "/etc/rancher/rke2/rke2.yaml" : "/etc/kubernetes/admin.conf"),
       ),
     );
     assert.match(all, /-ge 5/, "join retries are bounded");
+    // A node replacing another after the join never needs the parent.
+    assert.match(
+      all,
+      new RegExp(
+        `^if ${bootstrap === "rke2" ? "/var/lib/rancher/rke2/bin/kubectl" : "kubectl"} ` +
+          `--kubeconfig \\S+ get latticeclusters\\.lattice\\.dev '${provider}-1' ` +
+          `>/dev/null 2>&1; then echo "lattice: ${provider}-1 has joined already; nothing to do"; else `,
+      ),
+    );
   }
 });
 

@@ -253,7 +253,7 @@ Deno.test("keepLoadingImage retries until stopped and says why a load failed", a
   assert.equal(lines[0], "Loading lattice:dev into root's nodes as they join");
   const failures = lines.filter((l) => l.includes("cannot load lattice:dev into root yet"));
   assert.ok(failures.length >= 2, lines.join("\n"));
-  assert.match(failures[0], /kind is not installed/);
+  assert.match(failures[0], /docker is not installed/);
 });
 
 Deno.test("KindBootstrap says which tool is missing; readying a root without --load-image is a no-op", async () => {

@@ -27,6 +27,8 @@ export const dockerProvider: InfraProvider = {
       // After the pivot every cluster runs CAPD itself (its own scaling and upgrades), and
       // CAPD creates machines through the host's Docker daemon: every node mounts it.
       extraMounts: [DOCKER_SOCKET_MOUNT],
+      // CAPD's default of 5 min covers kubeadm but not also a join that waits for its cell.
+      bootstrapTimeout: "15m",
     };
   },
   // kind nodes share the host's disk: disable disk-pressure eviction as CAPD's templates do.

@@ -6,7 +6,7 @@
 import { DEFAULT_IMAGE } from "../../bundle/names.ts";
 import { parseRootConfig } from "../../install/config.ts";
 import { install } from "../../install/install.ts";
-import { DEFAULT_KIND_NAME, KindBootstrap } from "../../install/kind.ts";
+import { DEFAULT_KIND_NAME, DOCKER_DEFAULT_CNI, KindBootstrap } from "../../install/kind.ts";
 import { missingPrerequisites } from "../../install/prerequisites.ts";
 import { createLogger, type Level, LEVELS } from "../../log/mod.ts";
 import { CliError, type Command, EXIT_USAGE, stringOption } from "../command.ts";
@@ -35,7 +35,8 @@ export const installCommand: Command = {
     image: `Lattice image the clusters run (default ${DEFAULT_IMAGE})`,
     "kubeconfig-out": "Where the root's admin kubeconfig is written (default ./<root>.kubeconfig)",
     "bootstrap-name": `Name of the kind cluster (default ${DEFAULT_KIND_NAME})`,
-    "cni-manifest": "CNI manifests (file or URL) every new cluster of the fleet applies",
+    "cni-manifest":
+      "CNI manifests (file or URL) every new cluster applies (Docker provider: Calico by default)",
     "load-image": "Load --image from the local Docker engine into kind and the root's nodes",
     "keep-bootstrap": "Keep the kind cluster at the end (for debugging)",
     timeout: "Minutes the root may take to reach Ready (default 45)",
@@ -70,6 +71,16 @@ export const installCommand: Command = {
         }`,
       );
     }
+    let cniManifest = stringOption(args, "cni-manifest");
+    if (!cniManifest && "docker" in root.spec.provider.config) {
+      cniManifest = DOCKER_DEFAULT_CNI;
+      ctx.stdout(`No --cni-manifest: Docker machines bring no CNI; using Calico (${cniManifest})`);
+    } else if (!cniManifest) {
+      ctx.stdout(
+        "No --cni-manifest: new clusters get no CNI from Lattice (their machine images must " +
+          "bring one)",
+      );
+    }
     const level = (LEVELS as readonly string[]).includes(ctx.env.LATTICE_LOG ?? "")
       ? ctx.env.LATTICE_LOG as Level
       : "warn";
@@ -80,7 +91,7 @@ export const installCommand: Command = {
       name: stringOption(args, "bootstrap-name"),
       image: stringOption(args, "image") ?? DEFAULT_IMAGE,
       loadImage: args.values["load-image"] === true,
-      cniManifest: stringOption(args, "cni-manifest"),
+      cniManifest: cniManifest,
       workDir,
       logger: createLogger({ level, format: "text", sink: ctx.stderr }),
     });
