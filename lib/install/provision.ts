@@ -84,6 +84,13 @@ export async function answers(kubeconfig: string): Promise<boolean> {
   }
 }
 
+/** The kubeconfig saved at `path` by an earlier run, when its API answers. */
+async function savedKubeconfig(path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
+  const text = await Deno.readTextFile(path).catch(() => undefined);
+  return text && await answers(text) ? text : undefined;
+}
+
 /** Provisions `cluster` from its parent and returns its kubeconfig once it is self-managing. */
 export async function provisionCluster(options: ProvisionOptions): Promise<string> {
   const print = options.print ?? (() => {});
@@ -119,6 +126,8 @@ export async function provisionCluster(options: ProvisionOptions): Promise<strin
         }
       }
       if (lc?.status?.phase === "Ready") {
+        // Run again after the pivot, the Secret has moved: use the kubeconfig saved then.
+        kubeconfig ??= await savedKubeconfig(options.kubeconfigOut);
         if (kubeconfig) break;
         throw new Error(
           `${name} is Ready but its API never answered at the address in ` +

@@ -29,14 +29,22 @@ Deno.test("install: the root is provisioned, pivoted onto itself and outlives th
   const lines: string[] = [];
   try {
     const out = `${dir}/root.kubeconfig`;
-    const result = await install({
+    const options = {
       root: sandboxRootExample({ enabled: true, host: "localhost" }),
       backend,
       kubeconfigOut: out,
       timeoutMs: 180_000,
       pollMs: 250,
-      print: (line) => lines.push(line),
-    });
+      print: (line: string) => lines.push(line),
+    };
+    // Interrupted before the bootstrap is deleted, then run again: it picks up where it was.
+    await install({ ...options, keepBootstrap: true });
+    assert.ok(backend.sandbox?.planeOf("bootstrap"), "kept");
+    const firstRun = lines.length;
+    const result = await install(options);
+    const again = lines.slice(firstRun).join("\n");
+    assert.match(again, /\] root: Ready$/m, "found Ready at once");
+    assert.doesNotMatch(again, /Provisioning/);
     const text = lines.join("\n");
     assert.match(text, /Creating the bootstrap cluster \(sandbox bootstrap plane/);
     assert.match(text, /root: Provisioning → Pivoting/);
