@@ -117,49 +117,16 @@ Deno.test("the agent dials DNS names only", async () => {
   openChannel("localhost:443", credentials).close();
 });
 
-Deno.test("ClusterHealth is sent on connect and again every health interval", async () => {
+/** An agent with the given health source, and the readyNodes of each ClusterHealth seen. */
+async function healthAgent(name: string, healthIntervalMs: number, health: () => number) {
   const cell = await startCell(pki);
-  let reads = 0;
   const agent = new AgentClient({
     address: cell.address,
-    clusterName: "healthy",
-    credentials: await issueAgent(pki, "healthy"),
-    heartbeatIntervalMs: 100,
-    healthIntervalMs: 200,
-    health: () => Promise.resolve({ readyNodes: ++reads, totalNodes: 9, conditions: [] }),
-  });
-  const seen: number[] = [];
-  const third = new Promise<void>((resolve) => {
-    cell.registry.subscribe((e) => {
-      if (e.type !== "health") return;
-      seen.push(e.info.health!.readyNodes);
-      if (seen.length === 3) resolve();
-    });
-  });
-  try {
-    agent.start();
-    await third;
-    assert.deepEqual(seen, [1, 2, 3]);
-  } finally {
-    await agent.stop();
-    await cell.close();
-  }
-});
-
-Deno.test("a change of health is sent within a heartbeat, an unchanged one only per interval", async () => {
-  const cell = await startCell(pki);
-  let ready = 2;
-  let reads = 0;
-  const agent = new AgentClient({
-    address: cell.address,
-    clusterName: "scaling",
-    credentials: await issueAgent(pki, "scaling"),
+    clusterName: name,
+    credentials: await issueAgent(pki, name),
     heartbeatIntervalMs: 50,
-    healthIntervalMs: 60_000,
-    health: () => {
-      reads++;
-      return Promise.resolve({ readyNodes: ready, totalNodes: 3, conditions: [] });
-    },
+    healthIntervalMs,
+    health: () => Promise.resolve({ readyNodes: health(), totalNodes: 9, conditions: [] }),
   });
   const seen: number[] = [];
   let notify = () => {};
@@ -168,20 +135,48 @@ Deno.test("a change of health is sent within a heartbeat, an unchanged one only 
     seen.push(e.info.health!.readyNodes);
     notify();
   });
-  const next = () => new Promise<void>((resolve) => notify = resolve);
+  return {
+    seen,
+    /** Resolves at the next ClusterHealth. */
+    next: () => new Promise<void>((resolve) => notify = resolve),
+    start: () => agent.start(),
+    async stop() {
+      await agent.stop();
+      await cell.close();
+    },
+  };
+}
+
+Deno.test("an unchanged ClusterHealth is sent on connect and again every health interval", async () => {
+  const h = await healthAgent("healthy", 200, () => 9);
   try {
-    const first = next();
-    agent.start();
+    h.start();
+    while (h.seen.length < 3) await h.next();
+    assert.deepEqual(h.seen, [9, 9, 9]);
+  } finally {
+    await h.stop();
+  }
+});
+
+Deno.test("a change of health is sent within a heartbeat, an unchanged one only per interval", async () => {
+  let ready = 2;
+  let reads = 0;
+  const h = await healthAgent("scaling", 60_000, () => {
+    reads++;
+    return ready;
+  });
+  try {
+    const first = h.next();
+    h.start();
     await first;
     // Several heartbeats read the same health: nothing more is sent.
     while (reads < 5) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(seen, [2]);
-    const changed = next();
+    assert.deepEqual(h.seen, [2]);
+    const changed = h.next();
     ready = 3;
     await changed;
-    assert.deepEqual(seen, [2, 3]);
+    assert.deepEqual(h.seen, [2, 3]);
   } finally {
-    await agent.stop();
-    await cell.close();
+    await h.stop();
   }
 });
