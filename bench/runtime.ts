@@ -7,26 +7,13 @@
  * - lost_updates: over 100 forced watch resets (connections cut under continuous writes),
  *   objects whose final state the store missed, plus updates seen going backwards.
  */
-import { KubeClient, type KubeObject, type ResourceRef } from "../lib/kube/mod.ts";
+import { KubeClient, type KubeObject } from "../lib/kube/mod.ts";
 import { Store, watcher } from "../lib/runtime/mod.ts";
 import { startControlPlane } from "../lib/sandbox/mod.ts";
 import { type BenchResults, runBench } from "./_harness.ts";
 import { startResetProxy } from "./_reset_proxy.ts";
+import { CONFIGMAP_REF, DEPLOYMENT_REF } from "../lib/kube/refs.ts";
 
-const CMS: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "configmaps",
-  kind: "ConfigMap",
-  namespaced: true,
-};
-const DEPLOYMENTS: ResourceRef = {
-  group: "apps",
-  version: "v1",
-  plural: "deployments",
-  kind: "Deployment",
-  namespaced: true,
-};
 const OBJECTS = 10_000;
 
 /** A realistic Deployment. */
@@ -89,7 +76,7 @@ async function measureStore(file: string): Promise<void> {
 
 /** Store memory against JSON size, for the deployments in namespace bench. */
 export async function storeMemory(client: KubeClient): Promise<BenchResults> {
-  const list = await client.list<KubeObject>(DEPLOYMENTS, { namespace: "bench" });
+  const list = await client.list<KubeObject>(DEPLOYMENT_REF, { namespace: "bench" });
   const lines = list.items.map((o) =>
     JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", ...o })
   );
@@ -133,7 +120,7 @@ async function throughput(client: KubeClient): Promise<BenchResults> {
   let lastAt = 0;
   const pump = (async () => {
     for await (
-      const e of watcher(client, DEPLOYMENTS, { namespace: "bench", signal: stop.signal })
+      const e of watcher(client, DEPLOYMENT_REF, { namespace: "bench", signal: stop.signal })
     ) {
       store.apply(e);
       if (e.type === "apply") {
@@ -155,7 +142,7 @@ async function throughput(client: KubeClient): Promise<BenchResults> {
   const t1 = performance.now();
   const listing = (async () => {
     for await (
-      const e of watcher(client, DEPLOYMENTS, { namespace: "bench", signal: relist.signal })
+      const e of watcher(client, DEPLOYMENT_REF, { namespace: "bench", signal: relist.signal })
     ) {
       fresh.apply(e);
       if (e.type === "initDone") relist.abort();
@@ -193,7 +180,7 @@ export async function lostUpdates(client: KubeClient, kubeconfig: string, server
   const seen = new Map<string, number>();
   const pump = (async () => {
     for await (
-      const e of watcher(viaProxy, CMS, {
+      const e of watcher(viaProxy, CONFIGMAP_REF, {
         namespace: "bench",
         signal: stop.signal,
         backoff: { initialMs: 10, maxMs: 200 },
@@ -217,7 +204,9 @@ export async function lostUpdates(client: KubeClient, kubeconfig: string, server
     while (writing) {
       n++;
       await inParallel(keys, 10, async (i) => {
-        await client.patch(CMS, `u${i}`, { data: { n: String(n) } }, { namespace: "bench" });
+        await client.patch(CONFIGMAP_REF, `u${i}`, { data: { n: String(n) } }, {
+          namespace: "bench",
+        });
         final.set(`u${i}`, n);
       });
     }

@@ -2,13 +2,17 @@
  * What every control-plane flavour (kubeadm, RKE2) puts on its machines besides its own
  * configuration: the provider's files and pre-commands, the join files, and the extra SANs.
  */
+import { hashedName } from "./hash.ts";
 import { joinFiles } from "./join.ts";
+import type { TypeRef } from "./kinds.ts";
+import { machineDeploymentName } from "./labels.ts";
 import type {
   BootstrapFile,
   BootstrapInfo,
   ContractRef,
   GenerationContext,
   InfraProvider,
+  KubeObject,
 } from "./types.ts";
 
 /** Inputs of a control plane: its machine template and the cell's bootstrap information. */
@@ -44,5 +48,26 @@ export function controlPlaneBootstrap(
     ],
     preCommands: provider.controlPlanePreCommands?.(ctx, options.flavour) ?? [],
     ...(sans && sans.length > 0 ? { certSANs: [...sans] } : {}),
+  };
+}
+
+/**
+ * The workers' bootstrap config template (`kinds`: KubeadmConfigTemplate or
+ * RKE2ConfigTemplate), named by content hash: CAPI does not roll machines when a template
+ * changes in place, so a change must be a new template.
+ */
+export function workerConfigTemplate(
+  kinds: TypeRef,
+  ctx: GenerationContext,
+  template: { spec: Record<string, unknown> },
+): KubeObject {
+  return {
+    ...kinds,
+    metadata: {
+      name: hashedName(machineDeploymentName(ctx.name), template),
+      namespace: ctx.namespace,
+      labels: ctx.labels,
+    },
+    spec: { template },
   };
 }

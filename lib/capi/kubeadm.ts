@@ -2,11 +2,14 @@
  * kubeadm bootstrap: KubeadmControlPlane and the workers' KubeadmConfigTemplate
  * (cluster-api v1beta2 shapes: extra args are `{name, value}` lists).
  */
-import { hashedName } from "./hash.ts";
 import { joinCommands } from "./join.ts";
-import { controlPlaneBootstrap, type ControlPlaneOptions } from "./control_plane.ts";
+import {
+  controlPlaneBootstrap,
+  type ControlPlaneOptions,
+  workerConfigTemplate,
+} from "./control_plane.ts";
 import { KUBEADM_CONFIG_TEMPLATE, KUBEADM_CONTROL_PLANE } from "./kinds.ts";
-import { controlPlaneName, machineDeploymentName } from "./labels.ts";
+import { controlPlaneName } from "./labels.ts";
 import type { GenerationContext, InfraProvider, KubeObject } from "./types.ts";
 
 /** `{k: v}` → `[{name: k, value: v}]`, sorted; undefined when empty (the CRD wants ≥ 1). */
@@ -77,10 +80,7 @@ export function kubeadmControlPlane(
   };
 }
 
-/**
- * The workers' KubeadmConfigTemplate, named by content hash: CAPI does not roll machines
- * when a template changes in place, so a change must be a new template.
- */
+/** The workers' KubeadmConfigTemplate (see {@linkcode workerConfigTemplate}). */
 export function kubeadmConfigTemplate(
   ctx: GenerationContext,
   provider: InfraProvider,
@@ -95,13 +95,5 @@ export function kubeadmConfigTemplate(
       ...(files.length > 0 ? { files } : {}),
     }),
   };
-  return {
-    ...KUBEADM_CONFIG_TEMPLATE,
-    metadata: {
-      name: hashedName(machineDeploymentName(ctx.name), template),
-      namespace: ctx.namespace,
-      labels: ctx.labels,
-    },
-    spec: { template },
-  };
+  return workerConfigTemplate(KUBEADM_CONFIG_TEMPLATE, ctx, template);
 }

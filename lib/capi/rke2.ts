@@ -1,11 +1,14 @@
 /**
  * RKE2 bootstrap (CAPRKE2 v1beta2): RKE2ControlPlane and the workers' RKE2ConfigTemplate.
  */
-import { hashedName } from "./hash.ts";
 import { joinCommands } from "./join.ts";
-import { controlPlaneBootstrap, type ControlPlaneOptions } from "./control_plane.ts";
+import {
+  controlPlaneBootstrap,
+  type ControlPlaneOptions,
+  workerConfigTemplate,
+} from "./control_plane.ts";
 import { RKE2_CONFIG_TEMPLATE, RKE2_CONTROL_PLANE } from "./kinds.ts";
-import { controlPlaneName, machineDeploymentName } from "./labels.ts";
+import { controlPlaneName } from "./labels.ts";
 import type { GenerationContext, InfraProvider, KubeObject } from "./types.ts";
 
 /** RKE2 release suffix appended to the Kubernetes version (`v1.31.0+rke2r1`). */
@@ -71,13 +74,5 @@ export function rke2ConfigTemplate(
       ...(files.length > 0 ? { files } : {}),
     },
   };
-  return {
-    ...RKE2_CONFIG_TEMPLATE,
-    metadata: {
-      name: hashedName(machineDeploymentName(ctx.name), template),
-      namespace: ctx.namespace,
-      labels: ctx.labels,
-    },
-    spec: { template },
-  };
+  return workerConfigTemplate(RKE2_CONFIG_TEMPLATE, ctx, template);
 }

@@ -1,7 +1,7 @@
 /** The webhook's view of the cell's LatticeClusters, read from the cell's apiserver. */
 import { LatticeClusterSchema } from "../api/mod.ts";
 import type { BundleCluster } from "../bundle/mod.ts";
-import { isNotFound } from "../kube/errors.ts";
+import { getOrUndefined } from "../kube/errors.ts";
 import type { KubeObject, ResourceRef } from "../kube/types.ts";
 import type { ClusterLookup } from "./webhook.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
@@ -17,14 +17,8 @@ export interface ClusterGetter {
  */
 export function clusterLookup(client: ClusterGetter): ClusterLookup {
   return async (name) => {
-    let obj: KubeObject;
-    try {
-      obj = await client.get<KubeObject>(LATTICE_CLUSTER_REF, name);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-    if (obj.metadata?.deletionTimestamp) return undefined;
+    const obj = await getOrUndefined(() => client.get<KubeObject>(LATTICE_CLUSTER_REF, name));
+    if (!obj || obj.metadata?.deletionTimestamp) return undefined;
     const parsed = LatticeClusterSchema.safeParse({
       apiVersion: obj.apiVersion,
       kind: obj.kind,

@@ -29,6 +29,25 @@ export interface RegisterServiceOptions {
   cluster?: string;
 }
 
+/** Writes `folder/<name>.yaml` of a cluster and lists it in that folder's kustomization. */
+async function createListed(
+  root: string,
+  node: ClusterNode,
+  folder: string,
+  name: string,
+  value: Record<string, unknown>,
+) {
+  const changes = new Changeset(root);
+  changes.create(joinPath(node.dir, folder, `${name}.yaml`), renderDocument(newDocument(value)));
+  addToFolder(changes, {
+    clusterDir: node.dir,
+    folder,
+    hasFolder: node.subdirs.has(folder),
+    entry: `${name}.yaml`,
+  });
+  return await changes.apply();
+}
+
 function checkName(name: string, action: string): void {
   if (name.length > 63 || !new RegExp(DNS1123_LABEL).test(name)) {
     throw new RepoError(
@@ -66,15 +85,7 @@ export async function registerService(
     spec,
   };
   assertValid(LatticeServiceRegistrationSchema, { value: value, action: action });
-  const changes = new Changeset(root);
-  changes.create(path, renderDocument(newDocument(value)));
-  addToFolder(changes, {
-    clusterDir: node.dir,
-    folder: REGISTRATIONS_DIR,
-    hasFolder: node.subdirs.has(REGISTRATIONS_DIR),
-    entry: `${name}.yaml`,
-  });
-  return await changes.apply();
+  return await createListed(root, node, REGISTRATIONS_DIR, name, value);
 }
 
 /** The registration a cluster's placement of `service` resolves to, nearest first. */
@@ -137,15 +148,7 @@ export async function createPlacement(
     spec,
   };
   assertValid(LatticeServicePlacementSchema, { value: value, action: action });
-  const changes = new Changeset(root);
-  changes.create(path, renderDocument(newDocument(value)));
-  addToFolder(changes, {
-    clusterDir: node.dir,
-    folder: PLACEMENTS_DIR,
-    hasFolder: node.subdirs.has(PLACEMENTS_DIR),
-    entry: `${service}.yaml`,
-  });
-  return await changes.apply();
+  return await createListed(root, node, PLACEMENTS_DIR, service, value);
 }
 
 function parseEnv(pairs: string[], action: string): Record<string, string> {

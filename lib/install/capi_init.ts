@@ -5,7 +5,7 @@
  * runs `clusterctl init` for the rest, then deletes the Job's cluster-admin binding.
  */
 import { CAPI_INIT_NAME } from "../bundle/addons.ts";
-import { CLUSTER_ROLE_BINDING_REF, type KubeClient } from "../kube/mod.ts";
+import { CLUSTER_ROLE_BINDING_REF, getOrUndefined, type KubeClient } from "../kube/mod.ts";
 import { SERVICE_ACCOUNT_DIR } from "../kube/config.ts";
 import { runTool } from "../tools/run.ts";
 import { LATTICE_CLUSTER_REF, type LatticeClusterInput } from "../api/mod.ts";
@@ -15,7 +15,6 @@ import {
   missingProviders,
   requiredProviders,
 } from "./clusterctl.ts";
-import { getOrUndefined } from "./provision.ts";
 
 /** Options of {@linkcode capiInit}. */
 export interface CapiInitOptions {

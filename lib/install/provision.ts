@@ -7,7 +7,7 @@
  */
 import { LATTICE_CLUSTER_REF, type LatticeClusterInput } from "../api/mod.ts";
 import { capiNamespace } from "../capi/labels.ts";
-import { isNotFound, KubeClient, type KubeObject } from "../kube/mod.ts";
+import { getOrUndefined, KubeClient, type KubeObject } from "../kube/mod.ts";
 import { formatTransition, PhaseTracker } from "../sandbox/sandbox_progress.ts";
 import { SECRET_REF } from "../kube/refs.ts";
 import { CAPI_CLUSTER_REF } from "../controllers/cluster/controller.ts";
@@ -41,16 +41,6 @@ export function failureReason(status: ClusterState | undefined): string {
     .filter((c) => c.status === "False" && c.message)
     .map((c) => `${c.type}: ${c.message}`);
   return reasons.length > 0 ? reasons.join("; ") : "no condition says why";
-}
-
-/** `read()`, or undefined when the object does not exist. */
-export async function getOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
 }
 
 /** A cluster's kubeconfig from CAPI's `<name>-kubeconfig` Secret on its parent. */

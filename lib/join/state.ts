@@ -4,7 +4,7 @@
  * key kept on disk while a join is in flight so an interrupted join can resume with it.
  */
 import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, NAMESPACE } from "../bundle/mod.ts";
-import { isNotFound } from "../kube/errors.ts";
+import { getOrUndefined } from "../kube/errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeObject } from "../kube/types.ts";
 import {
@@ -31,13 +31,14 @@ export async function existingJoin(
   cluster: string,
   caPem: string,
 ): Promise<ExistingJoin | undefined> {
-  let secret: KubeObject & { data?: Record<string, string> };
-  try {
-    secret = await client.get(SECRET_REF, AGENT_SECRET_NAME, NAMESPACE);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const secret = await getOrUndefined(() =>
+    client.get<KubeObject & { data?: Record<string, string> }>(
+      SECRET_REF,
+      AGENT_SECRET_NAME,
+      NAMESPACE,
+    )
+  );
+  if (!secret) return undefined;
   const crt = secret.data?.[AGENT_SECRET_KEYS.certificate];
   if (!crt || !secret.data?.[AGENT_SECRET_KEYS.privateKey]) return undefined;
   const certPem = decodeBase64(crt);

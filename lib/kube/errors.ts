@@ -128,6 +128,15 @@ function hasReason(e: unknown, status: number, reason?: string): boolean {
 export function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && e.status === 404;
 }
+/** `read()`'s object, or undefined when it does not exist (404); other errors are thrown. */
+export async function getOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
 /** The object already exists (409 AlreadyExists). */
 export function isAlreadyExists(e: unknown): boolean {
   return e instanceof ApiError && e.reason === "AlreadyExists";

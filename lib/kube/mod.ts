@@ -24,6 +24,7 @@ export {
 export {
   ApiError,
   type ApiErrorOptions,
+  getOrUndefined,
   isAlreadyExists,
   isConflict,
   isForbidden,

@@ -7,7 +7,7 @@
 import { AgentClient, defaultHandlers, kubernetesVersion, nodeHealth } from "../agent/mod.ts";
 import type { AgentCredentials } from "../agent/rotation.ts";
 import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, NAMESPACE } from "../bundle/names.ts";
-import { isNotFound, type KubeClient, type KubeObject } from "../kube/mod.ts";
+import { getOrUndefined, type KubeClient, type KubeObject } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { pivotHandlers, PivotTarget } from "../pivot/mod.ts";
 import { decodeBase64, encodeBase64 } from "../pki/ca_store.ts";
@@ -32,13 +32,14 @@ function decode(value: string | undefined): string {
 
 /** Reads the agent Secret; undefined when this cluster has no parent. */
 export async function readAgentSecret(client: KubeClient): Promise<AgentSecret | undefined> {
-  let secret: KubeObject & { data?: Record<string, string> };
-  try {
-    secret = await client.get(SECRET_REF, AGENT_SECRET_NAME, NAMESPACE);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const secret = await getOrUndefined(() =>
+    client.get<KubeObject & { data?: Record<string, string> }>(
+      SECRET_REF,
+      AGENT_SECRET_NAME,
+      NAMESPACE,
+    )
+  );
+  if (!secret) return undefined;
   const data = secret.data ?? {};
   const keyPem = decode(data[AGENT_SECRET_KEYS.privateKey]);
   if (!keyPem) {

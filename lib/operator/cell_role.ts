@@ -22,8 +22,8 @@ import { secretBootstrapTokens } from "../controllers/cluster/mod.ts";
 import {
   CONFIGMAP_REF,
   EventRecorder,
+  getOrUndefined,
   isAlreadyExists,
-  isNotFound,
   type KubeClient,
 } from "../kube/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -94,17 +94,10 @@ async function ensureNamespace(client: KubeClient, name: string): Promise<void> 
 
 /** The manifests of the cell's `lattice-cni` ConfigMap, when it has one. */
 export async function readCniManifests(client: KubeClient): Promise<string | undefined> {
-  try {
-    const cm = await client.get<{ data?: Record<string, string> }>(
-      CONFIGMAP_REF,
-      CNI_CONFIGMAP.name,
-      NAMESPACE,
-    );
-    return cm.data?.[CNI_CONFIGMAP.key] || undefined;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const cm = await getOrUndefined(() =>
+    client.get<{ data?: Record<string, string> }>(CONFIGMAP_REF, CNI_CONFIGMAP.name, NAMESPACE)
+  );
+  return cm?.data?.[CNI_CONFIGMAP.key] || undefined;
 }
 
 /** Starts the cell's servers; stop() closes them. */

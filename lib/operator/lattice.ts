@@ -12,7 +12,7 @@ import {
   type ClusterObject,
   LATTICE_CLUSTER_REF,
 } from "../controllers/cluster/mod.ts";
-import { EventRecorder, isNotFound, type KubeClient, NODE_REF } from "../kube/mod.ts";
+import { EventRecorder, getOrUndefined, type KubeClient, NODE_REF } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
 import type { RuntimeMetrics } from "../runtime/mod.ts";
@@ -57,15 +57,6 @@ export interface LatticeOptions {
   signal: AbortSignal;
 }
 
-async function ownCluster(client: KubeClient, name: string): Promise<ClusterObject | undefined> {
-  try {
-    return await client.get<ClusterObject>(LATTICE_CLUSTER_REF, name);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
-
 /** Names of the cluster's nodes (empty when they cannot be read). */
 async function nodeNames(client: KubeClient, log: Logger): Promise<string[]> {
   try {
@@ -88,7 +79,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         "(no lattice-agent Secret; pass --cluster-name or LATTICE_CLUSTER_NAME)",
     );
   }
-  const own = await ownCluster(client, name);
+  const own = await getOrUndefined(() => client.get<ClusterObject>(LATTICE_CLUSTER_REF, name));
   const recorder = new EventRecorder(client, { component: "lattice.dev/operator", logger: log });
   const cellSpec = own?.spec.cell;
   const isCell = options.bootstrapCell === true || cellSpec?.enabled === true;

@@ -29,14 +29,18 @@ export async function generateKeyPair(): Promise<GeneratedKeyPair> {
   return { keys, privateKeyPem: PemConverter.encode(pkcs8, "PRIVATE KEY") };
 }
 
-/** Imports a PKCS#8 PEM ECDSA P-256 private key for signing. */
-export async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
-  let der: ArrayBuffer;
+/** The DER bytes of a private key's PEM block. */
+function pkcs8Der(pem: string): ArrayBuffer {
   try {
-    der = PemConverter.decodeFirst(pem);
+    return PemConverter.decodeFirst(pem);
   } catch (error) {
     throw new Error("Cannot import private key: not a PEM block", { cause: error });
   }
+}
+
+/** Imports a PKCS#8 PEM ECDSA P-256 private key for signing. */
+export async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
+  const der = pkcs8Der(pem);
   try {
     return await crypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, false, ["sign"]);
   } catch (error) {
@@ -56,12 +60,7 @@ export function randomSerialNumber(): string {
 
 /** Rebuilds the key pair of a PKCS#8 PEM ECDSA P-256 private key (to sign a new CSR). */
 export async function keyPairFromPem(pem: string): Promise<CryptoKeyPair> {
-  let der: ArrayBuffer;
-  try {
-    der = PemConverter.decodeFirst(pem);
-  } catch (error) {
-    throw new Error("Cannot import private key: not a PEM block", { cause: error });
-  }
+  const der = pkcs8Der(pem);
   try {
     const extractable = await crypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, true, [
       "sign",

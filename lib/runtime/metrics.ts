@@ -26,45 +26,36 @@ interface Metric {
   render(): string[];
 }
 
-/** A monotonically increasing count. */
-export class Counter implements Metric {
-  readonly type = "counter";
-  #values = new Map<string, number>();
+/** One number per label set: what counters and gauges share. */
+abstract class LabelledValues implements Metric {
+  abstract readonly type: "counter" | "gauge";
+  protected readonly values = new Map<string, number>();
   constructor(readonly name: string, readonly help: string) {}
-  /** Adds `n` (default 1). */
+  /** Adds `n` (default 1; a gauge's may be negative). */
   inc(labels: Labels = {}, n = 1): void {
     const key = labelKey(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + n);
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
   /** The current value, for tests. */
   get(labels: Labels = {}): number {
-    return this.#values.get(labelKey(labels)) ?? 0;
+    return this.values.get(labelKey(labels)) ?? 0;
   }
   render(): string[] {
-    return [...this.#values].map(([k, v]) => `${series(this.name, k)} ${v}`);
+    return [...this.values].map(([k, v]) => `${series(this.name, k)} ${v}`);
   }
 }
 
+/** A monotonically increasing count. */
+export class Counter extends LabelledValues {
+  readonly type = "counter";
+}
+
 /** A value that goes up and down. */
-export class Gauge implements Metric {
+export class Gauge extends LabelledValues {
   readonly type = "gauge";
-  #values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
   /** Sets the value. */
   set(labels: Labels, value: number): void {
-    this.#values.set(labelKey(labels), value);
-  }
-  /** Adds `n` (may be negative). */
-  inc(labels: Labels = {}, n = 1): void {
-    const key = labelKey(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + n);
-  }
-  /** The current value, for tests. */
-  get(labels: Labels = {}): number {
-    return this.#values.get(labelKey(labels)) ?? 0;
-  }
-  render(): string[] {
-    return [...this.#values].map(([k, v]) => `${series(this.name, k)} ${v}`);
+    this.values.set(labelKey(labels), value);
   }
 }
 

@@ -27,16 +27,9 @@ import {
 } from "../../lib/pki/mod.ts";
 import { installCrds, kubectl, startControlPlane } from "../../lib/sandbox/mod.ts";
 import { validClusterDocument } from "../api/fixtures.ts";
+import { LATTICE_CLUSTER_REF } from "../../lib/api/refs.ts";
 
 const NO_WAIT = { attempts: 3, sleep: () => Promise.resolve() };
-
-const LC_REF: ResourceRef = {
-  group: "lattice.dev",
-  version: "v1alpha1",
-  plural: "latticeclusters",
-  kind: "LatticeCluster",
-  namespaced: false,
-};
 
 async function exists(client: KubeClient, ref: ResourceRef, name: string, ns?: string) {
   try {
@@ -213,7 +206,7 @@ Deno.test("lattice join against a real parent cell and child cluster", async (t)
         NAMESPACE,
       );
       assert.equal(dep.spec.replicas, 2);
-      const own = await child.get<{ spec: unknown; status?: unknown }>(LC_REF, "east");
+      const own = await child.get<{ spec: unknown; status?: unknown }>(LATTICE_CLUSTER_REF, "east");
       assert.equal((own.spec as { cellRef: string }).cellRef, "us");
       const pools = await child.resourceFor("cilium.io/v2", "CiliumLoadBalancerIPPool");
       assert.ok(await exists(child, pools, "default"));

@@ -210,7 +210,8 @@ for (const transport of ["in-process", "stream"] as const) {
         },
       );
 
-      await t.step("cancelling a watch frees it on the child's apiserver", async () => {
+      /** A proxied watch, once it runs on the child; `ended()` waits for it to end there. */
+      const openChildWatch = async () => {
         const before = await env.childWatches();
         const res = await env.fetch(
           "/clusters/child/api/v1/namespaces/team/configmaps?watch=1",
@@ -221,33 +222,30 @@ for (const transport of ["in-process", "stream"] as const) {
           "the watch to run on the child",
           async () => (await env.childWatches()) > before,
         );
-        await res.body!.cancel();
-        await until(
-          "the watch to end on the child",
-          async () => (await env.childWatches()) === before,
-        );
+        return {
+          res,
+          ended: () =>
+            until(
+              "the watch to end on the child",
+              async () => (await env.childWatches()) === before,
+            ),
+        };
+      };
+
+      await t.step("cancelling a watch frees it on the child's apiserver", async () => {
+        const watch = await openChildWatch();
+        await watch.res.body!.cancel();
+        await watch.ended();
         assert.equal(env.executor.inFlight, 0);
       });
 
       if (env.resetStream) {
         const reset = env.resetStream;
         await t.step("a stream reset ends proxied watches here and on the child", async () => {
-          const before = await env.childWatches();
-          const res = await env.fetch(
-            "/clusters/child/api/v1/namespaces/team/configmaps?watch=1",
-            alice,
-          );
-          assert.equal(res.status, 200);
-          await until(
-            "the watch to run on the child",
-            async () => (await env.childWatches()) > before,
-          );
+          const watch = await openChildWatch();
           await reset();
-          await assert.rejects(res.text());
-          await until(
-            "the watch to end on the child",
-            async () => (await env.childWatches()) === before,
-          );
+          await assert.rejects(watch.res.text());
+          await watch.ended();
           const again = await env.fetch("/clusters/child/api/v1/namespaces/team/configmaps", alice);
           assert.equal(again.status, 200);
           await again.body?.cancel();

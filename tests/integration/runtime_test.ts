@@ -23,14 +23,8 @@ import {
 import { runOperator } from "../../lib/operator/mod.ts";
 import { withControlPlane } from "./_plane.ts";
 import { eventually } from "../runtime/_eventually.ts";
+import { CONFIGMAP_REF, SECRET_REF } from "../../lib/kube/refs.ts";
 
-const CMS: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "configmaps",
-  kind: "ConfigMap",
-  namespaced: true,
-};
 const FAST = { initialMs: 100, maxMs: 1000 };
 
 function cm(name: string, ns: string, data: Record<string, string> = {}): KubeObject {
@@ -62,7 +56,7 @@ function reflect(client: KubeClient, ref: ResourceRef, options: Parameters<typeo
 
 /** The true state: key → resourceVersion. */
 async function truth(client: KubeClient, ns: string): Promise<Map<string, string>> {
-  const list = await client.list(CMS, { namespace: ns });
+  const list = await client.list(CONFIGMAP_REF, { namespace: ns });
   return new Map(
     list.items.map((o) => [`${ns}/${o.metadata!.name}`, o.metadata!.resourceVersion!]),
   );
@@ -84,12 +78,16 @@ Deno.test("watcher: ordered events, apiserver restart, selectors", async (t) => 
     await t.step("create, update, delete arrive in order after the initial list", async () => {
       await client.create(cm("pre", "w"));
       const stop = new AbortController();
-      const r = reflect(client, CMS, { namespace: "w", signal: stop.signal, backoff: FAST });
+      const r = reflect(client, CONFIGMAP_REF, {
+        namespace: "w",
+        signal: stop.signal,
+        backoff: FAST,
+      });
       await r.store.ready;
       assert.deepEqual(r.log.map((e) => e.type), ["init", "initApply", "initDone"]);
       const created = await client.create(cm("a", "w", { v: "1" }));
       const updated = await client.replace({ ...created, data: { v: "2" } });
-      await client.delete(CMS, "a", "w");
+      await client.delete(CONFIGMAP_REF, "a", "w");
       await eventually(() => r.log.length >= 6);
       const tail = r.log.slice(3).map((e) =>
         "object" in e
@@ -107,7 +105,7 @@ Deno.test("watcher: ordered events, apiserver restart, selectors", async (t) => 
 
     await t.step("label selectors filter the list and the watch", async () => {
       const stop = new AbortController();
-      const r = reflect(client, CMS, {
+      const r = reflect(client, CONFIGMAP_REF, {
         namespace: "w",
         labelSelector: "pick=yes",
         signal: stop.signal,
@@ -130,13 +128,17 @@ Deno.test("watcher: ordered events, apiserver restart, selectors", async (t) => 
 
     await t.step("restarting kube-apiserver mid-watch: the store converges", async () => {
       const stop = new AbortController();
-      const r = reflect(client, CMS, { namespace: "w", signal: stop.signal, backoff: FAST });
+      const r = reflect(client, CONFIGMAP_REF, {
+        namespace: "w",
+        signal: stop.signal,
+        backoff: FAST,
+      });
       await r.store.ready;
       for (let i = 0; i < 5; i++) await client.create(cm(`r${i}`, "w", { v: "0" }));
       await plane.restartApiServer();
       // Changes after the restart must reach the store through the re-established watch.
-      await client.delete(CMS, "r0", "w");
-      const r1 = await client.get<KubeObject>(CMS, "r1", "w");
+      await client.delete(CONFIGMAP_REF, "r0", "w");
+      const r1 = await client.get<KubeObject>(CONFIGMAP_REF, "r1", "w");
       await client.replace({ ...r1, data: { v: "after" } });
       await client.create(cm("r9", "w"));
       const want = await truth(client, "w");
@@ -165,7 +167,7 @@ Deno.test("watcher: 410 Gone after etcd compaction relists without loss", async 
     const stop = new AbortController();
     // etcd-served watches send no bookmarks, so a quiet watch keeps its old RV; the short
     // idle timeout makes it reconnect from that RV, which compaction has made too old.
-    const r = reflect(client, CMS, {
+    const r = reflect(client, CONFIGMAP_REF, {
       namespace: "a",
       signal: stop.signal,
       backoff: FAST,
@@ -178,7 +180,7 @@ Deno.test("watcher: 410 Gone after etcd compaction relists without loss", async 
     // Relisted after the 410: a second init…initDone bracket.
     await eventually(() => r.log.filter((e) => e.type === "initDone").length >= 2);
     assert.equal(r.log.filter((e) => e.type === "error").length, 0, "410 is not an error");
-    await client.delete(CMS, "x0", "a");
+    await client.delete(CONFIGMAP_REF, "x0", "a");
     await client.create(cm("x3", "a"));
     await eventually(async () => {
       const now = await truth(client, "a");
@@ -189,14 +191,6 @@ Deno.test("watcher: 410 Gone after etcd compaction relists without loss", async 
     await r.done;
   }, { watchCache: false });
 });
-
-const SECRETS: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "secrets",
-  kind: "Secret",
-  namespaced: true,
-};
 
 Deno.test("controller: owned watches, retries, terminal errors, requeue, drain", async (t) => {
   await withControlPlane(t, async (plane) => {
@@ -244,11 +238,11 @@ Deno.test("controller: owned watches, retries, terminal errors, requeue, drain",
     };
     const metrics = new RuntimeMetrics();
     const controller = new Controller(client, {
-      ref: CMS,
+      ref: CONFIGMAP_REF,
       reconciler,
       namespace: "c",
       labelSelector: "role=primary",
-      owns: [{ ref: SECRETS, namespace: "c" }],
+      owns: [{ ref: SECRET_REF, namespace: "c" }],
       workers: 3,
       metrics,
       recorder: new EventRecorder(client, { component: "test-controller" }),
@@ -266,12 +260,12 @@ Deno.test("controller: owned watches, retries, terminal errors, requeue, drain",
     await t.step("reconciles; deleting an owned object wakes its owner", async () => {
       await client.create(primary("ok"));
       await eventually(async () =>
-        (await client.list(SECRETS, { namespace: "c" })).items.length === 1
+        (await client.list(SECRET_REF, { namespace: "c" })).items.length === 1
       );
-      await client.delete(SECRETS, "ok-secret", "c");
+      await client.delete(SECRET_REF, "ok-secret", "c");
       await eventually(() => calls.filter((c) => c === "ok").length >= 2);
       await eventually(async () =>
-        (await client.list(SECRETS, { namespace: "c" })).items.some((s) =>
+        (await client.list(SECRET_REF, { namespace: "c" })).items.some((s) =>
           s.metadata?.name === "ok-secret"
         )
       );
@@ -329,7 +323,7 @@ Deno.test("leader election: one leader reconciles; the other takes over after it
         releaseOnCancel,
       });
       const controller = new Controller(client, {
-        ref: CMS,
+        ref: CONFIGMAP_REF,
         namespace: "l",
         reconciler: {
           reconcile(obj) {
@@ -382,7 +376,7 @@ Deno.test("operator process: probes and metrics over a running controller", asyn
       signal: stop.signal,
       controllers: ({ client, metrics }) => [
         new Controller(client, {
-          ref: CMS,
+          ref: CONFIGMAP_REF,
           namespace: "default",
           metrics,
           reconciler: { reconcile: () => Promise.resolve(Action.done()) },
