@@ -2,14 +2,29 @@ import assert from "node:assert/strict";
 import {
   compareSemver,
   isValidCidr,
+  type LatticeClusterInput,
   LatticeClusterSchema,
   providerOf,
   validate,
 } from "../../lib/api/mod.ts";
 import { edited, minimalClusterDocument, validClusterDocument } from "./fixtures.ts";
 
-// deno-lint-ignore no-explicit-any
-type Doc = any;
+type Doc = LatticeClusterInput;
+
+/** Removes the field (for the invalid documents below). */
+const REMOVE = Symbol("remove");
+
+/** `doc` with the field at `path` (dotted) set to `value` — any value, valid or not. */
+function withField(doc: Doc, path: string, value: unknown): unknown {
+  const copy = structuredClone(doc) as unknown as Record<string, unknown>;
+  const keys = path.split(".");
+  let at = copy;
+  for (const key of keys.slice(0, -1)) at = at[key] as Record<string, unknown>;
+  const last = keys[keys.length - 1];
+  if (value === REMOVE) delete at[last];
+  else at[last] = value;
+  return copy;
+}
 
 const valid: [string, Doc][] = [
   ["the spec's example", validClusterDocument()],
@@ -83,90 +98,105 @@ for (const [name, doc] of valid) {
   });
 }
 
-const invalid: [string, (d: Doc) => void, string][] = [
+const invalid: [string, string, unknown, string][] = [
   [
     "zero control-plane nodes",
-    (d) => (d.spec.nodes.controlPlane = 0),
+    "spec.nodes.controlPlane",
+    0,
     "spec.nodes.controlPlane: must be >= 1",
   ],
-  ["negative workers", (d) => (d.spec.nodes.workers = -1), "spec.nodes.workers: must be >= 0"],
+  ["negative workers", "spec.nodes.workers", -1, "spec.nodes.workers: must be >= 0"],
   [
     "fractional workers",
-    (d) => (d.spec.nodes.workers = 1.5),
+    "spec.nodes.workers",
+    1.5,
     "spec.nodes.workers: Invalid input: expected int, received number",
   ],
   [
     "upper-case name",
-    (d) => (d.metadata.name = "Prod"),
+    "metadata.name",
+    "Prod",
     "metadata.name: must be a lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit",
   ],
   [
     "64-character name",
-    (d) => (d.metadata.name = "a".repeat(64)),
+    "metadata.name",
+    "a".repeat(64),
     "metadata.name: must be no more than 63 characters",
   ],
   [
     "version not semver",
-    (d) => (d.spec.provider.kubernetes.version = "1.31"),
+    "spec.provider.kubernetes.version",
+    "1.31",
     "spec.provider.kubernetes.version: must be a semantic version like 1.31.0",
   ],
   [
     "unknown bootstrap",
-    (d) => (d.spec.provider.kubernetes.bootstrap = "k3s"),
+    "spec.provider.kubernetes.bootstrap",
+    "k3s",
     'spec.provider.kubernetes.bootstrap: Invalid option: expected one of "kubeadm"|"rke2"',
   ],
   [
     "no provider",
-    (d) => (d.spec.provider.config = {}),
+    "spec.provider.config",
+    {},
     "spec.provider.config: must set exactly one provider (one of docker, aws, openstack, proxmox, gcp, azure)",
   ],
   [
     "two providers",
-    (d) => (d.spec.provider.config = { docker: {}, gcp: { project: "p", region: "r" } }),
+    "spec.provider.config",
+    { docker: {}, gcp: { project: "p", region: "r" } },
     "spec.provider.config: must set exactly one provider, found 2: docker, gcp",
   ],
   [
     "bad CIDR",
-    (d) => (d.spec.networking = { default: { cidr: "172.18.255.1" } }),
+    "spec.networking",
+    { default: { cidr: "172.18.255.1" } },
     "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64",
   ],
   [
     "CIDR prefix too long",
-    (d) => (d.spec.networking = { default: { cidr: "10.0.0.0/33" } }),
+    "spec.networking",
+    { default: { cidr: "10.0.0.0/33" } },
     "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64",
   ],
   [
     "bad cellRef",
-    (d) => (d.spec.cellRef = "US_East"),
+    "spec.cellRef",
+    "US_East",
     "spec.cellRef: must be a lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit",
   ],
   [
     "bad flux interval",
-    (d) => (d.spec.flux = { interval: "5 minutes" }),
+    "spec.flux",
+    { interval: "5 minutes" },
     "spec.flux.interval: must be a duration like 30s, 5m or 1h",
   ],
-  ["typo in nodes", (d) => (d.spec.nodes.worker = 3), 'spec.nodes: Unrecognized key: "worker"'],
+  ["typo in nodes", "spec.nodes.worker", 3, 'spec.nodes: Unrecognized key: "worker"'],
   [
     "missing nodes",
-    (d) => delete d.spec.nodes,
+    "spec.nodes",
+    REMOVE,
     "spec.nodes: Invalid input: expected object, received undefined",
   ],
-  ["wrong kind", (d) => (d.kind = "Cluster"), 'kind: Invalid input: expected "LatticeCluster"'],
+  ["wrong kind", "kind", "Cluster", 'kind: Invalid input: expected "LatticeCluster"'],
   [
     "aws without region",
-    (d) => delete d.spec.provider.config.aws.region,
+    "spec.provider.config.aws.region",
+    REMOVE,
     "spec.provider.config.aws.region: Invalid input: expected string, received undefined",
   ],
   [
     "tiny aws volume",
-    (d) => (d.spec.provider.config.aws.cpRootVolumeSize = 4),
+    "spec.provider.config.aws.cpRootVolumeSize",
+    4,
     "spec.provider.config.aws.cpRootVolumeSize: must be >= 8",
   ],
 ];
 
-for (const [name, edit, message] of invalid) {
+for (const [name, path, value, message] of invalid) {
   Deno.test(`LatticeCluster rejects ${name}`, () => {
-    const result = validate(LatticeClusterSchema, edited(validClusterDocument(), edit));
+    const result = validate(LatticeClusterSchema, withField(validClusterDocument(), path, value));
     assert.equal(result.ok, false);
     assert.deepEqual(result.ok ? [] : result.errors, [message]);
   });

@@ -30,8 +30,53 @@ function bundleCluster(doc = minimalClusterDocument("east")): BundleCluster {
 const find = (objects: KubeObject[], kind: string, name?: string) =>
   objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
 
-// deno-lint-ignore no-explicit-any
-type Any = any;
+/** Typed views of the bundle objects these tests read. */
+interface Container {
+  args: string[];
+  image: string;
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+  ports: { containerPort: number }[];
+  livenessProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet: { path: string } };
+  resources: { requests: { cpu?: string; memory?: string }; limits: { memory?: string } };
+  securityContext: { allowPrivilegeEscalation: boolean };
+}
+interface Workload {
+  spec: {
+    replicas?: number;
+    selector?: { matchLabels: Record<string, string> };
+    template: {
+      metadata?: { labels?: Record<string, string> };
+      spec: {
+        serviceAccountName: string;
+        securityContext: { runAsNonRoot: boolean };
+        containers: Container[];
+      };
+    };
+  };
+}
+interface ServiceView {
+  spec: { type: string; ports: { name: string; port: number; nodePort?: number }[] };
+}
+interface DataView {
+  kind: string;
+  metadata: { name: string };
+  data: Record<string, string>;
+}
+interface RbacView {
+  kind: string;
+  metadata: { name: string };
+  roleRef?: { name: string };
+  subjects?: unknown[];
+  rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+}
+
+/** The object of `kind` (and `name`), seen as `T`; fails the test when it is missing. */
+function view<T>(objects: KubeObject[], kind: string, name?: string): T {
+  const obj = find(objects, kind, name);
+  assert.ok(obj, `${kind} ${name ?? ""} in the bundle`);
+  return obj as unknown as T;
+}
 
 Deno.test("child bundle order: Namespace, CRDs, ..., LatticeCluster, agent Secret last", () => {
   const objects = childBundle(bundleCluster(), AGENT);
@@ -40,7 +85,7 @@ Deno.test("child bundle order: Namespace, CRDs, ..., LatticeCluster, agent Secre
   const lastCrd = kinds.lastIndexOf("CustomResourceDefinition");
   assert.ok(lastCrd > 0 && lastCrd < kinds.indexOf("ServiceAccount"));
   assert.ok(kinds.indexOf("LatticeCluster") > kinds.indexOf("Deployment"));
-  const secret = objects.at(-1) as Any;
+  const secret = objects.at(-1) as unknown as DataView;
   assert.equal(secret.kind, "Secret");
   assert.equal(secret.metadata.name, AGENT_SECRET_NAME);
   assert.deepEqual(Object.keys(secret.data).sort(), ["ca.crt", "cluster", "endpoint", "tls.crt"]);
@@ -65,14 +110,17 @@ Deno.test("every namespaced object lives in lattice-system", () => {
 
 Deno.test("the child's LatticeCluster carries the spec only", () => {
   const cluster = bundleCluster(validClusterDocument());
-  const own = find(childBundle(cluster, AGENT), "LatticeCluster") as Any;
+  const own = view<{ spec: unknown; status?: unknown; metadata: unknown }>(
+    childBundle(cluster, AGENT),
+    "LatticeCluster",
+  );
   assert.deepEqual(own.spec, cluster.spec);
   assert.equal(own.status, undefined);
   assert.deepEqual(own.metadata, { name: "us-prod-1", labels: cluster.labels });
 });
 
 Deno.test("operator Deployment: 2 replicas, leader election, probes, resources, hardened", () => {
-  const dep = find(installBundle(), "Deployment") as Any;
+  const dep = view<Workload>(installBundle(), "Deployment");
   assert.equal(dep.spec.replicas, 2);
   const c = dep.spec.template.spec.containers[0];
   assert.deepEqual(c.args, ["operator", "--leader-elect"]);
@@ -82,8 +130,8 @@ Deno.test("operator Deployment: 2 replicas, leader election, probes, resources, 
   assert.equal(c.securityContext.allowPrivilegeEscalation, false);
   assert.equal(dep.spec.template.spec.serviceAccountName, "lattice-operator");
   assert.deepEqual(
-    dep.spec.selector.matchLabels,
-    dep.spec.template.metadata.labels && {
+    dep.spec.selector?.matchLabels,
+    dep.spec.template.metadata?.labels && {
       "app.kubernetes.io/name": "lattice",
       "app.kubernetes.io/component": "operator",
     },
@@ -92,9 +140,9 @@ Deno.test("operator Deployment: 2 replicas, leader election, probes, resources, 
 
 Deno.test("RBAC: no cluster-admin, no wildcard over every group", () => {
   for (const obj of installBundle()) {
-    const o = obj as Any;
+    const o = obj as unknown as RbacView;
     if (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") {
-      assert.notEqual(o.roleRef.name, "cluster-admin");
+      assert.notEqual(o.roleRef?.name, "cluster-admin");
     }
     for (const rule of o.rules ?? []) {
       assert.ok(!rule.apiGroups.includes("*"), `${o.metadata.name}: apiGroups *`);
@@ -110,7 +158,7 @@ Deno.test("Cilium LB-IPAM objects exist exactly when networking.default is set",
   const without = childBundle(bundleCluster(), AGENT);
   assert.equal(find(without, "CiliumLoadBalancerIPPool"), undefined);
   const withNet = childBundle(bundleCluster(validClusterDocument()), AGENT);
-  const pool = find(withNet, "CiliumLoadBalancerIPPool") as Any;
+  const pool = view<{ spec: { blocks: unknown } }>(withNet, "CiliumLoadBalancerIPPool");
   assert.deepEqual(pool.spec.blocks, [{ cidr: "172.18.255.1/32" }]);
   assert.ok(find(withNet, "CiliumL2AnnouncementPolicy"));
 });
@@ -118,40 +166,40 @@ Deno.test("Cilium LB-IPAM objects exist exactly when networking.default is set",
 Deno.test("a cell child exposes its endpoints as its spec says", () => {
   const doc = validClusterDocument();
   doc.spec.cell!.ports = { https: 9443, grpc: 50052 };
-  const svc = find(childBundle(bundleCluster(doc), AGENT), "Service") as Any;
+  const svc = view<ServiceView>(childBundle(bundleCluster(doc), AGENT), "Service");
   assert.equal(svc.spec.type, "LoadBalancer");
-  assert.deepEqual(svc.spec.ports.map((p: Any) => p.port), [9443, 50052, 8081]);
+  assert.deepEqual(svc.spec.ports.map((p) => p.port), [9443, 50052, 8081]);
 });
 
 Deno.test("a NodePort cell's Service ports use node ports equal to the ports", () => {
   const doc = validClusterDocument();
   doc.spec.cell = { service: { type: "NodePort" }, ports: { https: 31443, grpc: 31051 } };
-  const svc = find(childBundle(bundleCluster(doc), AGENT), "Service") as Any;
+  const svc = view<ServiceView>(childBundle(bundleCluster(doc), AGENT), "Service");
   assert.equal(svc.spec.type, "NodePort");
   assert.deepEqual(
-    svc.spec.ports.map((p: Any) => [p.name, p.port, p.nodePort]),
+    svc.spec.ports.map((p) => [p.name, p.port, p.nodePort]),
     [["https", 31443, 31443], ["grpc", 31051, 31051], ["metrics", 8081, undefined]],
   );
-  const dep = find(childBundle(bundleCluster(doc), AGENT), "Deployment") as Any;
+  const dep = view<Workload>(childBundle(bundleCluster(doc), AGENT), "Deployment");
   assert.deepEqual(
-    dep.spec.template.spec.containers[0].ports.map((p: Any) => p.containerPort),
+    dep.spec.template.spec.containers[0].ports.map((p) => p.containerPort),
     [8081, 31443, 31051],
   );
 });
 
 Deno.test("other Service types leave node ports to Kubernetes", () => {
   for (const serviceType of ["LoadBalancer", "ClusterIP"] as const) {
-    const svc = find(installBundle({ serviceType }), "Service") as Any;
-    assert.ok(svc.spec.ports.every((p: Any) => p.nodePort === undefined), serviceType);
+    const svc = view<ServiceView>(installBundle({ serviceType }), "Service");
+    assert.ok(svc.spec.ports.every((p) => p.nodePort === undefined), serviceType);
   }
 });
 
 Deno.test("operator container: NODE_NAME from the downward API, extra args appended", () => {
   const args = ["--bootstrap-cell", "--cluster-name", "bootstrap", "--cell-host", "kind-node"];
-  const dep = find(installBundle({ extraArgs: args }), "Deployment") as Any;
+  const dep = view<Workload>(installBundle({ extraArgs: args }), "Deployment");
   const c = dep.spec.template.spec.containers[0];
   assert.deepEqual(c.args, ["operator", "--leader-elect", ...args]);
-  assert.deepEqual(c.env.find((e: Any) => e.name === "NODE_NAME"), {
+  assert.deepEqual(c.env.find((e) => e.name === "NODE_NAME"), {
     name: "NODE_NAME",
     valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
   });
@@ -172,16 +220,16 @@ Deno.test("manifests/lattice.yaml is up to date (deno task generate)", async () 
 
 Deno.test("cluster-admin only for the one-shot Cluster API install Job of a child", () => {
   const objects = childBundle(bundleCluster(), AGENT, { image: "example.com/lattice:1" });
-  const admins = objects.filter((o) =>
+  const admins = (objects as unknown as RbacView[]).filter((o) =>
     (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") &&
-    (o as Any).roleRef.name === "cluster-admin"
-  ) as Any[];
+    o.roleRef?.name === "cluster-admin"
+  );
   assert.equal(admins.length, 1);
   assert.equal(admins[0].metadata.name, CAPI_INIT_NAME);
   assert.deepEqual(admins[0].subjects, [
     { kind: "ServiceAccount", name: CAPI_INIT_NAME, namespace: NAMESPACE },
   ]);
-  const job = find(objects, "Job", CAPI_INIT_NAME) as Any;
+  const job = view<Workload>(objects, "Job", CAPI_INIT_NAME);
   const pod = job.spec.template.spec;
   assert.equal(pod.serviceAccountName, CAPI_INIT_NAME);
   assert.equal(pod.containers[0].image, "example.com/lattice:1");
@@ -207,7 +255,7 @@ Deno.test("a cell's CNI comes first in the child bundle and is handed on", () =>
       "ConfigMap/lattice-cni",
     ],
   );
-  const copy = find(objects, "ConfigMap", CNI_CONFIGMAP.name) as Any;
+  const copy = view<DataView>(objects, "ConfigMap", CNI_CONFIGMAP.name);
   assert.equal(copy.data[CNI_CONFIGMAP.key], cni);
   assert.equal(find(childBundle(bundleCluster(), AGENT), "ConfigMap", "lattice-cni"), undefined);
   assert.throws(
