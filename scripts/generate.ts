@@ -5,8 +5,11 @@
  * - examples/*.yaml, the sandbox's example fleet, from lib/sandbox/examples.ts.
  * - lib/proto/**.ts from proto/ (buf + ts-proto from npm, run under Deno; see buf.gen.yaml).
  *
- * `--check` writes nothing and exits 1 listing the files that are out of date.
+ * `--check` writes nothing and exits 1 listing the files that are out of date; it also
+ * checks the vendored upstream CRDs (third_party/crds) against their PROVENANCE files,
+ * offline (`deno task vendor-crds` refreshes them, with network).
  */
+import { checkVendoredCrds } from "./vendor_crds/provenance.ts";
 import { CRD_DEFINITIONS, crdFileName, renderCrd } from "../lib/api/mod.ts";
 import { installBundle, renderManifests } from "../lib/bundle/mod.ts";
 import { exampleFiles } from "../lib/sandbox/examples.ts";
@@ -97,10 +100,14 @@ if (import.meta.main) {
   const root = new URL("../", import.meta.url);
   if (Deno.args.includes("--check")) {
     const stale = await staleFiles(root);
+    const vendored = await checkVendoredCrds(new URL("third_party/crds", root).pathname);
     if (stale.length > 0) {
       console.error(`out of date (run deno task generate):\n${stale.join("\n")}`);
-      Deno.exit(1);
     }
+    if (vendored.length > 0) {
+      console.error(`vendored CRDs drifted (run deno task vendor-crds):\n${vendored.join("\n")}`);
+    }
+    if (stale.length > 0 || vendored.length > 0) Deno.exit(1);
   } else {
     for (const file of await generatedFiles(root)) {
       await Deno.mkdir(new URL(".", `file://${file.path}`), { recursive: true });

@@ -1,8 +1,8 @@
 /**
  * Installing CRDs into a plane: Lattice's own (built in memory from lib/api, no files) and
- * upstream sets from the shared test-data folder (verbatim CRD YAML of Cluster API and its
- * providers, Flux, Cilium, Istio), applied with the real kubectl and awaited until
- * Established.
+ * upstream sets vendored in the repository under third_party/crds (verbatim CRD YAML of
+ * Cluster API and its providers, Flux, Cilium, Istio; see docs/testing.md), applied with
+ * the real kubectl and awaited until Established.
  */
 import { latticeCrds } from "../api/mod.ts";
 import type { Binaries } from "./binaries.ts";
@@ -50,7 +50,7 @@ export interface InstallCrdsOptions {
    * (`"cluster-api-provider-aws-v2.11.1/infrastructure.cluster.x-k8s.io_awsclusters"`).
    */
   upstream?: string[];
-  /** Folder of upstream CRD sets (default: the workspace's shared/crds beside the repo). */
+  /** Folder of upstream CRD sets (default: the repository's third_party/crds). */
   root?: string;
   /** How long to wait for Established and served (default 60 s). */
   timeoutMs?: number;
@@ -209,8 +209,8 @@ export async function upstreamFiles(sets: readonly string[], root: string): Prom
       }
     } catch (e) {
       throw new Error(
-        `Cannot resolve CRD set "${set}": cannot read ${dir} (the verbatim upstream CRDs ` +
-          "live in the workspace's shared/crds beside the repo; see docs/testing.md)",
+        `Cannot resolve CRD set "${set}": cannot read ${dir} (the vendored upstream CRDs ` +
+          "are refreshed by `deno task vendor-crds`; see docs/testing.md)",
         { cause: e },
       );
     }
@@ -229,10 +229,9 @@ export async function upstreamFiles(sets: readonly string[], root: string): Prom
   return [...out];
 }
 
-/** The workspace's shared/crds folder (the repo's sibling), where upstream sets live. */
+/** The repository's third_party/crds folder, where the vendored upstream sets live. */
 export function defaultCrdRoot(): string {
-  // lib/sandbox/crds.ts → <workspace>/shared/crds, the repo's sibling.
-  const url = new URL("../../../shared/crds", import.meta.url);
+  const url = new URL("../../third_party/crds", import.meta.url);
   if (url.protocol !== "file:") {
     throw new Error("Cannot locate upstream CRDs: pass `root` (module is not a local file)");
   }

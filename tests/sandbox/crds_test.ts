@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CLUSTER_API_CRD_SETS, upstreamFiles } from "../../lib/sandbox/mod.ts";
+import { CLUSTER_API_CRD_SETS, defaultCrdRoot, upstreamFiles } from "../../lib/sandbox/mod.ts";
 
 async function fakeRoot(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "lattice-crds-test-" });
@@ -65,8 +65,34 @@ Deno.test("upstreamFiles: named subsets, folders, files and prefixes", async (t)
   }
 });
 
-Deno.test("upstreamFiles: the shared sets exist where installCrds looks", async () => {
-  const root = new URL("../../../shared/crds", import.meta.url).pathname;
-  const files = await upstreamFiles(CLUSTER_API_CRD_SETS, root);
-  assert.ok(files.length >= 20, `${files.length} files`);
+Deno.test("upstreamFiles: every set name in use resolves inside the repository", async () => {
+  const root = defaultCrdRoot();
+  const repo = new URL("../../", import.meta.url).pathname;
+  assert.ok(root.startsWith(repo), `${root} is outside ${repo}`);
+  const capi = await upstreamFiles(CLUSTER_API_CRD_SETS, root);
+  assert.ok(capi.length >= 20, `${capi.length} files`);
+  for (
+    const [set, count] of [
+      ["cluster-api-v1.14.0", 31],
+      ["cluster-api-v1.14.0/clusterctl", 2],
+      ["cluster-api-v1.14.0/cluster.x-k8s.io_clusters.yaml", 1],
+      ["cilium-v1.19.4", 4],
+      ["cilium-v1.19.4/ciliumloadbalancerippools.yaml", 1],
+      ["istio-1.30.3", 1],
+      ["flux-source-controller-v1.9.1", 6],
+      ["flux-kustomize-controller-v1.9.4", 1],
+      ["flux-helm-controller-v1.6.3", 1],
+      ["flux-notification-controller-v1.9.3", 3],
+      ["cluster-api-provider-aws-v2.11.1/infrastructure.cluster.x-k8s.io_awsclusters", 2],
+      ["cluster-api-provider-azure-v1.26.0", 19],
+      ["cluster-api-provider-gcp-v1.12.0", 13],
+      ["cluster-api-provider-openstack-v0.14.7", 7],
+      ["cluster-api-provider-proxmox-v0.9.0", 4],
+      ["cluster-api-provider-rke2-v0.25.0", 4],
+    ] as const
+  ) {
+    const files = await upstreamFiles([set], root);
+    assert.equal(files.length, count, set);
+    assert.ok(files.every((f) => f.startsWith(root) && f.endsWith(".yaml")), set);
+  }
 });

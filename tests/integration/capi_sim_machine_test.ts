@@ -10,7 +10,7 @@ import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { silentLogger } from "../../lib/log/mod.ts";
 import { resolveBinaries, runPostBootstrap } from "../../lib/sandbox/mod.ts";
 import { minimalClusterDocument } from "../api/fixtures.ts";
-import { withControlPlane } from "../integration/_plane.ts";
+import { withControlPlane } from "./_plane.ts";
 
 const INFO = {
   // Nothing listens here.
