@@ -3,6 +3,7 @@ import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
 import { type ChannelOptions, credentials } from "@grpc/grpc-js";
 import { LatticeAgentClient } from "../proto/lattice/agent/v1/agent.ts";
+import { CELL_NAME_OVERRIDE, hostOf, ipIdentityCheck } from "./ip_identity.ts";
 import type { AgentCredentials } from "./rotation.ts";
 
 /** Largest message either side accepts (the cell uses the same limit). */
@@ -40,18 +41,23 @@ export function agentChannelOptions(settings: ChannelSettings = {}): ChannelOpti
   };
 }
 
-/** Throws unless `address` (`host:port`) names its host by DNS name. */
+/** Throws unless `address` is `host:port` with a host (DNS name, IPv4, or bracketed IPv6). */
 export function assertDialable(address: string): void {
-  const host = address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  if (isIP(host) !== 0) {
-    // Deno's TLS refuses an IP as server name; the cell's certificate names DNS names.
-    throw new Error(`Cannot dial ${address}: use the cell's DNS name, not an IP address`);
+  const host = hostOf(address);
+  const bracketed = address.startsWith("[");
+  if (
+    !host || !/:\d+$/.test(address) ||
+    (host.includes(":") && (!bracketed || isIP(host) !== 6))
+  ) {
+    throw new Error(`Cannot dial ${address}: expected host:port`);
   }
 }
 
 /**
- * A client for `address` (`host:port`; the host must be a DNS name such as `localhost`,
- * because the server certificate is checked against it).
+ * A client for `address` (`host:port`). A DNS name is checked against the cell
+ * certificate's DNS SANs by TLS itself. An IP address cannot be a TLS server name here
+ * (Deno's node:tls refuses it): the handshake checks the DNS SAN every cell certificate
+ * carries ({@link CELL_NAME_OVERRIDE}) and the dialled IP must be among its IP SANs.
  */
 export function openChannel(
   address: string,
@@ -59,10 +65,15 @@ export function openChannel(
   settings: ChannelSettings = {},
 ): LatticeAgentClient {
   assertDialable(address);
+  const host = hostOf(address);
+  const byIp = isIP(host) !== 0;
   const channelCredentials = credentials.createSsl(
     Buffer.from(creds.caPem),
     Buffer.from(creds.keyPem),
     Buffer.from(creds.certPem),
+    byIp ? { checkServerIdentity: ipIdentityCheck(host) } : undefined,
   );
-  return new LatticeAgentClient(address, channelCredentials, agentChannelOptions(settings));
+  const options = agentChannelOptions(settings);
+  if (byIp) options["grpc.ssl_target_name_override"] = CELL_NAME_OVERRIDE;
+  return new LatticeAgentClient(address, channelCredentials, options);
 }

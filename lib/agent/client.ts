@@ -33,7 +33,7 @@ export type AgentClientEvent =
 
 /** Options for {@linkcode AgentClient}. */
 export interface AgentClientOptions extends ChannelSettings {
-  /** `host:port` of the parent's agent server; the host is a DNS name. */
+  /** `host:port` of the parent's agent server: a DNS name, or an IP its certificate carries. */
   address: string;
   /** This cluster's name: the identity in its client certificate. */
   clusterName: string;

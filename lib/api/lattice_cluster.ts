@@ -46,6 +46,10 @@ export const NetworkingSchema = z.strictObject({
   }).optional().describe("The default LoadBalancer IP pool."),
   pods: cidr("Pod network CIDR; 192.168.0.0/16 when omitted.").optional(),
   services: cidr("Service network CIDR; 10.128.0.0/12 when omitted.").optional(),
+  cni: dnsLabel(
+    "CNI the cluster runs; cilium when omitted. Only with cilium does Lattice apply " +
+      "LB-IPAM pools (networking.default) and Cilium network policies.",
+  ).optional(),
 }).describe("Cluster networking.");
 
 /** `spec.cell`. */

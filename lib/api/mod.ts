@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./cluster_roles.ts";
 export * from "./condition.ts";
 export * from "./crd.ts";
 export * from "./crds.ts";

@@ -6,6 +6,7 @@
 import {
   API_VERSION,
   DNS1123_LABEL,
+  isCellSpec,
   LatticeClusterSchema,
   type ProviderName,
   PROVIDERS,
@@ -102,7 +103,7 @@ export async function createCluster(
   }
   const parentFile = readForEdit(root, { path: clusterFile(parent.dir), action: action });
   const parentDoc = parentFile.doc.toJS() as ClusterDoc;
-  if (parentDoc.spec?.cell === undefined) {
+  if (!isCellSpec(parentDoc.spec)) {
     throw new RepoError(
       `Cannot ${action}: parent '${parent.name}' is not a cell (its ${
         clusterFile(parent.dir)

@@ -3,6 +3,7 @@
  * supported Kubernetes and Flux versions. Every issue names file, line and field.
  */
 import {
+  isCellSpec,
   LatticeClusterSchema,
   LatticeRepoConfigSchema,
   LatticeServicePlacementSchema,
@@ -67,7 +68,7 @@ export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): Validatio
     );
   }
   issues.push(...parentIssues(repo, cluster, spec.cellRef));
-  if (node.children.length > 0 && spec.cell === undefined) {
+  if (node.children.length > 0 && !isCellSpec(spec)) {
     issues.push(
       fieldIssue(file, {
         path: ["spec"],

@@ -2,7 +2,7 @@
  * What the read commands show: cluster rows and details, registrations and placements,
  * each as plain data (for --output json|yaml) and as the spec's table layouts.
  */
-import { type ProviderConfig, providerOf } from "../api/mod.ts";
+import { isCellSpec, type ProviderConfig, providerOf } from "../api/mod.ts";
 import { type ClusterNode, lineage } from "./hierarchy.ts";
 import type { LoadedCluster, LoadedFile, Repo } from "./repo.ts";
 import { resourceName } from "./repo.ts";
@@ -55,7 +55,7 @@ export function summarizeCluster(node: ClusterNode, file: LoadedFile | undefined
     kubernetesVersion: str(spec.provider?.kubernetes?.version),
     controlPlane: num(spec.nodes?.controlPlane),
     workers: num(spec.nodes?.workers),
-    cell: spec.cell !== undefined,
+    cell: isCellSpec(spec),
     path: file?.path ?? `${node.dir}/cluster.yaml`,
   };
   if (spec.flux) summary.flux = spec.flux;

@@ -2,7 +2,7 @@
  * The root cluster's LatticeCluster as `lattice install` reads it: one document, a cell,
  * with no parent. Errors name the file and the field, before anything is created.
  */
-import { type LatticeClusterInput, parseClusters } from "../api/mod.ts";
+import { isCellSpec, type LatticeClusterInput, parseClusters } from "../api/mod.ts";
 
 /** Reads and checks the root's LatticeCluster from `text` (read from `source`). */
 export function parseRootConfig(text: string, source: string): LatticeClusterInput {
@@ -20,7 +20,7 @@ export function parseRootConfig(text: string, source: string): LatticeClusterInp
         `remove cellRef (LatticeCluster ${name})`,
     );
   }
-  if (root.spec.cell?.enabled === false || root.spec.cell === undefined) {
+  if (!isCellSpec(root.spec)) {
     throw new Error(
       `Cannot install from ${source}: spec.cell: the root cluster provisions the others, ` +
         `so it must be a cell; add spec.cell (LatticeCluster ${name})`,

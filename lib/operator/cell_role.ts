@@ -4,6 +4,7 @@
  * gRPC server, the agent registry mirrored into LatticeCluster status — and the hooks the
  * cluster controller needs in cell mode (identity, bootstrap tokens, pivot hand-off).
  */
+import { isIP } from "node:net";
 import { Hono } from "hono";
 import { AgentRegistry } from "../cell/registry.ts";
 import { AgentStatusWriter } from "../cell/registry_status.ts";
@@ -105,8 +106,13 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
   const log = options.logger.child({ role: "cell" });
   await ensureNamespace(client, "lattice-system");
   const ca = await loadOrCreateCa(client, { commonName: `lattice-cell-${options.name}` });
-  const dnsNames = [...new Set([options.host, ...(options.altNames ?? []), "localhost"])];
-  const serving = await issueServerCert(ca, { dnsNames });
+  // An IP host is an IP SAN; "localhost" is always a DNS SAN (agents dialling an IP name
+  // it for the handshake, then check the IP SAN: lib/agent/ip_identity.ts).
+  const names = [...new Set([options.host, ...(options.altNames ?? []), "localhost"])];
+  const serving = await issueServerCert(ca, {
+    dnsNames: names.filter((n) => isIP(n) === 0),
+    ipAddresses: names.filter((n) => isIP(n) !== 0),
+  });
   const registry = new AgentRegistry({
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     logger: log,
@@ -122,7 +128,8 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     port: options.grpcPort,
     logger: log,
   });
-  const grpcEndpoint = `${options.host}:${grpc.port}`;
+  const hostPart = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
+  const grpcEndpoint = `${hostPart}:${grpc.port}`;
   const issuer = new BootstrapTokens(new SecretTokenBackend(client));
   const proxyTransport = new ProxyStreamTransport(registry, {
     // A cluster whose agent ever connected is known: 503 while it is away, 404 otherwise.
@@ -163,7 +170,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     },
   });
   await listening.promise;
-  const url = `https://${options.host}:${httpsPort}`;
+  const url = `https://${hostPart}:${httpsPort}`;
   const handoff = createPivotHandoff({
     client,
     transportFor: (cluster) =>

@@ -7,6 +7,7 @@
  *   webhook, proxy and agent gRPC server, and reconciles children (cell mode);
  * - agent (the `lattice-agent` Secret exists): one outbound stream to the parent.
  */
+import { isCellSpec } from "../api/mod.ts";
 import {
   clusterController,
   type ClusterObject,
@@ -29,8 +30,11 @@ export interface LatticeOptions {
    * install` and of the sandbox).
    */
   bootstrapCell?: boolean;
-  /** Overrides the cell host children dial (default `spec.cell.host`, else `nodeName`). */
-  cellHost?: string;
+  /**
+   * Overrides the cell host children dial (default `spec.cell.host`, else `nodeName`); a
+   * function chooses from `spec.cell.host` (the sandbox keeps loopback addresses only).
+   */
+  cellHost?: string | ((specHost: string | undefined) => string);
   /**
    * Name of the node this pod runs on (`NODE_NAME`): the host a cell advertises when
    * neither `cellHost` nor `spec.cell.host` is set. On kind/CAPD a node's name is its Docker
@@ -82,7 +86,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
   const own = await getOrUndefined(() => client.get<ClusterObject>(LATTICE_CLUSTER_REF, name));
   const recorder = new EventRecorder(client, { component: "lattice.dev/operator", logger: log });
   const cellSpec = own?.spec.cell;
-  const isCell = options.bootstrapCell === true || cellSpec?.enabled === true;
+  const isCell = options.bootstrapCell === true || isCellSpec(own?.spec);
   log.info("Operator roles", { cluster: name, cell: isCell, agent: !!secret });
   // The cell's servers and the agent stream follow leadership: the agent registry is per
   // process, and two replicas must never both hold a stream to the parent.
@@ -92,10 +96,13 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
     let cell: Cell | undefined;
     let agent: Agent | undefined;
     if (isCell) {
-      const byNode = !options.cellHost && !cellSpec?.host && !!options.nodeName;
+      const override = typeof options.cellHost === "function"
+        ? options.cellHost(cellSpec?.host)
+        : options.cellHost;
+      const byNode = !override && !cellSpec?.host && !!options.nodeName;
       cell = await startCell(client, {
         name,
-        host: options.cellHost ?? cellSpec?.host ?? options.nodeName ?? "localhost",
+        host: override ?? cellSpec?.host ?? options.nodeName ?? "localhost",
         // A NodePort cell named by its node answers on every node: after a failover,
         // children that dial the previous leader's node still match the certificate.
         altNames: byNode ? await nodeNames(client, log) : undefined,

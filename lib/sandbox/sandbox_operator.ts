@@ -1,8 +1,10 @@
 /**
  * The operator as the sandbox runs it: the real `runLattice` in-process, one per plane, in
- * place of the Deployment a kubelet would run. Every cell listens on free ports on
- * localhost, so several cells share one machine.
+ * place of the Deployment a kubelet would run. Every cell listens on free ports, so several
+ * cells share one machine, and is dialled on localhost unless its `spec.cell.host` is a
+ * loopback address (127.0.0.0/8, ::1), which is then used as given (a real IP host path).
  */
+import { isIP } from "node:net";
 import type { BinarySource } from "../cell/webhook_binary.ts";
 import { KubeClient } from "../kube/mod.ts";
 import { runLattice } from "../operator/lattice.ts";
@@ -16,6 +18,14 @@ export interface InProcessOperatorOptions {
   heartbeatIntervalMs?: number;
 }
 
+/** The host a sandbox cell advertises: a loopback `spec.cell.host` as is, else localhost. */
+export function sandboxCellHost(specHost: string | undefined): string {
+  if (specHost === undefined) return "localhost";
+  const loopback = (isIP(specHost) === 4 && specHost.startsWith("127.")) ||
+    (isIP(specHost) === 6 && /^(0*:)*:?0*1$/.test(specHost));
+  return loopback ? specHost : "localhost";
+}
+
 /** A {@linkcode StartOperator} running the real operator in this process. */
 export function inProcessOperator(options: InProcessOperatorOptions = {}): StartOperator {
   return async ({ name, plane, logger, bootstrapCell }) => {
@@ -25,7 +35,7 @@ export function inProcessOperator(options: InProcessOperatorOptions = {}): Start
     const run = runLattice(client, {
       clusterName: bootstrapCell ? name : undefined,
       bootstrapCell,
-      cellHost: "localhost",
+      cellHost: sandboxCellHost,
       httpsPort: 0,
       grpcPort: 0,
       metricsPort: 0,

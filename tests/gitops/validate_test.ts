@@ -138,6 +138,16 @@ const cases: { name: string; files: Record<string, string>; errors: (string | Re
       /^✗ children\/us\/cluster\.yaml:5: spec: spec\.cell is required: this cluster has children/,
     ],
   },
+  {
+    name: "children under a cluster written as cell: {enabled: false}",
+    files: {
+      "children/us/cluster.yaml": clusterYaml("us", { parent: "root" }) +
+        "  cell:\n    enabled: false\n",
+    },
+    errors: [
+      /^✗ children\/us\/cluster\.yaml:5: spec: spec\.cell is required: this cluster has children/,
+    ],
+  },
 ];
 
 for (const c of cases) {

@@ -18,6 +18,7 @@ import { type Logger, silentLogger } from "../../log/mod.ts";
 import type { Action, ReconcileContext, Reconciler } from "../../runtime/mod.ts";
 import { reconcileChild } from "./cell.ts";
 import { deleteChild } from "./deletion.ts";
+import { markLoadBalancerPools } from "./networking.ts";
 import { CLUSTER_FINALIZER, type Deps, LATTICE_CLUSTER_REF, STATUS_FIELD_MANAGER } from "./deps.ts";
 import {
   type ClusterScope,
@@ -144,6 +145,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
       this.#invalid(scope, problems);
     } else {
       markCondition(scope, CONDITIONS.specValid, "True", "Valid");
+      markLoadBalancerPools(scope);
       action = role === "self"
         ? await reconcileSelf(scope, deps)
         : await reconcileChild(scope, deps);

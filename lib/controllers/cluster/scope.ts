@@ -27,6 +27,8 @@ export const CONDITIONS = {
   controlPlaneUpToDate: "ControlPlaneUpToDate",
   /** Self mode: the workers run the desired version and replica count. */
   workersUpToDate: "WorkersUpToDate",
+  /** Whether spec.networking.default is served (Cilium LB-IPAM) or not (another CNI). */
+  loadBalancerPools: "LoadBalancerPools",
   /** Summary. */
   ready: "Ready",
 } as const;

@@ -97,7 +97,8 @@ export function validateCluster(
  * name of its node instead (on kind/CAPD, Docker's DNS resolves a node's name).
  */
 function cellProblems(cell: ClusterObject["spec"]["cell"]): SpecProblem[] {
-  if (!cell) return [];
+  // `cell: {enabled: false}` is a leaf: nothing about a cell's endpoints applies.
+  if (!cell || cell.enabled === false) return [];
   const problems: SpecProblem[] = [];
   const type = cell.service?.type;
   if (cell.host === undefined && type !== "NodePort") {

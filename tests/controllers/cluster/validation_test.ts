@@ -44,6 +44,13 @@ Deno.test("table: semantic problems", () => {
     ["provider change", (c) => (c.status = { provider: "aws" }), ["ProviderChanged"]],
     ["cell with host", (c) => (c.spec.cell = cellSpec({ host: "cell.example" })), []],
     ["cell without host", (c) => (c.spec.cell = cellSpec({})), ["MissingCellHost"]],
+    ["a leaf written as cell: {enabled: false}", (c) => {
+      c.spec.cell = { enabled: false };
+    }, []],
+    ["a disabled cell's endpoints are not checked", (c) => {
+      c.spec.cell = { enabled: false, service: { type: "NodePort" } };
+    }, []],
+    ["cell with an IP host", (c) => (c.spec.cell = cellSpec({ host: "172.18.255.1" })), []],
     ["LoadBalancer cell without host", (c) => {
       c.spec.cell = cellSpec({ service: { type: "LoadBalancer" } });
     }, ["MissingCellHost"]],
