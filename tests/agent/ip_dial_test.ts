@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { AgentClient } from "../../lib/agent/mod.ts";
 import { canonicalIp, hostOf, ipIdentityCheck } from "../../lib/agent/ip_identity.ts";
 import { openChannel } from "../../lib/agent/channel.ts";
-import { issueServerCert } from "../../lib/pki/mod.ts";
+import { createCa, issueServerCert } from "../../lib/pki/mod.ts";
 import { issueAgent, startCell, testPki } from "./_fixtures.ts";
 
 const pki = await testPki();
@@ -45,14 +45,17 @@ Deno.test("an agent dials the cell's IP and checks it against the certificate's 
   }
 });
 
+const otherCa = await createCa({ commonName: "another-cell" });
+
 for (
-  const [what, ipAddresses] of [
-    ["without any IP SAN", undefined],
-    ["naming another IP", ["127.0.0.2"]],
+  const [what, ipAddresses, ca, refusal] of [
+    ["without any IP SAN", undefined, pki.ca, /Cannot verify the cell at 127\.0\.0\.1/],
+    ["naming another IP", ["127.0.0.2"], pki.ca, /Cannot verify the cell at 127\.0\.0\.1/],
+    ["of another CA, with the right IP", ["127.0.0.1"], otherCa, /unable to get local issuer/],
   ] as const
 ) {
   Deno.test(`a cell certificate ${what} is refused when dialled by IP`, async () => {
-    const serverCert = await issueServerCert(pki.ca, {
+    const serverCert = await issueServerCert(ca, {
       dnsNames: ["localhost"],
       ipAddresses: ipAddresses ? [...ipAddresses] : undefined,
     });
@@ -70,7 +73,7 @@ for (
       }
       assert.ok(errors.length >= 2, "the agent kept failing to connect");
       assert.equal(agent.connected, false);
-      assert.ok(errors.some((e) => /Cannot verify the cell at 127\.0\.0\.1/.test(e)), errors[0]);
+      assert.ok(errors.some((e) => refusal.test(e)), errors[0]);
       assert.equal(cell.registry.get("refused"), undefined, "no stream reached the cell");
     } finally {
       await agent.stop();
