@@ -56,7 +56,8 @@ Deno.test("LoadBalancerPools: True with Cilium, False naming the CNI, gone witho
   const other = newScope(cluster({ ...POOL, cni: "calico" }), now);
   markLoadBalancerPools(other);
   const refused = other.status.conditions?.find((c) => c.type === CONDITIONS.loadBalancerPools);
-  assert.equal(refused?.status, "False");
+  assert.ok(refused);
+  assert.equal(refused.status, "False");
   assert.equal(refused?.reason, "CniNotCilium");
   assert.match(
     refused?.message ?? "",
@@ -68,7 +69,7 @@ Deno.test("LoadBalancerPools: True with Cilium, False naming the CNI, gone witho
   dropped.status = {
     conditions: [
       ...(other.status.conditions ?? []),
-      { ...refused!, type: CONDITIONS.specValid, status: "True", reason: "Valid" },
+      { ...refused, type: CONDITIONS.specValid, status: "True", reason: "Valid" },
     ],
   };
   const later = newScope(dropped, now);
