@@ -7,8 +7,8 @@ import {
   renderProvenance,
   sha256,
 } from "../../scripts/vendor_crds/provenance.ts";
-import { CRD_SETS } from "../../scripts/vendor_crds/sources.ts";
-import { expandPaths } from "../../scripts/vendor_crds.ts";
+import { CRD_SETS, type CrdSet } from "../../scripts/vendor_crds/sources.ts";
+import { expandPaths, fetchFromGit, sameAsCommitted, writeSet } from "../../scripts/vendor_crds.ts";
 
 const VENDORED = new URL("../../third_party/crds", import.meta.url).pathname;
 
@@ -131,4 +131,56 @@ Deno.test("patterns name files of one folder, with at most one *", async (t) => 
       await Deno.remove(dir, { recursive: true });
     }
   });
+});
+
+Deno.test("a set fetched from a git tag is written, verified and found unchanged", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lattice-vendor-git-" });
+  const git = (...args: string[]) =>
+    new Deno.Command("git", {
+      args: ["-c", "user.name=t", "-c", "user.email=t@t", ...args],
+      cwd: `${dir}/upstream`,
+      stdout: "piped",
+      stderr: "piped",
+    }).output().then((o) => {
+      assert.ok(o.success, new TextDecoder().decode(o.stderr));
+      return new TextDecoder().decode(o.stdout).trim();
+    });
+  try {
+    await Deno.mkdir(`${dir}/upstream/config/crd/bases`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/upstream/config/crd/bases/a.example_things.yaml`, "a: 1\n");
+    await Deno.writeTextFile(`${dir}/upstream/config/crd/bases/README.md`, "not a CRD\n");
+    await git("init", "-q");
+    await git("add", ".");
+    await git("commit", "-qm", "release");
+    await git("tag", "v1.0.0");
+    const commit = await git("rev-parse", "HEAD");
+    const tag = { url: `file://${dir}/upstream`, tag: "v1.0.0", commit };
+    const set: CrdSet = {
+      folder: "thing-v1.0.0",
+      project: "example/thing",
+      tag: "v1.0.0",
+      licence: "Apache-2.0",
+      sources: [{
+        module: "example.com/thing",
+        version: "v1.0.0",
+        paths: ["config/crd/bases/*.yaml"],
+      }],
+      git: tag,
+    };
+    const fetched = await fetchFromGit(set, tag);
+    assert.deepEqual([...fetched.files.keys()], ["a.example_things.yaml"]);
+    assert.equal(fetched.via, "git v1.0.0");
+    const out = `${dir}/vendored`;
+    await writeSet(`${out}/${set.folder}`, fetched);
+    assert.deepEqual(await checkVendoredCrds(out, [set]), []);
+    assert.equal(await sameAsCommitted(`${out}/${set.folder}`, fetched), true);
+    await Deno.writeTextFile(`${out}/${set.folder}/a.example_things.yaml`, "a: 2\n");
+    assert.equal(await sameAsCommitted(`${out}/${set.folder}`, fetched), false);
+    await assert.rejects(
+      fetchFromGit(set, { ...tag, commit: "0".repeat(40) }),
+      /is [0-9a-f]{40}, not 0{40}/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
