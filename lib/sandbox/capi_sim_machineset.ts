@@ -27,14 +27,17 @@ import {
   createMachine,
   deleteMachine,
   DEPLOYMENT_LABEL,
+  ensureClusterOwner,
   ensureFinalizer,
   forceDelete,
+  getRef,
   type GroupKindName,
   MACHINEDEPLOYMENT_FINALIZER,
   MACHINESET_FINALIZER,
   randomSuffix,
   REVISION_ANNOTATION,
   SET_LABEL,
+  settleMachine,
   TEMPLATE_HASH_LABEL,
 } from "./capi_sim_objects.ts";
 
@@ -104,6 +107,15 @@ async function syncDeployment(objects: ClusterObjects, md: KubeObject): Promise<
   const { client, namespace, cluster, now } = objects;
   const name = md.metadata?.name ?? "";
   await ensureFinalizer(client, md, MACHINEDEPLOYMENT_FINALIZER);
+  if (objects.capi) {
+    await ensureClusterOwner(client, md, objects.capi);
+    const spec = templateOf(md).spec;
+    for (const ref of [spec?.infrastructureRef, spec?.bootstrap?.configRef]) {
+      if (!ref?.kind?.endsWith("Template")) continue;
+      const template = await getRef(client, ref, namespace);
+      if (template) await ensureClusterOwner(client, template, objects.capi);
+    }
+  }
   const msRef = await client.resourceFor(CAPI_V1BETA2, "MachineSet");
   const sets = (await client.list<KubeObject>(msRef, {
     namespace,
@@ -249,6 +261,7 @@ async function scaleSet(
   const live = machines.filter((m) => !m.metadata?.deletionTimestamp);
   // Scale down: the newest machines go first (the simulator's choice for "Random").
   for (const extra of live.slice(replicas).reverse()) await deleteMachine(objects, extra);
+  for (const kept of live.slice(0, replicas)) await settleMachine(objects, kept, "worker");
   const template = templateOf(set);
   const spec = template.spec ?? {};
   const labels = {

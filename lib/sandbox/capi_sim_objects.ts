@@ -49,6 +49,8 @@ export interface ClusterObjects {
   /** Client of the cluster's own plane (for Node objects). */
   node: KubeClient;
   now: Date;
+  /** The Cluster (controllers make it an owner of what it uses). */
+  capi?: KubeObject;
 }
 
 type Spec = Record<string, unknown>;
@@ -210,7 +212,6 @@ export async function createMachine(objects: ClusterObjects, m: NewMachine): Pro
   const infra = await cloneTemplate(objects, m.infraTemplate, m.name, labels, m.owner, [
     infraFinalizer,
   ]);
-  const machineRef = await client.resourceFor(CAPI_V1BETA2, "Machine");
   const docker = /^(Docker|Dev)Machine$/.test(infra.kind ?? "");
   const machine = await createOrGet(client, {
     apiVersion: CAPI_V1BETA2,
@@ -252,19 +253,46 @@ export async function createMachine(objects: ClusterObjects, m: NewMachine): Pro
       format: "cloud-config",
     },
   });
-  const configRef = await client.resourceFor(config.apiVersion ?? "", config.kind ?? "");
-  await client.patchStatus(configRef, m.name, namespace, {
-    status: bootstrapConfigStatus(m.name, config.metadata?.generation, now),
-  });
-  const infraRef = await client.resourceFor(infra.apiVersion ?? "", infra.kind ?? "");
-  await client.patchStatus(infraRef, m.name, namespace, {
-    status: infraMachineStatus(m.name, now),
-  });
-  await client.patchStatus(machineRef, m.name, namespace, {
-    status: machineStatus(m.name, now),
-  });
-  await ensureNode(objects.node, m.name, { role: m.role, version: m.version, cluster, now });
+  await settleMachine(objects, machine, m.role);
   return machine;
+}
+
+/**
+ * Brings an existing Machine to Running: statuses of its bootstrap config, infrastructure
+ * machine and itself (once, while it has no nodeRef), and its Ready Node at its version.
+ * Idempotent, so a pass interrupted half-way is finished by the next.
+ */
+export async function settleMachine(
+  objects: ClusterObjects,
+  machine: KubeObject,
+  role: "control-plane" | "worker",
+): Promise<void> {
+  const { client, namespace, cluster, now } = objects;
+  const name = machine.metadata?.name ?? "";
+  const spec = (machine.spec ?? {}) as {
+    version?: string;
+    infrastructureRef?: GroupKindName;
+    bootstrap?: { configRef?: GroupKindName };
+  };
+  if (!(machine.status as Spec | undefined)?.nodeRef) {
+    const config = await getRef(client, spec.bootstrap?.configRef, namespace);
+    if (config) {
+      const ref = await client.resourceFor(config.apiVersion ?? "", config.kind ?? "");
+      await client.patchStatus(ref, config.metadata?.name ?? "", namespace, {
+        status: bootstrapConfigStatus(name, config.metadata?.generation, now),
+      });
+    }
+    const infra = await getRef(client, spec.infrastructureRef, namespace);
+    if (infra) {
+      const ref = await client.resourceFor(infra.apiVersion ?? "", infra.kind ?? "");
+      await client.patchStatus(ref, infra.metadata?.name ?? "", namespace, {
+        status: infraMachineStatus(name, now),
+      });
+    }
+    const machineRef = await client.resourceFor(CAPI_V1BETA2, "Machine");
+    await client.patchStatus(machineRef, name, namespace, { status: machineStatus(name, now) });
+  }
+  await ensureNode(objects.node, name, { role, version: spec.version ?? "", cluster, now });
 }
 
 /** Makes the Node of a Machine exist and be Ready at `version`. */
@@ -360,4 +388,48 @@ export async function ensureFinalizer(
       resourceVersion: object.metadata?.resourceVersion,
     },
   }, { namespace: object.metadata?.namespace });
+}
+
+/**
+ * Adds the Cluster as a (non-controller) owner, as Cluster API's controllers do for what a
+ * Cluster uses: the Cluster controller for its infrastructure cluster and control plane, the
+ * MachineDeployment controller for the deployment and its templates, KCP for its machine
+ * template. No-op when already owned.
+ */
+export async function ensureClusterOwner(
+  client: KubeClient,
+  object: KubeObject,
+  capi: KubeObject,
+): Promise<void> {
+  const owners = object.metadata?.ownerReferences ?? [];
+  const uid = capi.metadata?.uid ?? "";
+  if (owners.some((o) => o.uid === uid)) return;
+  const ref = await client.resourceFor(object.apiVersion ?? "", object.kind ?? "");
+  const clusterRef: OwnerReference = {
+    apiVersion: capi.apiVersion ?? CAPI_V1BETA2,
+    kind: "Cluster",
+    name: capi.metadata?.name ?? "",
+    uid,
+  };
+  // A reference to a Cluster of the same name with another UID is stale (e.g. copied).
+  const kept = owners.filter((o) => !(o.kind === "Cluster" && o.name === clusterRef.name));
+  await client.patch(ref, object.metadata?.name ?? "", {
+    metadata: { ownerReferences: [...kept, clusterRef] },
+  }, { namespace: object.metadata?.namespace });
+}
+
+/** Gets the object a v1beta2 reference points at, or undefined when it is absent. */
+export async function getRef(
+  client: KubeClient,
+  ref: { apiGroup?: string; kind?: string; name?: string } | undefined,
+  namespace: string,
+): Promise<KubeObject | undefined> {
+  if (!ref?.apiGroup || !ref.kind || !ref.name) return undefined;
+  const resource = await resourceForGroupKind(client, ref.apiGroup, ref.kind);
+  try {
+    return await client.get<KubeObject>(resource, ref.name, namespace);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

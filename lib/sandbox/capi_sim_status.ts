@@ -159,7 +159,6 @@ export function machineStatus(nodeName: string, now: Date): Record<string, unkno
     phase: "Running",
     initialization: { bootstrapDataSecretCreated: true, infrastructureProvisioned: true },
     nodeRef: { name: nodeName },
-    nodeInfo: { operatingSystem: "linux", architecture: "amd64" },
     conditions: [
       trueCondition("Available", now),
       trueCondition("Ready", now),

@@ -22,10 +22,13 @@ import {
   CONTROL_PLANE_NAME_LABEL,
   createMachine,
   deleteMachine,
+  ensureClusterOwner,
   ensureFinalizer,
   forceDelete,
+  getRef,
   type GroupKindName,
   randomSuffix,
+  settleMachine,
 } from "./capi_sim_objects.ts";
 
 export type { ClusterObjects } from "./capi_sim_objects.ts";
@@ -84,6 +87,7 @@ export async function syncControlPlane(
   const kcp = await client.get<KubeObject>(resource, ref.name, namespace);
   const finalizer = CONTROL_PLANE_FINALIZER[ref.kind];
   if (finalizer) await ensureFinalizer(client, kcp, finalizer);
+  if (objects.capi) await ensureClusterOwner(client, kcp, objects.capi);
   const spec = (kcp.spec ?? {}) as Spec;
   const replicas = Number(spec.replicas ?? 1);
   const version = String(spec.version ?? "");
@@ -91,6 +95,10 @@ export async function syncControlPlane(
   const templateSpec = (template.spec ?? template) as Spec;
   const infraTemplate = templateSpec.infrastructureRef as GroupKindName | undefined;
   const summary = { desired: replicas, version, generation: kcp.metadata?.generation };
+  const templateObject = await getRef(client, infraTemplate, namespace);
+  if (templateObject && objects.capi) {
+    await ensureClusterOwner(client, templateObject, objects.capi);
+  }
   if (!infraTemplate?.kind) {
     await patchStatusOf(client, ref, namespace, controlPlaneStatus(summary, now));
     return { kcp, replicas: summary };
@@ -107,6 +115,7 @@ export async function syncControlPlane(
     await deleteMachine(objects, gone);
   }
   const live = machines.filter((m) => !m.metadata?.deletionTimestamp);
+  for (const m of live) await settleMachine(objects, m, "control-plane");
   const outdated: KubeObject[] = [];
   for (const m of live) {
     if (!await isUpToDate(client, m, version, infraTemplate)) outdated.push(m);

@@ -27,7 +27,7 @@ import { labelProviderCrds } from "./clusterctl.ts";
 import { clusterStatus, infraClusterStatus } from "./capi_sim_status.ts";
 import { type ClusterObjects, syncControlPlane, syncWorkers, teardown } from "./capi_sim_sync.ts";
 import { ensureClusterSecrets } from "./capi_sim_secrets.ts";
-import { ensureFinalizer, providerFinalizer } from "./capi_sim_objects.ts";
+import { ensureClusterOwner, ensureFinalizer, providerFinalizer } from "./capi_sim_objects.ts";
 import { resourceForGroupKind } from "./_capi_refs.ts";
 import { bootstrapMachine } from "./capi_sim_bootstrap.ts";
 
@@ -210,9 +210,17 @@ export class CapiSimulator {
       const infraType = await resourceForGroupKind(client, infraRef.apiGroup, infraRef.kind);
       const infra = await client.get<KubeObject>(infraType, infraRef.name, namespace);
       await ensureFinalizer(client, infra, providerFinalizer(infraRef.kind, infraRef.apiGroup));
+      await ensureClusterOwner(client, infra, capi);
       await patchStatusOf(client, infraRef, namespace, infraClusterStatus(now));
     }
-    const objects: ClusterObjects = { client, namespace, cluster: name, node: sim.client, now };
+    const objects: ClusterObjects = {
+      client,
+      namespace,
+      cluster: name,
+      node: sim.client,
+      now,
+      capi,
+    };
     const cp = await syncControlPlane(objects, spec.controlPlaneRef as ContractRef | undefined);
     // KCP writes the certificates and the kubeconfig; without a control plane the Cluster
     // owns its kubeconfig.

@@ -4,7 +4,9 @@
  *
  * - every provider CRD labelled `clusterctl.cluster.x-k8s.io` and
  *   `cluster.x-k8s.io/provider=<provider>` (clusterctl's common labels; `clusterctl move`
- *   discovers the types to move by the first, Lattice's pivot by the second);
+ *   discovers the types to move by the first, Lattice's pivot by the second) and with its
+ *   contract labels (`cluster.x-k8s.io/v1beta2=<version>`, from each provider's kustomize
+ *   config, which the bare upstream CRD files lack);
  * - clusterctl's own inventory CRD labelled `clusterctl.cluster.x-k8s.io/core=inventory`;
  * - the inventory: one `Provider` (clusterctl.cluster.x-k8s.io/v1alpha3) per installed
  *   provider, in the namespace `clusterctl init` installs it to (capi-system,
@@ -90,7 +92,28 @@ export function providerOfGroup(group: string): string | undefined {
 }
 
 interface Crd extends KubeObject {
-  spec: { group?: string; names?: { kind?: string } };
+  spec: {
+    group?: string;
+    names?: { kind?: string };
+    versions?: { name: string; served?: boolean; storage?: boolean }[];
+  };
+}
+
+/**
+ * The contract labels a provider's CRD carries (`cluster.x-k8s.io/<contract>: <versions>`,
+ * versions joined by `_`), by which Cluster API and clusterctl pick the API version of a
+ * referenced kind. The simulator's providers implement contract v1beta2 with their storage
+ * version; a served v1beta1 also answers contract v1beta1.
+ */
+export function contractLabels(crd: Crd): Record<string, string> {
+  const versions = crd.spec.versions ?? [];
+  const storage = versions.find((v) => v.storage)?.name;
+  const labels: Record<string, string> = {};
+  if (storage) labels["cluster.x-k8s.io/v1beta2"] = storage;
+  if (versions.some((v) => v.name === "v1beta1" && v.served !== false)) {
+    labels["cluster.x-k8s.io/v1beta1"] = "v1beta1";
+  }
+  return labels;
 }
 
 /**
@@ -117,7 +140,11 @@ export async function labelProviderCrds(kubeconfig: string): Promise<number> {
         const provider = providerOf(group, crd.spec.names?.kind);
         if (!provider) continue;
         providers.set(provider.label, provider);
-        wanted = { [CLUSTERCTL_LABEL]: "", [PROVIDER_LABEL]: provider.label };
+        wanted = {
+          ...contractLabels(crd),
+          [CLUSTERCTL_LABEL]: "",
+          [PROVIDER_LABEL]: provider.label,
+        };
       }
       if (Object.entries(wanted).every(([k, v]) => labels[k] === v)) continue;
       await client.patch(ref, crd.metadata?.name ?? "", { metadata: { labels: wanted } });
