@@ -202,7 +202,7 @@ async function reown(client: KubeClient, object: KubeObject, machine: KubeObject
 
 /** Creates one Machine with everything the controllers put around it; returns it. */
 export async function createMachine(objects: ClusterObjects, m: NewMachine): Promise<KubeObject> {
-  const { client, namespace, cluster, now } = objects;
+  const { client, namespace, cluster } = objects;
   const labels = { ...m.labels, [CLUSTER_LABEL]: cluster };
   const config = await bootstrapConfig(objects, m, labels);
   const infraFinalizer = providerFinalizer(
