@@ -104,7 +104,7 @@ export async function syncWorkers(objects: ClusterObjects): Promise<Replicas> {
 }
 
 async function syncDeployment(objects: ClusterObjects, md: KubeObject): Promise<Replicas> {
-  const { client, namespace, cluster, now } = objects;
+  const { client, namespace, now } = objects;
   const name = md.metadata?.name ?? "";
   await ensureFinalizer(client, md, MACHINEDEPLOYMENT_FINALIZER);
   if (objects.capi) {
@@ -175,7 +175,6 @@ async function syncDeployment(objects: ClusterObjects, md: KubeObject): Promise<
       now,
     ),
   });
-  void cluster;
   return { desired, version };
 }
 
@@ -243,7 +242,7 @@ async function scaleSet(
   replicas: number,
   upToDate: boolean,
 ): Promise<KubeObject> {
-  const { client, namespace, cluster, now } = objects;
+  const { client, namespace, now } = objects;
   const name = ms.metadata?.name ?? "";
   const msRef = await client.resourceFor(CAPI_V1BETA2, "MachineSet");
   let set = ms;
@@ -297,6 +296,5 @@ async function scaleSet(
       now,
     ),
   });
-  void cluster;
   return set;
 }
