@@ -16,6 +16,7 @@ import {
   labelProviderCrds,
 } from "../../lib/sandbox/mod.ts";
 import { providerCluster } from "../capi/fixtures.ts";
+import { clusterFixture, withFakeUids } from "../pivot/fixtures.ts";
 import { withControlPlane } from "./_plane.ts";
 import { applyGenerated, clusterctl, describeParents, parseMoveDryRun } from "./_capi_sim.ts";
 
@@ -29,6 +30,16 @@ async function list(client: KubeClient, apiVersion: string, kind: string, namesp
 
 function controller(o: KubeObject) {
   return (o.metadata?.ownerReferences ?? []).find((r) => r.controller);
+}
+
+/** Kinds, owner kinds (`*` = controller), finalizers and Secret types: a graph's shape. */
+function shape(objects: readonly KubeObject[]): string[] {
+  return objects.map((o) => {
+    const owners = (o.metadata?.ownerReferences ?? [])
+      .map((r) => `${r.kind}${r.controller ? "*" : ""}`).sort().join("+");
+    const type = (o as { type?: string }).type;
+    return `${o.kind}<${owners}>[${(o.metadata?.finalizers ?? []).join(",")}]${type ?? ""}`;
+  }).sort();
 }
 
 /** Steps the simulator until `done` holds (each pass is one reconcile of every object). */
@@ -204,6 +215,12 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
           }
         }
         assert.ok(edges >= moved.length - 3, `the graph is linked (${edges} owner edges)`);
+      });
+
+      await t.step("the pivot tests' and bench's fixture has the simulator's shape", async () => {
+        const graph = await discoverMoveGraph(mgmt, { name: "wl", namespace });
+        const fixture = withFakeUids(clusterFixture("wl", namespace, { workers: 2 }));
+        assert.deepEqual(shape(fixture), shape(graph.nodes.map((n) => n.object)));
       });
 
       const sets = async () =>
