@@ -286,7 +286,7 @@ export async function settleMachine(
     if (infra) {
       const ref = await client.resourceFor(infra.apiVersion ?? "", infra.kind ?? "");
       await client.patchStatus(ref, infra.metadata?.name ?? "", namespace, {
-        status: infraMachineStatus(name, now),
+        status: infraMachineStatus(name, now, infra.kind),
       });
     }
     const machineRef = await client.resourceFor(CAPI_V1BETA2, "Machine");

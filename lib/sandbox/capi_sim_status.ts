@@ -27,12 +27,23 @@ export function trueCondition(type: string, now: Date): SimCondition {
   };
 }
 
+/**
+ * Conditions of an infrastructure provider's object: CAPD's (v1beta2, metav1.Condition) get
+ * Ready plus Deleting/Paused; other providers still use Cluster API's v1beta1 condition type,
+ * whose optional message must not be empty, so they get Ready without a message.
+ */
+function providerConditions(kind: string, now: Date): Partial<SimCondition>[] {
+  if (/^(Docker|Dev)/.test(kind)) return [trueCondition("Ready", now), ...quiet(now)];
+  const { message: _, ...ready } = trueCondition("Ready", now);
+  return [ready];
+}
+
 /** Status of an infrastructure cluster (DockerCluster, AWSCluster, ...). */
-export function infraClusterStatus(now: Date): Record<string, unknown> {
+export function infraClusterStatus(now: Date, kind = "DockerCluster"): Record<string, unknown> {
   return {
     initialization: { provisioned: true },
     ready: true,
-    conditions: [trueCondition("Ready", now), ...quiet(now)],
+    conditions: providerConditions(kind, now),
   };
 }
 
@@ -193,12 +204,16 @@ export function bootstrapConfigStatus(
 }
 
 /** Status of an infrastructure machine (DockerMachine, AWSMachine, ...) that is provisioned. */
-export function infraMachineStatus(name: string, now: Date): Record<string, unknown> {
+export function infraMachineStatus(
+  name: string,
+  now: Date,
+  kind = "DockerMachine",
+): Record<string, unknown> {
   return {
     initialization: { provisioned: true },
     ready: true,
     addresses: [{ type: "Hostname", address: name }],
-    conditions: [trueCondition("Ready", now), ...quiet(now)],
+    conditions: providerConditions(kind, now),
   };
 }
 

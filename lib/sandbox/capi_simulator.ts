@@ -211,7 +211,7 @@ export class CapiSimulator {
       const infra = await client.get<KubeObject>(infraType, infraRef.name, namespace);
       await ensureFinalizer(client, infra, providerFinalizer(infraRef.kind, infraRef.apiGroup));
       await ensureClusterOwner(client, infra, capi);
-      await patchStatusOf(client, infraRef, namespace, infraClusterStatus(now));
+      await patchStatusOf(client, infraRef, namespace, infraClusterStatus(now, infraRef.kind));
     }
     const objects: ClusterObjects = {
       client,
