@@ -28,14 +28,14 @@ export function trueCondition(type: string, now: Date): SimCondition {
 }
 
 /**
- * Conditions of an infrastructure provider's object: CAPD's (v1beta2, metav1.Condition) get
- * Ready plus Deleting/Paused; other providers still use Cluster API's v1beta1 condition type,
- * whose optional message must not be empty, so they get Ready without a message.
+ * Conditions of an infrastructure provider's object: CAPD's (v1beta2) get Ready plus
+ * Deleting/Paused as CAPD reports them. Other providers' schemas differ (Cluster API's
+ * v1beta1 condition type refuses an empty message; metav1.Condition requires one), so they
+ * get Ready with a message that says what it is.
  */
-function providerConditions(kind: string, now: Date): Partial<SimCondition>[] {
+function providerConditions(kind: string, now: Date): SimCondition[] {
   if (/^(Docker|Dev)/.test(kind)) return [trueCondition("Ready", now), ...quiet(now)];
-  const { message: _, ...ready } = trueCondition("Ready", now);
-  return [ready];
+  return [{ ...trueCondition("Ready", now), message: "simulated by the Lattice sandbox" }];
 }
 
 /** Status of an infrastructure cluster (DockerCluster, AWSCluster, ...). */

@@ -62,7 +62,7 @@ Deno.test("contractLabels map contract v1beta2 to the storage version", () => {
   assert.deepEqual(contractLabels(crd([])), {});
 });
 
-Deno.test("status documents carry v1beta2 conditions; other providers' have no empty message", () => {
+Deno.test("status documents carry v1beta2 conditions; other providers' say they are simulated", () => {
   const now = new Date("2026-01-01T00:00:00.123Z");
   const set = machineSetStatus({ desired: 3, selector: "a=b", upToDate: false }, now);
   assert.equal(set.replicas, 3);
@@ -83,6 +83,7 @@ Deno.test("status documents carry v1beta2 conditions; other providers' have no e
     type: "Ready",
     status: "True",
     reason: "Ready",
+    message: "simulated by the Lattice sandbox",
     lastTransitionTime: "2026-01-01T00:00:00Z",
   }]);
 });
