@@ -152,9 +152,15 @@ export async function syncControlPlane(
  * Deletes what CAPI's controllers and the garbage collector would on a Cluster deletion
  * (the sandbox planes run no kube-controller-manager): the cluster's Machines with their
  * infrastructure machines, bootstrap configs and Secrets, its MachineSets and
- * MachineDeployments, and the cluster Secrets; finalizers the simulator played are removed.
+ * MachineDeployments, the cluster Secrets and (given the Cluster) its control plane and
+ * infrastructure cluster; finalizers the simulator played are removed.
  */
-export async function teardown(client: KubeClient, namespace: string, cluster: string) {
+export async function teardown(
+  client: KubeClient,
+  namespace: string,
+  cluster: string,
+  capi?: KubeObject,
+) {
   const list = async (apiVersion: string, kind: string, selector: string) => {
     const ref = await client.resourceFor(apiVersion, kind).catch(() => undefined);
     if (!ref) return [];
@@ -174,5 +180,17 @@ export async function teardown(client: KubeClient, namespace: string, cluster: s
   for (const secret of await list("v1", "Secret", selector)) {
     if (secret.type !== "cluster.x-k8s.io/secret") continue;
     await forceDelete(client, "v1", "Secret", secret.metadata?.name ?? "", namespace);
+  }
+  const spec = (capi?.spec ?? {}) as Record<string, GroupKindName | undefined>;
+  for (const ref of [spec.controlPlaneRef, spec.infrastructureRef]) {
+    const object = await getRef(client, ref, namespace).catch(() => undefined);
+    if (!object) continue;
+    await forceDelete(
+      client,
+      object.apiVersion ?? "",
+      object.kind ?? "",
+      object.metadata?.name ?? "",
+      namespace,
+    );
   }
 }

@@ -177,7 +177,7 @@ export class CapiSimulator {
     if (capi.metadata?.deletionTimestamp) {
       if (!hasFinalizer(capi, CAPI_CLUSTER_FINALIZER)) return;
       this.#log.info("Deleting simulated cluster", { cluster: name });
-      await teardown(client, namespace, name);
+      await teardown(client, namespace, name, capi);
       const sim = this.#clusters.get(name);
       if (sim) {
         this.#clusters.delete(name);
