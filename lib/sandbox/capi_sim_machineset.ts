@@ -29,6 +29,7 @@ import {
   DEPLOYMENT_LABEL,
   ensureClusterOwner,
   ensureFinalizer,
+  ensureTemplateSecrets,
   forceDelete,
   getRef,
   type GroupKindName,
@@ -114,6 +115,7 @@ async function syncDeployment(objects: ClusterObjects, md: KubeObject): Promise<
       if (!ref?.kind?.endsWith("Template")) continue;
       const template = await getRef(client, ref, namespace);
       if (template) await ensureClusterOwner(client, template, objects.capi);
+      if (template) await ensureTemplateSecrets(objects, template);
     }
   }
   const msRef = await client.resourceFor(CAPI_V1BETA2, "MachineSet");

@@ -433,3 +433,29 @@ export async function getRef(
     throw error;
   }
 }
+
+/**
+ * Secrets an infrastructure provider writes for a machine template: CAPZ's
+ * `<template>-azure-json` (the cloud-provider config machines read), owned by the
+ * AzureMachineTemplate. Other providers write none the generated objects read.
+ */
+export async function ensureTemplateSecrets(
+  objects: ClusterObjects,
+  template: KubeObject,
+): Promise<void> {
+  if (template.kind !== "AzureMachineTemplate") return;
+  const { client, namespace, cluster } = objects;
+  const config = JSON.stringify({ cloud: "AzurePublicCloud", simulated: "Lattice sandbox" });
+  await createOrGet(client, {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name: `${template.metadata?.name}-azure-json`,
+      namespace,
+      labels: { [CLUSTER_LABEL]: cluster },
+      ownerReferences: [controllerRef(template)],
+    },
+    stringData: { "control-plane-azure.json": config, "worker-node-azure.json": config },
+  });
+}

@@ -24,6 +24,7 @@ import {
   deleteMachine,
   ensureClusterOwner,
   ensureFinalizer,
+  ensureTemplateSecrets,
   forceDelete,
   getRef,
   type GroupKindName,
