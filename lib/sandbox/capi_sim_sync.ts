@@ -97,6 +97,7 @@ export async function syncControlPlane(
   const infraTemplate = templateSpec.infrastructureRef as GroupKindName | undefined;
   const summary = { desired: replicas, version, generation: kcp.metadata?.generation };
   const templateObject = await getRef(client, infraTemplate, namespace);
+  if (templateObject) await ensureTemplateSecrets(objects, templateObject);
   if (templateObject && objects.capi) {
     await ensureClusterOwner(client, templateObject, objects.capi);
   }
