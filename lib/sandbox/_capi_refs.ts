@@ -22,18 +22,39 @@ export async function patchStatusOf(
   await client.patchStatus(resource, ref.name ?? "", namespace, { status });
 }
 
-/** Resolves a group + kind (no version, as in v1beta2 refs) to its preferred resource. */
+/**
+ * Resolves a group + kind (no version, as in v1beta2 refs) to a served resource: the group's
+ * preferred version when it serves the kind, else the first other version that does (one
+ * API group is shared by providers at different versions, e.g. CAPD at v1beta2 and CAPO at
+ * v1beta1).
+ */
 export async function resourceForGroupKind(
   client: KubeClient,
   group: string,
   kind: string,
 ): Promise<ResourceRef> {
-  const groups = await client.request<
-    { groups: { name: string; preferredVersion: { groupVersion: string } }[] }
-  >(
-    { method: "GET", path: "/apis" },
-  );
+  const groups = await client.request<{
+    groups: {
+      name: string;
+      preferredVersion: { groupVersion: string };
+      versions: { groupVersion: string }[];
+    }[];
+  }>({ method: "GET", path: "/apis" });
   const found = groups.groups.find((g) => g.name === group);
   if (!found) throw new Error(`Cannot resolve ${kind}: API group ${group} is not served`);
-  return await client.resourceFor(found.preferredVersion.groupVersion, kind);
+  const candidates = [
+    found.preferredVersion.groupVersion,
+    ...found.versions.map((v) => v.groupVersion).filter((v) =>
+      v !== found.preferredVersion.groupVersion
+    ),
+  ];
+  let last: unknown;
+  for (const groupVersion of candidates) {
+    try {
+      return await client.resourceFor(groupVersion, kind);
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
 }

@@ -27,12 +27,23 @@ export function trueCondition(type: string, now: Date): SimCondition {
   };
 }
 
+/**
+ * Conditions of an infrastructure provider's object: CAPD's (v1beta2) get Ready plus
+ * Deleting/Paused as CAPD reports them. Other providers' schemas differ (Cluster API's
+ * v1beta1 condition type refuses an empty message; metav1.Condition requires one), so they
+ * get Ready with a message that says what it is.
+ */
+function providerConditions(kind: string, now: Date): SimCondition[] {
+  if (/^(Docker|Dev)/.test(kind)) return [trueCondition("Ready", now), ...quiet(now)];
+  return [{ ...trueCondition("Ready", now), message: "simulated by the Lattice sandbox" }];
+}
+
 /** Status of an infrastructure cluster (DockerCluster, AWSCluster, ...). */
-export function infraClusterStatus(now: Date): Record<string, unknown> {
+export function infraClusterStatus(now: Date, kind = "DockerCluster"): Record<string, unknown> {
   return {
     initialization: { provisioned: true },
     ready: true,
-    conditions: [trueCondition("Ready", now)],
+    conditions: providerConditions(kind, now),
   };
 }
 
@@ -71,21 +82,85 @@ export function controlPlaneStatus(r: Replicas, now: Date): Record<string, unkno
     conditions: [
       trueCondition("Available", now),
       trueCondition("Initialized", now),
+      trueCondition("CertificatesAvailable", now),
+      trueCondition("EtcdClusterHealthy", now),
+      trueCondition("ControlPlaneComponentsHealthy", now),
       trueCondition("MachinesReady", now),
+      trueCondition("MachinesUpToDate", now),
+      falseCondition("RollingOut", "NotRollingOut", now),
+      falseCondition("ScalingUp", "NotScalingUp", now),
+      falseCondition("ScalingDown", "NotScalingDown", now),
+      falseCondition("Remediating", "NotRemediating", now),
+      ...quiet(now),
     ],
   };
 }
 
-/** Status of a MachineDeployment whose machines are all up. */
-export function machineDeploymentStatus(r: Replicas, now: Date): Record<string, unknown> {
+/** A False condition (Deleting, Paused, ScalingUp, ... when nothing is going on). */
+export function falseCondition(type: string, reason: string, now: Date): SimCondition {
+  return { ...trueCondition(type, now), status: "False", reason };
+}
+
+/** The conditions every v1beta2 object reports while it is neither deleting nor paused. */
+function quiet(now: Date): SimCondition[] {
+  return [
+    falseCondition("Deleting", "NotDeleting", now),
+    falseCondition("Paused", "NotPaused", now),
+  ];
+}
+
+/** Replica counts of a MachineDeployment or MachineSet whose machines are all up. */
+function replicaStatus(r: Replicas): Record<string, unknown> {
   return {
-    phase: "Running",
     replicas: r.desired,
     readyReplicas: r.desired,
     availableReplicas: r.desired,
     upToDateReplicas: r.desired,
     ...observed(r),
-    conditions: [trueCondition("Available", now)],
+  };
+}
+
+/** Status of a MachineDeployment whose machines are all up. */
+export function machineDeploymentStatus(
+  r: Replicas & { selector?: string },
+  now: Date,
+): Record<string, unknown> {
+  return {
+    phase: "Running",
+    ...replicaStatus(r),
+    ...(r.selector ? { selector: r.selector } : {}),
+    conditions: [
+      trueCondition("Available", now),
+      trueCondition("MachinesReady", now),
+      trueCondition("MachinesUpToDate", now),
+      falseCondition("RollingOut", "NotRollingOut", now),
+      falseCondition("ScalingUp", "NotScalingUp", now),
+      falseCondition("ScalingDown", "NotScalingDown", now),
+      falseCondition("Remediating", "NotRemediating", now),
+      ...quiet(now),
+    ],
+  };
+}
+
+/** Status of a MachineSet whose machines are all up. */
+export function machineSetStatus(
+  r: Replicas & { selector: string; upToDate: boolean },
+  now: Date,
+): Record<string, unknown> {
+  return {
+    ...replicaStatus(r),
+    upToDateReplicas: r.upToDate ? r.desired : 0,
+    selector: r.selector,
+    conditions: [
+      trueCondition("MachinesReady", now),
+      r.upToDate
+        ? trueCondition("MachinesUpToDate", now)
+        : falseCondition("MachinesUpToDate", "NotUpToDate", now),
+      falseCondition("ScalingUp", "NotScalingUp", now),
+      falseCondition("ScalingDown", "NotScalingDown", now),
+      falseCondition("Remediating", "NotRemediating", now),
+      ...quiet(now),
+    ],
   };
 }
 
@@ -95,7 +170,50 @@ export function machineStatus(nodeName: string, now: Date): Record<string, unkno
     phase: "Running",
     initialization: { bootstrapDataSecretCreated: true, infrastructureProvisioned: true },
     nodeRef: { name: nodeName },
-    conditions: [trueCondition("Ready", now), trueCondition("Available", now)],
+    conditions: [
+      trueCondition("Available", now),
+      trueCondition("Ready", now),
+      trueCondition("UpToDate", now),
+      trueCondition("BootstrapConfigReady", now),
+      trueCondition("InfrastructureReady", now),
+      trueCondition("NodeReady", now),
+      trueCondition("NodeHealthy", now),
+      ...quiet(now),
+    ],
+  };
+}
+
+/** Status of a KubeadmConfig / RKE2Config whose bootstrap data Secret is written. */
+export function bootstrapConfigStatus(
+  secretName: string,
+  generation: number | undefined,
+  now: Date,
+): Record<string, unknown> {
+  return {
+    dataSecretName: secretName,
+    initialization: { dataSecretCreated: true },
+    ready: true,
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+    conditions: [
+      trueCondition("Ready", now),
+      trueCondition("DataSecretAvailable", now),
+      trueCondition("CertificatesAvailable", now),
+      ...quiet(now),
+    ],
+  };
+}
+
+/** Status of an infrastructure machine (DockerMachine, AWSMachine, ...) that is provisioned. */
+export function infraMachineStatus(
+  name: string,
+  now: Date,
+  kind = "DockerMachine",
+): Record<string, unknown> {
+  return {
+    initialization: { provisioned: true },
+    ready: true,
+    addresses: [{ type: "Hostname", address: name }],
+    conditions: providerConditions(kind, now),
   };
 }
 
@@ -124,6 +242,14 @@ export function clusterStatus(
       trueCondition("ControlPlaneInitialized", now),
       trueCondition("ControlPlaneAvailable", now),
       trueCondition("WorkersAvailable", now),
+      trueCondition("RemoteConnectionProbe", now),
+      trueCondition("MachinesReady", now),
+      trueCondition("MachinesUpToDate", now),
+      falseCondition("RollingOut", "NotRollingOut", now),
+      falseCondition("ScalingUp", "NotScalingUp", now),
+      falseCondition("ScalingDown", "NotScalingDown", now),
+      falseCondition("Remediating", "NotRemediating", now),
+      ...quiet(now),
     ],
   };
 }

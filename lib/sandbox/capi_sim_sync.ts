@@ -1,137 +1,80 @@
 /**
- * The simulator's machine controllers: make Machines and Ready Nodes match the replicas and
- * versions of a cluster's control plane and MachineDeployments, and write the statuses
- * CAPI would. Machines live beside the CAPI objects; Nodes live in the cluster's own plane.
+ * The SIMULATED control-plane provider (KubeadmControlPlane or RKE2ControlPlane, v1.14
+ * behaviour) and the teardown of a deleted Cluster. Workers are played by the
+ * MachineDeployment/MachineSet controllers in capi_sim_machineset.ts.
+ *
+ * Control-plane Machines are named `<control plane>-<random>`, owned (controller) by the
+ * control plane, labelled cluster-name, control-plane and control-plane-name; each gets a
+ * KubeadmConfig (or RKE2Config) built from the control plane's spec and an infrastructure
+ * machine cloned from its machine template. A version or template change rolls them one at
+ * a time (scale up by one, then remove the oldest outdated Machine), as KCP's RollingUpdate
+ * with maxSurge 1 does; scaling adds or removes one Machine per pass.
  */
 import type { KubeClient, KubeObject } from "../kube/mod.ts";
-import { isAlreadyExists, isNotFound } from "../kube/mod.ts";
-import {
-  controlPlaneStatus,
-  machineDeploymentStatus,
-  machineStatus,
-  readyNode,
-  type Replicas,
-} from "./capi_sim_status.ts";
+import { controlPlaneStatus, type Replicas } from "./capi_sim_status.ts";
 import { patchStatusOf, resourceForGroupKind } from "./_capi_refs.ts";
+import {
+  CAPI_V1BETA2,
+  CLONED_FROM_NAME,
+  CLUSTER_LABEL,
+  type ClusterObjects,
+  CONTROL_PLANE_LABEL,
+  CONTROL_PLANE_NAME_LABEL,
+  createMachine,
+  deleteMachine,
+  ensureClusterOwner,
+  ensureFinalizer,
+  ensureTemplateSecrets,
+  forceDelete,
+  getRef,
+  type GroupKindName,
+  randomSuffix,
+  settleMachine,
+} from "./capi_sim_objects.ts";
 
-/** Where one cluster's CAPI objects live and where its nodes go. */
-export interface ClusterObjects {
-  /** Client of the plane holding the CAPI objects. */
-  client: KubeClient;
-  namespace: string;
-  cluster: string;
-  /** Client of the cluster's own plane (for Node objects). */
-  node: KubeClient;
-  now: Date;
-}
-
-const CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name";
-const DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name";
-const CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane";
+export type { ClusterObjects } from "./capi_sim_objects.ts";
+export { syncWorkers } from "./capi_sim_machineset.ts";
 
 type Spec = Record<string, unknown>;
 
-function ownerRef(owner: KubeObject) {
-  return {
-    apiVersion: owner.apiVersion ?? "",
-    kind: owner.kind ?? "",
-    name: owner.metadata?.name ?? "",
-    uid: owner.metadata?.uid ?? "",
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
+/** The finalizer each control-plane provider puts on its control plane object. */
+const CONTROL_PLANE_FINALIZER: Record<string, string> = {
+  KubeadmControlPlane: "kubeadm.controlplane.cluster.x-k8s.io",
+  RKE2ControlPlane: "rke2.controlplane.cluster.x-k8s.io",
+};
 
-function infraMachineKind(templateRef: unknown): { apiGroup: string; kind: string } {
-  const ref = (templateRef ?? {}) as { apiGroup?: string; kind?: string };
-  return {
-    apiGroup: ref.apiGroup ?? "infrastructure.cluster.x-k8s.io",
-    kind: (ref.kind ?? "DockerMachineTemplate").replace(/Template$/, ""),
-  };
-}
-
-/** Makes `count` Machines (and their Nodes) with `labels` exist, at `version`. */
-async function syncMachines(
-  objects: ClusterObjects,
-  options: {
-    owner: KubeObject;
-    prefix: string;
-    count: number;
-    version: string;
-    labels: Record<string, string>;
-    selector: string;
-    role: "control-plane" | "worker";
-    infra: { apiGroup: string; kind: string };
-  },
-): Promise<void> {
-  const { client, namespace, cluster, node, now } = objects;
-  const machineRef = await client.resourceFor("cluster.x-k8s.io/v1beta2", "Machine");
-  const nodeRef = await node.resourceFor("v1", "Node");
-  const existing = (await client.list<KubeObject>(machineRef, {
-    namespace,
-    labelSelector: options.selector,
-  })).items;
-  const wanted = new Set(
-    Array.from({ length: options.count }, (_, i) => `${options.prefix}-${i}`),
-  );
-  for (const machine of existing) {
-    const name = machine.metadata?.name ?? "";
-    if (wanted.has(name)) continue;
-    await client.delete(machineRef, name, namespace, { ignoreNotFound: true });
-    await node.delete(nodeRef, name, undefined, { ignoreNotFound: true });
+/** The bootstrap config a control-plane Machine gets from its control plane's spec. */
+function bootstrapConfigFor(cp: KubeObject, first: boolean) {
+  const spec = (cp.spec ?? {}) as Spec;
+  if (cp.kind === "RKE2ControlPlane") {
+    const keep = ["agentConfig", "files", "preRKE2Commands", "postRKE2Commands"];
+    const config = Object.fromEntries(Object.entries(spec).filter(([k]) => keep.includes(k)));
+    return { apiGroup: "bootstrap.cluster.x-k8s.io", kind: "RKE2Config", spec: config };
   }
-  for (const name of wanted) {
-    const current = existing.find((m) => m.metadata?.name === name);
-    if (!current) {
-      try {
-        await client.create({
-          apiVersion: "cluster.x-k8s.io/v1beta2",
-          kind: "Machine",
-          metadata: {
-            name,
-            namespace,
-            labels: { ...options.labels, [CLUSTER_LABEL]: cluster },
-            ownerReferences: [ownerRef(options.owner)],
-          },
-          spec: {
-            clusterName: cluster,
-            version: options.version,
-            bootstrap: { dataSecretName: `${name}-bootstrap` },
-            infrastructureRef: { ...options.infra, name },
-          },
-        });
-      } catch (error) {
-        if (!isAlreadyExists(error)) throw error;
-      }
-      await client.patchStatus(machineRef, name, namespace, { status: machineStatus(name, now) });
-    } else if ((current.spec as Spec | undefined)?.version !== options.version) {
-      // An upgrade: the simulated machine is replaced in place.
-      await client.patch(machineRef, name, { spec: { version: options.version } }, { namespace });
-    }
-    await ensureNode(node, name, { ...options, cluster, now });
-  }
+  const config = structuredClone((spec.kubeadmConfigSpec ?? {}) as Spec);
+  // KCP's first machine runs `kubeadm init`, the others `kubeadm join`.
+  if (first) delete config.joinConfiguration;
+  else delete config.initConfiguration;
+  return { apiGroup: "bootstrap.cluster.x-k8s.io", kind: "KubeadmConfig", spec: config };
 }
 
-async function ensureNode(
+async function isUpToDate(
   client: KubeClient,
-  name: string,
-  options: { role: "control-plane" | "worker"; version: string; cluster: string; now: Date },
-): Promise<void> {
-  const ref = await client.resourceFor("v1", "Node");
-  const desired = readyNode(name, options);
-  let current: KubeObject | undefined;
-  try {
-    current = await client.get<KubeObject>(ref, name);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    current = await client.create(desired.object);
-  }
-  const info = ((current.status as Spec | undefined)?.nodeInfo ?? {}) as Spec;
-  const ready = (((current.status as Spec | undefined)?.conditions ?? []) as Spec[])
-    .some((c) => c.type === "Ready" && c.status === "True");
-  if (!ready || info.kubeletVersion !== (desired.status.nodeInfo as Spec).kubeletVersion) {
-    await client.patchStatus(ref, name, undefined, { status: desired.status });
-  }
+  machine: KubeObject,
+  version: string,
+  template: GroupKindName,
+): Promise<boolean> {
+  const spec = (machine.spec ?? {}) as {
+    version?: string;
+    infrastructureRef?: { apiGroup?: string; kind?: string; name?: string };
+  };
+  if (spec.version !== version) return false;
+  const ref = spec.infrastructureRef;
+  if (!ref?.apiGroup || !ref.kind || !ref.name) return false;
+  const resource = await resourceForGroupKind(client, ref.apiGroup, ref.kind);
+  const infra = await client.get<KubeObject>(resource, ref.name, machine.metadata?.namespace)
+    .catch(() => undefined);
+  return infra?.metadata?.annotations?.[CLONED_FROM_NAME] === template.name;
 }
 
 /** Plays the control-plane provider; returns the control plane and its replica count. */
@@ -143,85 +86,113 @@ export async function syncControlPlane(
   const { client, namespace, cluster, now } = objects;
   const resource = await resourceForGroupKind(client, ref.apiGroup, ref.kind);
   const kcp = await client.get<KubeObject>(resource, ref.name, namespace);
+  const finalizer = CONTROL_PLANE_FINALIZER[ref.kind];
+  if (finalizer) await ensureFinalizer(client, kcp, finalizer);
+  if (objects.capi) await ensureClusterOwner(client, kcp, objects.capi);
   const spec = (kcp.spec ?? {}) as Spec;
   const replicas = Number(spec.replicas ?? 1);
   const version = String(spec.version ?? "");
   const template = (spec.machineTemplate ?? {}) as Spec;
   const templateSpec = (template.spec ?? template) as Spec;
-  await syncMachines(objects, {
-    owner: kcp,
-    prefix: ref.name,
-    count: replicas,
-    version,
-    labels: { [CONTROL_PLANE_LABEL]: "" },
-    selector: `${CLUSTER_LABEL}=${cluster},${CONTROL_PLANE_LABEL}`,
-    role: "control-plane",
-    infra: infraMachineKind(templateSpec.infrastructureRef),
-  });
+  const infraTemplate = templateSpec.infrastructureRef as GroupKindName | undefined;
   const summary = { desired: replicas, version, generation: kcp.metadata?.generation };
+  const templateObject = await getRef(client, infraTemplate, namespace);
+  if (templateObject) await ensureTemplateSecrets(objects, templateObject);
+  if (templateObject && objects.capi) {
+    await ensureClusterOwner(client, templateObject, objects.capi);
+  }
+  if (!infraTemplate?.kind) {
+    await patchStatusOf(client, ref, namespace, controlPlaneStatus(summary, now));
+    return { kcp, replicas: summary };
+  }
+
+  const machineRef = await client.resourceFor(CAPI_V1BETA2, "Machine");
+  const machines = (await client.list<KubeObject>(machineRef, {
+    namespace,
+    labelSelector: `${CLUSTER_LABEL}=${cluster},${CONTROL_PLANE_NAME_LABEL}=${ref.name}`,
+  })).items.sort((a, b) =>
+    (a.metadata?.creationTimestamp ?? "").localeCompare(b.metadata?.creationTimestamp ?? "")
+  );
+  for (const gone of machines.filter((m) => m.metadata?.deletionTimestamp)) {
+    await deleteMachine(objects, gone);
+  }
+  const live = machines.filter((m) => !m.metadata?.deletionTimestamp);
+  for (const m of live) await settleMachine(objects, m, "control-plane");
+  const outdated: KubeObject[] = [];
+  for (const m of live) {
+    if (!await isUpToDate(client, m, version, infraTemplate)) outdated.push(m);
+  }
+  const labels = {
+    ...((template.metadata as { labels?: Record<string, string> } | undefined)?.labels),
+    [CONTROL_PLANE_LABEL]: "",
+    [CONTROL_PLANE_NAME_LABEL]: ref.name,
+  };
+  let count = live.length;
+  // Scale up (or surge during a rollout) by one Machine per pass.
+  if (count < replicas || (outdated.length > 0 && count <= replicas)) {
+    await createMachine(objects, {
+      name: `${ref.name}-${randomSuffix()}`,
+      owner: kcp,
+      labels,
+      version,
+      role: "control-plane",
+      infraTemplate,
+      bootstrap: { config: bootstrapConfigFor(kcp, live.length === 0) },
+    });
+    count++;
+  }
+  // Scale down (or finish a rollout step): the oldest outdated Machine first.
+  if (count > replicas) {
+    const victim = outdated[0] ?? live[0];
+    if (victim) await deleteMachine(objects, victim);
+  }
   await patchStatusOf(client, ref, namespace, controlPlaneStatus(summary, now));
   return { kcp, replicas: summary };
 }
 
-/** Plays the MachineDeployment controller; returns the workers' summary. */
-export async function syncWorkers(objects: ClusterObjects): Promise<Replicas> {
-  const { client, namespace, cluster, now } = objects;
-  const mdRef = await client.resourceFor("cluster.x-k8s.io/v1beta2", "MachineDeployment");
-  const deployments = (await client.list<KubeObject>(mdRef, {
-    namespace,
-    labelSelector: `${CLUSTER_LABEL}=${cluster}`,
-  })).items;
-  let total = 0;
-  const seen = new Set<string>();
-  for (const md of deployments) {
-    const spec = (md.spec ?? {}) as Spec;
-    const name = md.metadata?.name ?? "";
-    const replicas = Number(spec.replicas ?? 0);
-    const machineSpec = (((spec.template ?? {}) as Spec).spec ?? {}) as Spec;
-    const version = String(machineSpec.version ?? "");
-    await syncMachines(objects, {
-      owner: md,
-      prefix: name,
-      count: replicas,
-      version,
-      labels: { [DEPLOYMENT_LABEL]: name },
-      selector: `${DEPLOYMENT_LABEL}=${name}`,
-      role: "worker",
-      infra: infraMachineKind(machineSpec.infrastructureRef),
-    });
-    await client.patchStatus(mdRef, name, namespace, {
-      status: machineDeploymentStatus(
-        { desired: replicas, version, generation: md.metadata?.generation },
-        now,
-      ),
-    });
-    total += replicas;
-    if (replicas > 0 && version) seen.add(version);
-  }
-  // The lowest version any worker runs, as CAPI's summary reports the slowest.
-  return { desired: total, version: [...seen].sort()[0] };
-}
-
 /**
  * Deletes what CAPI's controllers and the garbage collector would on a Cluster deletion
- * (the test control planes run no kube-controller-manager): every object of the cluster
- * in its namespace that carries the cluster-name label, Machines first.
+ * (the sandbox planes run no kube-controller-manager): the cluster's Machines with their
+ * infrastructure machines, bootstrap configs and Secrets, its MachineSets and
+ * MachineDeployments, the cluster Secrets and (given the Cluster) its control plane and
+ * infrastructure cluster; finalizers the simulator played are removed.
  */
-export async function teardown(client: KubeClient, namespace: string, cluster: string) {
-  const kinds: [string, string][] = [
-    ["cluster.x-k8s.io/v1beta2", "Machine"],
-    ["cluster.x-k8s.io/v1beta2", "MachineDeployment"],
-    ["cluster.x-k8s.io/v1beta2", "MachineSet"],
-  ];
-  for (const [apiVersion, kind] of kinds) {
+export async function teardown(
+  client: KubeClient,
+  namespace: string,
+  cluster: string,
+  capi?: KubeObject,
+) {
+  const list = async (apiVersion: string, kind: string, selector: string) => {
     const ref = await client.resourceFor(apiVersion, kind).catch(() => undefined);
-    if (!ref) continue;
-    const items = (await client.list<KubeObject>(ref, {
-      namespace,
-      labelSelector: `${CLUSTER_LABEL}=${cluster}`,
-    })).items;
-    for (const item of items) {
-      await client.delete(ref, item.metadata?.name ?? "", namespace, { ignoreNotFound: true });
+    if (!ref) return [];
+    return (await client.list<KubeObject>(ref, { namespace, labelSelector: selector })).items;
+  };
+  const selector = `${CLUSTER_LABEL}=${cluster}`;
+  // The cluster's own plane (its Nodes) is going away with it.
+  const objects = { client, namespace, cluster };
+  for (const machine of await list(CAPI_V1BETA2, "Machine", selector)) {
+    await deleteMachine(objects, machine).catch(() => undefined);
+  }
+  for (const kind of ["MachineSet", "MachineDeployment"]) {
+    for (const item of await list(CAPI_V1BETA2, kind, selector)) {
+      await forceDelete(client, CAPI_V1BETA2, kind, item.metadata?.name ?? "", namespace);
     }
+  }
+  for (const secret of await list("v1", "Secret", selector)) {
+    if (secret.type !== "cluster.x-k8s.io/secret") continue;
+    await forceDelete(client, "v1", "Secret", secret.metadata?.name ?? "", namespace);
+  }
+  const spec = (capi?.spec ?? {}) as Record<string, GroupKindName | undefined>;
+  for (const ref of [spec.controlPlaneRef, spec.infrastructureRef]) {
+    const object = await getRef(client, ref, namespace).catch(() => undefined);
+    if (!object) continue;
+    await forceDelete(
+      client,
+      object.apiVersion ?? "",
+      object.kind ?? "",
+      object.metadata?.name ?? "",
+      namespace,
+    );
   }
 }

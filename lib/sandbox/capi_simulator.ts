@@ -19,13 +19,16 @@
  */
 import type { KubeObject, ResourceRef } from "../kube/mod.ts";
 import { type ContractRef, patchStatusOf } from "./_capi_refs.ts";
-import { hasFinalizer, isAlreadyExists, isNotFound, KubeClient } from "../kube/mod.ts";
+import { hasFinalizer, KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
-import { CLUSTER_API_CRD_SETS } from "./crds.ts";
+import { CLUSTER_API_CRD_SETS, CLUSTERCTL_CRD_SET } from "./crds.ts";
 import { labelProviderCrds } from "./clusterctl.ts";
 import { clusterStatus, infraClusterStatus } from "./capi_sim_status.ts";
 import { type ClusterObjects, syncControlPlane, syncWorkers, teardown } from "./capi_sim_sync.ts";
+import { ensureClusterSecrets } from "./capi_sim_secrets.ts";
+import { ensureClusterOwner, ensureFinalizer, providerFinalizer } from "./capi_sim_objects.ts";
+import { resourceForGroupKind } from "./_capi_refs.ts";
 import { bootstrapMachine } from "./capi_sim_bootstrap.ts";
 
 /** CAPI's finalizer on Cluster objects; the simulator honours it like CAPI does. */
@@ -63,6 +66,7 @@ export interface SimulatedCluster {
  */
 export const CLUSTER_PLANE_CRD_SETS: readonly string[] = [
   ...CLUSTER_API_CRD_SETS,
+  CLUSTERCTL_CRD_SET,
   "cilium-v1.19.4",
 ];
 
@@ -173,7 +177,7 @@ export class CapiSimulator {
     if (capi.metadata?.deletionTimestamp) {
       if (!hasFinalizer(capi, CAPI_CLUSTER_FINALIZER)) return;
       this.#log.info("Deleting simulated cluster", { cluster: name });
-      await teardown(client, namespace, name);
+      await teardown(client, namespace, name, capi);
       const sim = this.#clusters.get(name);
       if (sim) {
         this.#clusters.delete(name);
@@ -201,13 +205,26 @@ export class CapiSimulator {
     // change the status each time and wake every watcher for nothing.
     const created = capi.metadata?.creationTimestamp;
     const now = this.#opts.now?.() ?? (created ? new Date(created) : new Date());
-    await this.#ensureKubeconfigSecret(client, capi, sim.plane);
     const infraRef = spec.infrastructureRef as { apiGroup?: string; kind?: string; name?: string };
-    if (infraRef?.kind && infraRef.name) {
-      await patchStatusOf(client, infraRef, namespace, infraClusterStatus(now));
+    if (infraRef?.apiGroup && infraRef.kind && infraRef.name) {
+      const infraType = await resourceForGroupKind(client, infraRef.apiGroup, infraRef.kind);
+      const infra = await client.get<KubeObject>(infraType, infraRef.name, namespace);
+      await ensureFinalizer(client, infra, providerFinalizer(infraRef.kind, infraRef.apiGroup));
+      await ensureClusterOwner(client, infra, capi);
+      await patchStatusOf(client, infraRef, namespace, infraClusterStatus(now, infraRef.kind));
     }
-    const objects: ClusterObjects = { client, namespace, cluster: name, node: sim.client, now };
+    const objects: ClusterObjects = {
+      client,
+      namespace,
+      cluster: name,
+      node: sim.client,
+      now,
+      capi,
+    };
     const cp = await syncControlPlane(objects, spec.controlPlaneRef as ContractRef | undefined);
+    // KCP writes the certificates and the kubeconfig; without a control plane the Cluster
+    // owns its kubeconfig.
+    await ensureClusterSecrets(client, capi, cp.kcp ?? capi, sim.plane);
     if (cp.kcp && sim.bootstrap === "pending") this.#bootstrap(sim, client, cp.kcp, namespace);
     const workers = await syncWorkers(objects);
     await client.patchStatus(ref, name, namespace, {
@@ -266,43 +283,5 @@ export class CapiSimulator {
       this.#starting.set(name, starting);
     }
     return starting;
-  }
-
-  async #ensureKubeconfigSecret(
-    client: KubeClient,
-    capi: KubeObject,
-    plane: ControlPlane,
-  ): Promise<void> {
-    const name = `${capi.metadata?.name}-kubeconfig`;
-    const namespace = capi.metadata?.namespace;
-    const ref = await client.resourceFor("v1", "Secret");
-    try {
-      await client.get(ref, name, namespace);
-      return;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    try {
-      await client.create({
-        apiVersion: "v1",
-        kind: "Secret",
-        type: "cluster.x-k8s.io/secret",
-        metadata: {
-          name,
-          namespace,
-          labels: { "cluster.x-k8s.io/cluster-name": capi.metadata?.name ?? "" },
-          ownerReferences: [{
-            apiVersion: capi.apiVersion ?? "cluster.x-k8s.io/v1beta2",
-            kind: "Cluster",
-            name: capi.metadata?.name ?? "",
-            uid: capi.metadata?.uid ?? "",
-            controller: true,
-          }],
-        },
-        data: { value: btoa(plane.kubeconfig) },
-      });
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-    }
   }
 }

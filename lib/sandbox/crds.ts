@@ -16,6 +16,9 @@ export const CLUSTER_API_CRD_SETS: readonly string[] = [
   "cluster-api-v1.14.0/infrastructure-docker",
 ];
 
+/** clusterctl's own CRDs (the Provider inventory), installed where `clusterctl init` ran. */
+export const CLUSTERCTL_CRD_SET = "cluster-api-v1.14.0/clusterctl";
+
 const APPLY_PARALLELISM = 6;
 
 /**

@@ -7,7 +7,7 @@ import type { LatticeClusterInput } from "../api/mod.ts";
 import { DEPLOYMENT_REF, KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
-import { CLUSTER_API_CRD_SETS } from "./crds.ts";
+import { CLUSTER_API_CRD_SETS, CLUSTERCTL_CRD_SET } from "./crds.ts";
 import { labelProviderCrds } from "./clusterctl.ts";
 import { CapiSimulator } from "./capi_simulator.ts";
 import {
@@ -81,7 +81,7 @@ export class Sandbox {
     print("Starting the bootstrap cell (etcd + kube-apiserver, Lattice and Cluster API CRDs)");
     const bootstrap = await startControlPlane({
       name: BOOTSTRAP_CELL,
-      crds: { lattice: true, upstream: [...CLUSTER_API_CRD_SETS] },
+      crds: { lattice: true, upstream: [...CLUSTER_API_CRD_SETS, CLUSTERCTL_CRD_SET] },
     });
     let sandbox: Sandbox | undefined;
     try {

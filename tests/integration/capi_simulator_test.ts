@@ -137,6 +137,20 @@ Deno.test("CAPI simulator plays a docker cluster on a real child plane", async (
           }
         });
         assert.equal(sim.clusters.has("sim-one"), false);
+        // What CAPI's controllers and the garbage collector remove goes with it.
+        for (
+          const [apiVersion, kind] of [
+            ["cluster.x-k8s.io/v1beta2", "Machine"],
+            ["cluster.x-k8s.io/v1beta2", "MachineSet"],
+            ["infrastructure.cluster.x-k8s.io/v1beta2", "DockerMachine"],
+            ["bootstrap.cluster.x-k8s.io/v1beta2", "KubeadmConfig"],
+            ["controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane"],
+          ]
+        ) {
+          const kindRef = await mgmt.resourceFor(apiVersion, kind);
+          const left = await mgmt.list<KubeObject>(kindRef, { namespace: manifests.namespace });
+          assert.deepEqual(left.items.map((o) => o.metadata?.name), [], kind);
+        }
         for (const pid of pids) {
           assert.throws(() => Deno.kill(pid, "SIGCONT"), `process ${pid} should be gone`);
         }

@@ -146,10 +146,10 @@ Deno.test("the pivot over the real agent stream", async (t) => {
       };
     };
 
-    await t.step("a 27-object cluster moves over the stream", async () => {
+    await t.step("a 25-object cluster moves over the stream", async () => {
       const agent = await startAgent();
       const fixture = clusterFixture("alpha", "capi-alpha");
-      assert.equal(fixture.length, 27);
+      assert.equal(fixture.length, 25);
       const { before, scope } = await prepare("alpha", fixture);
       const result = await runPivot(scope, { maxObjects: 6 });
       assert.equal(result.done, true, `phase ${result.phase}`);

@@ -120,7 +120,7 @@ const CELL_FAULTS = [
   "delete:before",
   "delete:0",
   "delete:11",
-  "delete:22",
+  "delete:20",
   "done:before",
 ];
 const AGENT_FAULTS = [
@@ -135,9 +135,9 @@ const AGENT_FAULTS = [
 Deno.test("pivot between two real control planes", async (t) => {
   const planes = await startPivotPlanes();
   try {
-    await t.step("a 27-object cluster moves with UID and ownerReference fidelity", async () => {
+    await t.step("a 25-object cluster moves with UID and ownerReference fidelity", async () => {
       const fixture = clusterFixture("alpha", "capi-alpha");
-      assert.equal(fixture.length, 27);
+      assert.equal(fixture.length, 25);
       await runScenario(planes, { name: "alpha", fixture });
     });
 

@@ -1,8 +1,10 @@
 /**
- * Hand-built Cluster API object sets (kubeadm control plane + Docker infrastructure, the
- * v1beta2 kinds of Cluster API v1.14) with their owner graph, for the pivot tests and bench.
- * Objects carry no uid; owners are named by key and resolved by the caller (fake UIDs in
- * unit tests, real ones when created in an apiserver).
+ * Cluster API object sets (kubeadm control plane + Docker infrastructure, the v1beta2 kinds
+ * of Cluster API v1.14) with their owner graph, for the pivot tests and bench. The graph is
+ * the one the CAPI simulator leaves, which follows the real v1.14 controllers (checked in
+ * tests/integration/capi_simulator_graph_test.ts: same kinds, owners, controller flags,
+ * finalizers and Secret types). Objects carry no uid; owners are named by key and resolved
+ * by the caller (fake UIDs in unit tests, real ones when created in an apiserver).
  */
 import type { KubeObject } from "../../lib/kube/types.ts";
 
@@ -18,6 +20,11 @@ export interface FixtureObject {
 export interface ClusterFixtureOptions {
   controlPlanes?: number;
   workers?: number;
+  /**
+   * Also a MachineHealthCheck (owned by the Cluster) and a ConfigMap soft-owned by name and
+   * label, which the graph tests use; the simulator's graph has neither.
+   */
+  extras?: boolean;
 }
 
 const CAPI = "cluster.x-k8s.io/v1beta2";
@@ -33,8 +40,10 @@ const CONDITION = {
 };
 
 /**
- * A provisioned cluster: 15 objects plus 4 per machine (Machine, KubeadmConfig,
- * DockerMachine, bootstrap Secret). 1 control plane + 2 workers = 27 objects.
+ * A provisioned cluster as Cluster API v1.14 leaves it: 13 objects (Cluster, DockerCluster,
+ * KubeadmControlPlane and its DockerMachineTemplate, MachineDeployment with its templates
+ * and one MachineSet, the ca/etcd/sa/proxy/kubeconfig Secrets) plus 4 per Machine (Machine,
+ * KubeadmConfig, DockerMachine, bootstrap-data Secret). 1 control plane + 2 workers = 25.
  */
 export function clusterFixture(
   name: string,
@@ -47,13 +56,17 @@ export function clusterFixture(
     out.push({ key: `${object.kind}/${object.metadata.name}`, object, owners });
   };
   const labels = { "cluster.x-k8s.io/cluster-name": name };
-  const cluster = { key: `Cluster/${name}`, controller: true };
+  const cluster = { key: `Cluster/${name}` };
   const kcpName = `${name}-control-plane`;
   const kcp = { key: `KubeadmControlPlane/${kcpName}`, controller: true };
   add({
     apiVersion: CAPI,
     kind: "Cluster",
-    metadata: { name, labels: { "lattice.dev/cluster": name } },
+    metadata: {
+      name,
+      labels: { "lattice.dev/cluster": name },
+      finalizers: ["cluster.cluster.x-k8s.io"],
+    },
     spec: {
       controlPlaneRef: {
         apiGroup: "controlplane.cluster.x-k8s.io",
@@ -75,7 +88,7 @@ export function clusterFixture(
   add({
     apiVersion: INFRA,
     kind: "DockerCluster",
-    metadata: { name, labels },
+    metadata: { name, labels, finalizers: ["dockercluster.infrastructure.cluster.x-k8s.io"] },
     spec: {},
     status: { initialization: { provisioned: true } },
   }, [cluster]);
@@ -84,7 +97,7 @@ export function clusterFixture(
     kind: "DockerMachineTemplate",
     metadata: { name: kcpName, labels },
     spec: { template: { spec: { customImage: "kindest/node:v1.31.0" } } },
-  }, [{ key: cluster.key }]);
+  }, [cluster]);
   add({
     apiVersion: CP,
     kind: "KubeadmControlPlane",
@@ -112,19 +125,21 @@ export function clusterFixture(
       data: { value: btoa(`${purpose} of ${name}`) },
     }, [kcp]);
   }
-  add({
-    apiVersion: CAPI,
-    kind: "MachineHealthCheck",
-    metadata: { name: `${name}-unhealthy`, labels },
-    spec: { clusterName: name, selector: { matchLabels: labels } },
-  }, [{ key: cluster.key }]);
-  // Soft-owned: no ownerReferences; belongs to the Cluster by label / by name.
-  add({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: `${name}-cni`, labels },
-    data: { cni: "cilium" },
-  });
+  if (options.extras) {
+    add({
+      apiVersion: CAPI,
+      kind: "MachineHealthCheck",
+      metadata: { name: `${name}-unhealthy`, labels },
+      spec: { clusterName: name, selector: { matchLabels: labels } },
+    }, [cluster]);
+    // Soft-owned: no ownerReferences; belongs to the Cluster by label / by name.
+    add({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `${name}-cni`, labels },
+      data: { cni: "cilium" },
+    });
+  }
 
   const md = `${name}-md-0`;
   add({
@@ -132,16 +147,17 @@ export function clusterFixture(
     kind: "DockerMachineTemplate",
     metadata: { name: md, labels },
     spec: { template: { spec: {} } },
-  }, [{ key: cluster.key }]);
+  }, [cluster]);
   add({
     apiVersion: BOOT,
     kind: "KubeadmConfigTemplate",
     metadata: { name: md, labels },
     spec: { template: { spec: { format: "cloud-config" } } },
-  }, [{ key: cluster.key }]);
+  }, [cluster]);
   const template = {
     spec: {
       clusterName: name,
+      version: "v1.31.0",
       bootstrap: {
         configRef: {
           apiGroup: "bootstrap.cluster.x-k8s.io",
@@ -159,7 +175,7 @@ export function clusterFixture(
   add({
     apiVersion: CAPI,
     kind: "MachineDeployment",
-    metadata: { name: md, labels },
+    metadata: { name: md, labels, finalizers: ["cluster.x-k8s.io/machinedeployment"] },
     spec: {
       clusterName: name,
       replicas: options.workers ?? 2,
@@ -168,19 +184,38 @@ export function clusterFixture(
     },
   }, [cluster]);
   const ms = `${md}-x7k2p`;
+  const setLabels = {
+    ...labels,
+    "cluster.x-k8s.io/deployment-name": md,
+    "machine-template-hash": "1234567890-x7k2p",
+  };
   add({
     apiVersion: CAPI,
     kind: "MachineSet",
-    metadata: { name: ms, labels },
-    spec: { clusterName: name, selector: { matchLabels: labels }, template },
+    metadata: {
+      name: ms,
+      labels: setLabels,
+      annotations: { "machinedeployment.clusters.x-k8s.io/revision": "1" },
+      finalizers: ["cluster.x-k8s.io/machineset"],
+    },
+    spec: {
+      clusterName: name,
+      replicas: options.workers ?? 2,
+      selector: { matchLabels: setLabels },
+      template,
+    },
   }, [{ key: `MachineDeployment/${md}`, controller: true }]);
 
-  const machine = (machineName: string, owner: string) => {
+  const machine = (machineName: string, owner: string, machineLabels: Record<string, string>) => {
     const m = { key: `Machine/${machineName}`, controller: true };
     add({
       apiVersion: CAPI,
       kind: "Machine",
-      metadata: { name: machineName, labels, finalizers: ["machine.cluster.x-k8s.io"] },
+      metadata: {
+        name: machineName,
+        labels: { ...labels, ...machineLabels },
+        finalizers: ["machine.cluster.x-k8s.io"],
+      },
       spec: {
         clusterName: name,
         version: "v1.31.0",
@@ -200,20 +235,20 @@ export function clusterFixture(
       },
       status: { phase: "Running", nodeRef: { name: machineName } },
     }, [{ key: owner, controller: true }]);
-    // Two owners, as Cluster API leaves them: the creator and the Machine.
+    // The Machine controller replaced the creator's reference by its own.
     add({
       apiVersion: BOOT,
       kind: "KubeadmConfig",
-      metadata: { name: machineName, labels },
+      metadata: { name: machineName, labels: { ...labels, ...machineLabels } },
       spec: { format: "cloud-config" },
       status: { dataSecretName: machineName, initialization: { dataSecretCreated: true } },
-    }, [{ key: owner }, m]);
+    }, [m]);
     add({
       apiVersion: INFRA,
       kind: "DockerMachine",
       metadata: {
         name: machineName,
-        labels,
+        labels: { ...labels, ...machineLabels },
         finalizers: ["dockermachine.infrastructure.cluster.x-k8s.io"],
       },
       spec: { providerID: `docker:////${machineName}` },
@@ -224,11 +259,30 @@ export function clusterFixture(
       kind: "Secret",
       metadata: { name: machineName, labels },
       type: "cluster.x-k8s.io/secret",
-      data: { value: btoa(`cloud-init for ${machineName}`) },
+      data: { value: btoa(`cloud-init for ${machineName}`), format: btoa("cloud-config") },
     }, [{ key: `KubeadmConfig/${machineName}`, controller: true }]);
   };
-  for (let i = 0; i < (options.controlPlanes ?? 1); i++) machine(`${kcpName}-${i}`, kcp.key);
-  for (let i = 0; i < (options.workers ?? 2); i++) machine(`${ms}-${i}`, `MachineSet/${ms}`);
+  const cpLabels = {
+    "cluster.x-k8s.io/control-plane": "",
+    "cluster.x-k8s.io/control-plane-name": kcpName,
+  };
+  const workerLabels = { ...setLabels, "cluster.x-k8s.io/set-name": ms };
+  for (let i = 0; i < (options.controlPlanes ?? 1); i++) {
+    machine(`${kcpName}-${suffix(i)}`, kcp.key, cpLabels);
+  }
+  for (let i = 0; i < (options.workers ?? 2); i++) {
+    machine(`${ms}-${suffix(i)}`, `MachineSet/${ms}`, workerLabels);
+  }
+  return out;
+}
+
+/** A five-character name suffix, distinct for each index (like CAPI's random ones). */
+function suffix(i: number): string {
+  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  let out = "";
+  for (let n = i, k = 0; k < 5; k++, n = Math.floor(n / alphabet.length)) {
+    out = alphabet[n % alphabet.length] + out;
+  }
   return out;
 }
 

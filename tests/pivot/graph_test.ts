@@ -47,7 +47,7 @@ const cluster = (name: string, spec: Record<string, unknown> = {}) =>
   obj("Cluster", name, { spec }, "cluster.x-k8s.io/v1beta2");
 
 Deno.test("moves the whole generated cluster, owners before dependents", () => {
-  const objects = withFakeUids(clusterFixture("alpha", NS));
+  const objects = withFakeUids(clusterFixture("alpha", NS, { extras: true }));
   const graph = buildMoveGraph(objects, { clusterName: "alpha", namespace: NS });
   assert.equal(graph.nodes.length, 27);
   assert.deepEqual(
@@ -72,8 +72,8 @@ Deno.test("order is deterministic whatever the input order", () => {
 
 Deno.test("leaves another cluster's objects, including name-prefixed secrets", () => {
   const objects = [
-    ...withFakeUids(clusterFixture("alpha", NS)),
-    ...withFakeUids(clusterFixture("alpha-b", NS)).map((o) => {
+    ...withFakeUids(clusterFixture("alpha", NS, { extras: true })),
+    ...withFakeUids(clusterFixture("alpha-b", NS, { extras: true })).map((o) => {
       o.metadata!.uid = `b:${o.metadata!.uid}`;
       for (const r of o.metadata!.ownerReferences ?? []) r.uid = `b:${r.uid}`;
       return o;
