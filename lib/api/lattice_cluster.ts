@@ -7,7 +7,15 @@ import { z } from "zod";
 import { ConditionSchema } from "./condition.ts";
 import { ObjectMetaSchema } from "./metadata.ts";
 import { ProviderConfigSchema } from "./providers.ts";
-import { cidr, dnsLabel, duration, semver } from "./validators.ts";
+import {
+  CELL_RULES,
+  CLUSTER_DOCUMENT_RULES,
+  NETWORKING_RULES,
+  ODD_CONTROL_PLANE,
+  SPEC_TRANSITION_RULES,
+} from "./cluster_rules.ts";
+import { withRules } from "./rules.ts";
+import { certSan, cidr, dnsLabel, duration, fluxVersion, k8sVersion } from "./validators.ts";
 
 /** API group of every Lattice resource. */
 export const GROUP = "lattice.dev";
@@ -18,11 +26,12 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** The Kubernetes distribution settings of a cluster. */
 export const KubernetesSchema = z.strictObject({
-  version: semver("Kubernetes version of the cluster, e.g. 1.31.0."),
+  version: k8sVersion("Kubernetes version of the cluster, e.g. 1.31.0 (no leading v)."),
   bootstrap: z.enum(["kubeadm", "rke2"]).default("kubeadm")
     .describe("Bootstrap and control-plane provider: kubeadm or rke2."),
-  certSANs: z.array(z.string().min(1)).optional()
-    .describe("Extra Subject Alternative Names for the API server certificate."),
+  certSANs: z.array(certSan("A DNS name or IP address."))
+    .max(64, "must list no more than 64 names").optional()
+    .describe("Extra Subject Alternative Names (DNS names or IPs) for the API server certificate."),
 }).describe("Kubernetes version and bootstrap of the cluster.");
 
 /** `spec.provider`. */
@@ -33,65 +42,76 @@ export const ProviderSchema = z.strictObject({
 
 /** `spec.nodes`. */
 export const NodesSchema = z.strictObject({
-  controlPlane: z.int().min(1, "must be >= 1").max(15, "must be <= 15")
-    .describe("Number of control-plane machines; odd numbers keep etcd quorum."),
+  controlPlane: withRules(z.int().min(1, "must be >= 1").max(15, "must be <= 15"), [
+    ODD_CONTROL_PLANE,
+  ]).describe("Number of control-plane machines; odd numbers keep etcd quorum."),
   workers: z.int().min(0, "must be >= 0").max(5000, "must be <= 5000")
     .describe("Number of worker machines."),
 }).describe("Node topology of the cluster.");
 
 /** `spec.networking`. */
-export const NetworkingSchema = z.strictObject({
-  default: z.strictObject({
-    cidr: cidr("Addresses for LoadBalancer Services (Cilium LB-IPAM pool)."),
-  }).optional().describe("The default LoadBalancer IP pool."),
-  pods: cidr("Pod network CIDR; 192.168.0.0/16 when omitted.").optional(),
-  services: cidr("Service network CIDR; 10.128.0.0/12 when omitted.").optional(),
-}).describe("Cluster networking.");
+export const NetworkingSchema = withRules(
+  z.strictObject({
+    default: z.strictObject({
+      cidr: cidr("Addresses for LoadBalancer Services (Cilium LB-IPAM pool)."),
+    }).optional().describe("The default LoadBalancer IP pool."),
+    pods: cidr("Pod network CIDR; 192.168.0.0/16 when omitted.").optional(),
+    services: cidr("Service network CIDR; 10.128.0.0/12 when omitted.").optional(),
+  }),
+  NETWORKING_RULES,
+).describe("Cluster networking; pods, services and the pool are disjoint.");
 
 /** `spec.cell`. */
-export const CellSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe("Whether this cluster provisions children."),
-  host: z.string().min(1).max(253).optional()
-    .describe(
-      "Address (DNS name or IP) children use to reach this cell. May be omitted only when " +
-        "service.type is NodePort: the cell then advertises the name of the node it runs on.",
-    ),
-  service: z.strictObject({
-    type: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer")
+export const CellSchema = withRules(
+  z.strictObject({
+    enabled: z.boolean().default(true).describe("Whether this cluster provisions children."),
+    host: z.string().min(1).max(253).optional()
       .describe(
-        "Kubernetes Service type exposing the cell's endpoints. NodePort requires both " +
-          "ports, each in 30000-32767 (the node port equals the port).",
+        "Address (DNS name or IP) children use to reach this cell. May be omitted only when " +
+          "service.type is NodePort: the cell then advertises the name of the node it runs on.",
       ),
-  }).optional().describe("How the cell's endpoints are exposed."),
-  ports: z.strictObject({
-    https: z.int().min(1).max(65535).default(8443)
-      .describe(
-        "Port of the bootstrap webhook and the Kubernetes API proxy; with NodePort also " +
-          "the node port (30000-32767).",
-      ),
-    grpc: z.int().min(1).max(65535).default(50051)
-      .describe(
-        "Port of the agent gRPC server; with NodePort also the node port (30000-32767).",
-      ),
-  }).optional().describe("Ports of the cell's endpoints; required with NodePort."),
-}).describe("Present when this cluster is a cell and may provision children.");
+    service: z.strictObject({
+      type: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer")
+        .describe(
+          "Kubernetes Service type exposing the cell's endpoints. NodePort requires both " +
+            "ports, each in 30000-32767 (the node port equals the port).",
+        ),
+    }).optional().describe("How the cell's endpoints are exposed."),
+    ports: z.strictObject({
+      https: z.int().min(1).max(65535).default(8443)
+        .describe(
+          "Port of the bootstrap webhook and the Kubernetes API proxy; with NodePort also " +
+            "the node port (30000-32767).",
+        ),
+      grpc: z.int().min(1).max(65535).default(50051)
+        .describe(
+          "Port of the agent gRPC server; with NodePort also the node port (30000-32767).",
+        ),
+    }).optional().describe("Ports of the cell's endpoints; required with NodePort."),
+  }),
+  CELL_RULES,
+).describe("Present when this cluster is a cell and may provision children.");
 
 /** `spec.flux`. */
 export const FluxSchema = z.strictObject({
-  version: semver("Flux version, e.g. 2.2.0.").optional(),
+  version: fluxVersion("Flux version, a 2.x release, e.g. 2.2.0 (no leading v).").optional(),
   interval: duration("Reconciliation interval, e.g. 5m.").optional(),
   suspend: z.boolean().optional().describe("Suspend Flux reconciliation on this cluster."),
 }).describe("Flux settings; unset fields inherit from the parent and the repo config.");
 
 /** LatticeCluster `spec`. */
-export const LatticeClusterSpecSchema = z.strictObject({
-  provider: ProviderSchema,
-  nodes: NodesSchema,
-  networking: NetworkingSchema.optional(),
-  cellRef: dnsLabel("Name of the parent cell; omitted on the root cluster.").optional(),
-  cell: CellSchema.optional(),
-  flux: FluxSchema.optional(),
-}).describe("Desired state of the cluster.");
+export const LatticeClusterSpecSchema = withRules(
+  z.strictObject({
+    provider: ProviderSchema,
+    nodes: NodesSchema,
+    networking: NetworkingSchema.optional(),
+    cellRef: dnsLabel("Name of the parent cell; omitted on the root cluster.").optional(),
+    cell: CellSchema.optional(),
+    flux: FluxSchema.optional(),
+  }),
+  [],
+  SPEC_TRANSITION_RULES,
+).describe("Desired state of the cluster.");
 
 /** Lifecycle phases of a LatticeCluster. */
 export const PHASES = [
@@ -169,13 +189,16 @@ export const LatticeClusterStatusSchema = z.strictObject({
 }).describe("Observed state of the cluster.");
 
 /** A whole LatticeCluster document. */
-export const LatticeClusterSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
-  kind: z.literal("LatticeCluster").describe("Always LatticeCluster."),
-  metadata: ObjectMetaSchema,
-  spec: LatticeClusterSpecSchema,
-  status: LatticeClusterStatusSchema.optional(),
-}).describe("A Kubernetes cluster managed by Lattice.");
+export const LatticeClusterSchema = withRules(
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
+    kind: z.literal("LatticeCluster").describe("Always LatticeCluster."),
+    metadata: ObjectMetaSchema,
+    spec: LatticeClusterSpecSchema,
+    status: LatticeClusterStatusSchema.optional(),
+  }),
+  CLUSTER_DOCUMENT_RULES,
+).describe("A Kubernetes cluster managed by Lattice.");
 
 /** LatticeCluster as written by people (defaults not applied). */
 export type LatticeClusterInput = z.input<typeof LatticeClusterSchema>;

@@ -2,6 +2,7 @@
  * `lattice validate`: every file on its own, then the checks across files — placements
  * resolve to registrations, no circular parents, kustomizations list what exists.
  */
+import { cellRefLoopProblem } from "../api/mod.ts";
 import { abs, exists } from "./fs.ts";
 import { lineage } from "./hierarchy.ts";
 import { fieldIssue, type ValidationIssue } from "./issues.ts";
@@ -133,7 +134,7 @@ function cycleIssues(repo: Repo): ValidationIssue[] {
       issues.push(
         fieldIssue(first, {
           path: ["spec", "cellRef"],
-          message: `circular parent references: ${cycle.join(" → ")}`,
+          message: cellRefLoopProblem(cycle).message,
           kind: "cycle",
         }),
       );
