@@ -43,12 +43,23 @@ export interface ValidationReport {
   errorCount: number;
 }
 
+/** Options of {@linkcode validateRepo}. */
+export interface ValidateRepoOptions {
+  /** Committed (HEAD) documents of changed cluster files, by path (see committed.ts). */
+  committed?: ReadonlyMap<string, unknown>;
+}
+
 /** Validates a loaded repository. */
-export function validateRepo(repo: Repo): ValidationReport {
+export function validateRepo(repo: Repo, options: ValidateRepoOptions = {}): ValidationReport {
   const files: FileReport[] = [];
   for (const c of repo.clusters) {
     if (c.file) {
-      files.push({ path: c.file.path, kind: "cluster", issues: clusterFileIssues(repo, c) });
+      const previous = options.committed?.get(c.file.path);
+      files.push({
+        path: c.file.path,
+        kind: "cluster",
+        issues: clusterFileIssues(repo, c, previous),
+      });
     }
   }
   for (const c of repo.clusters) {

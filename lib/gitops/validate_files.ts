@@ -23,6 +23,8 @@ import { resourceName } from "./repo.ts";
 
 type Doc = { metadata?: { name?: unknown }; spec?: Record<string, unknown> };
 
+type CommittedSpec = { provider?: { kubernetes?: { version?: unknown } } };
+
 /** Kind of issue for a shared problem, so `validate PATH` groups it under its check. */
 function issueKind(problem: SpecProblem): IssueKind {
   const field = problem.field ?? "";
@@ -40,9 +42,14 @@ function issueKind(problem: SpecProblem): IssueKind {
  * Issues of a cluster.yaml: the operator's own validation ({@linkcode clusterProblems},
  * with the repository as context: cluster names, the folder's parent), then what only
  * the repository layout can say (folder names, unique names, parents of children).
+ * `committed` is the file's document at git HEAD, when it changed since.
  * Loops of cellRefs are reported once, by the cycle check of validate.ts.
  */
-export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): ValidationIssue[] {
+export function clusterFileIssues(
+  repo: Repo,
+  cluster: LoadedCluster,
+  committed?: unknown,
+): ValidationIssue[] {
   const file = cluster.file!;
   const syntax = file.simple ? [] : syntaxIssues(file);
   if (syntax.length > 0) return syntax;
@@ -50,9 +57,14 @@ export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): Validatio
   const spec = (doc.spec ?? {}) as { cellRef?: unknown; cell?: unknown };
   const node = cluster.node;
   const parent = node.parent;
+  const before = (committed as { spec?: CommittedSpec } | undefined)?.spec;
+  const running = before?.provider?.kubernetes?.version;
   const problems = clusterProblems(file.value, {
     clusterExists: parent ? (name) => repo.hierarchy.byName.has(name) : undefined,
     expectedParent: parent?.name,
+    // The committed spec is what Flux applies: its version runs, its fixed fields stay.
+    running: typeof running === "string" ? { kubernetesVersion: running } : undefined,
+    previous: before,
   });
   const issues = problems.map((p) =>
     fieldIssue(file, { path: problemPath(p), message: p.message, kind: issueKind(p) })
