@@ -5,7 +5,12 @@
  * immutable fields against the previous spec. The operator passes its informer cache and
  * the object's status as context; the CLI passes the repository.
  */
-import { SPEC_TRANSITION_RULES, type SpecTransitionValue } from "./cluster_rules.ts";
+import {
+  PROVIDER_CHANGED_MESSAGE,
+  SPEC_TRANSITION_RULES,
+  type SpecTransitionValue,
+} from "./cluster_rules.ts";
+import { PROVIDERS } from "./providers.ts";
 import { LatticeClusterSchema } from "./lattice_cluster.ts";
 import { ruleOf } from "./rules.ts";
 import { compareSemver, formatPath, SEMVER } from "./validators.ts";
@@ -44,7 +49,10 @@ export interface ClusterContext {
   cellRefOf?: (name: string) => string | undefined;
   /** The parent this cluster must name: set when a cellRef is required here. */
   expectedParent?: string;
-  /** What runs now (the operator's status): the version may not go back or skip minors. */
+  /**
+   * What runs now (the operator's status; the CLI's committed spec): the version may not go
+   * back or skip minors, the provider may not change.
+   */
   running?: { kubernetesVersion?: string; provider?: string };
   /** The spec as stored before this change, for the immutable fields. */
   previous?: unknown;
@@ -71,9 +79,12 @@ export function clusterProblems(doc: unknown, context: ClusterContext = {}): Spe
   if (result.success) {
     const running = context.running?.provider;
     const config = result.data.spec.provider.config as Record<string, unknown>;
-    if (running && config[running] === undefined) {
-      const rule = SPEC_TRANSITION_RULES.find((r) => r.id === "ProviderChanged")!;
-      problems.push({ reason: rule.id, field: "spec.provider.config", message: rule.message });
+    if (running && PROVIDERS.some((p) => p === running) && config[running] === undefined) {
+      problems.push({
+        reason: "ProviderChanged",
+        field: "spec.provider.config",
+        message: PROVIDER_CHANGED_MESSAGE,
+      });
     }
     if (context.previous !== undefined) {
       problems.push(...transitionProblems(context.previous, result.data.spec));

@@ -121,8 +121,16 @@ export const NETWORKING_RULES: readonly Rule<NetworkingValue>[] = [
 /** The parts of a whole LatticeCluster the document rules read. */
 export interface ClusterDocumentValue {
   metadata: { name?: string };
-  spec: { cellRef?: string };
+  spec: { cellRef?: string; provider: { config: Record<string, unknown> } };
+  status?: { provider?: string };
 }
+
+/** Message of a provider switch after provisioning. */
+export const PROVIDER_CHANGED_MESSAGE = "must keep the provider the cluster was provisioned " +
+  "on (status.provider): a provisioned cluster cannot move to another infrastructure " +
+  "provider; create a new cluster instead";
+
+const known = PROVIDERS.map((p) => celString(p)).join(", ");
 
 /** Message of a cellRef naming the cluster itself. */
 export const SELF_CELL_REF_MESSAGE = "names the cluster itself: set it to the parent cell's " +
@@ -135,33 +143,41 @@ export const CLUSTER_DOCUMENT_RULES: readonly Rule<ClusterDocumentValue>[] = [{
   test: (d) => d.spec.cellRef === undefined || d.spec.cellRef !== d.metadata.name,
   field: ["spec", "cellRef"],
   message: SELF_CELL_REF_MESSAGE,
+}, {
+  // Until the operator records status.provider (the CAPI objects are applied) the provider
+  // may still change, e.g. to fix a typo; after that it is fixed.
+  id: "ProviderChanged",
+  cel: `!has(self.status) || !has(self.status.provider) || ` +
+    `!(self.status.provider in [${known}]) || ` +
+    PROVIDERS.map((p) =>
+      `(self.status.provider == ${celString(p)} && has(self.spec.provider.config.${p}))`
+    ).join(" || "),
+  test: (d) => {
+    const running = d.status?.provider;
+    if (!running || !(PROVIDERS as readonly string[]).includes(running)) return true;
+    return d.spec.provider.config[running] !== undefined;
+  },
+  field: ["spec", "provider", "config"],
+  message: PROVIDER_CHANGED_MESSAGE,
 }];
 
 /** The parts of `spec` the transition rules read. */
 export interface SpecTransitionValue {
-  provider: { kubernetes: { bootstrap?: string }; config: Record<string, unknown> };
+  provider: { kubernetes: { bootstrap?: string } };
   networking?: { pods?: string; services?: string };
 }
 
-const providerOfConfig = (c: Record<string, unknown>) =>
-  PROVIDERS.filter((p) => c[p] !== undefined).join(",");
 const bootstrapCel = (s: string) =>
   `(has(${s}.provider.kubernetes.bootstrap) ? ${s}.provider.kubernetes.bootstrap : 'kubeadm')`;
 const netCel = (s: string, f: "pods" | "services", dflt: string) =>
   `(has(${s}.networking) && has(${s}.networking.${f}) ? ${s}.networking.${f} : ` +
   `${celString(dflt)})`;
 
-/** Fields of `spec` that cannot change once the cluster exists (CEL `oldSelf`). */
+/**
+ * Fields of `spec` that cannot change once the cluster exists (CEL `oldSelf`). The
+ * provider is fixed by a document rule instead, once status.provider records it.
+ */
 export const SPEC_TRANSITION_RULES: readonly TransitionRule<SpecTransitionValue>[] = [
-  {
-    id: "ProviderChanged",
-    cel: PROVIDERS.map((p) => `has(self.provider.config.${p}) == has(oldSelf.provider.config.${p})`)
-      .join(" && "),
-    test: (s, o) => providerOfConfig(s.provider.config) === providerOfConfig(o.provider.config),
-    field: ["provider", "config"],
-    message: "cannot switch an existing cluster to another infrastructure provider: keep the " +
-      "provider it was created with, or create a new cluster",
-  },
   {
     id: "BootstrapChanged",
     cel: `${bootstrapCel("self")} == ${bootstrapCel("oldSelf")}`,

@@ -8,6 +8,7 @@ import {
   LatticeServicePlacementSchema,
   LatticeServiceRegistrationSchema,
   problemPath,
+  PROVIDERS,
   type SpecProblem,
 } from "../api/mod.ts";
 import type { z } from "zod";
@@ -23,7 +24,9 @@ import { resourceName } from "./repo.ts";
 
 type Doc = { metadata?: { name?: unknown }; spec?: Record<string, unknown> };
 
-type CommittedSpec = { provider?: { kubernetes?: { version?: unknown } } };
+type CommittedSpec = {
+  provider?: { kubernetes?: { version?: unknown }; config?: Record<string, unknown> };
+};
 
 /** Kind of issue for a shared problem, so `validate PATH` groups it under its check. */
 function issueKind(problem: SpecProblem): IssueKind {
@@ -58,12 +61,17 @@ export function clusterFileIssues(
   const node = cluster.node;
   const parent = node.parent;
   const before = (committed as { spec?: CommittedSpec } | undefined)?.spec;
-  const running = before?.provider?.kubernetes?.version;
+  const version = before?.provider?.kubernetes?.version;
+  const config = before?.provider?.config ?? {};
+  const provider = PROVIDERS.find((p) => config[p] !== undefined);
   const problems = clusterProblems(file.value, {
     clusterExists: parent ? (name) => repo.hierarchy.byName.has(name) : undefined,
     expectedParent: parent?.name,
     // The committed spec is what Flux applies: its version runs, its fixed fields stay.
-    running: typeof running === "string" ? { kubernetesVersion: running } : undefined,
+    running: before && {
+      kubernetesVersion: typeof version === "string" ? version : undefined,
+      provider,
+    },
     previous: before,
   });
   const issues = problems.map((p) =>

@@ -4,6 +4,7 @@ import {
   celString,
   cidrsOverlap,
   CLUSTER_DOCUMENT_RULES,
+  clusterProblems,
   IPV6,
   latticeCrds,
   NETWORKING_RULES,
@@ -133,11 +134,27 @@ Deno.test("transition rules: provider, bootstrap and networks are immutable", ()
   assert.deepEqual(transitionProblems(spec, edited).map((p) => p.field), [
     "spec.networking.services",
   ]);
-  assert.deepEqual(
-    transitionProblems(spec, {
-      ...spec,
-      provider: { ...spec.provider, config: { aws: { region: "x" } } },
-    }).map((p) => p.reason),
-    ["ProviderChanged"],
-  );
+  // The provider is not a transition rule: it is fixed by status.provider (a document rule).
+  const aws = { ...spec, provider: { ...spec.provider, config: { aws: { region: "x" } } } };
+  assert.deepEqual(transitionProblems(spec, aws), []);
+});
+
+Deno.test("the provider is fixed once status.provider records it", () => {
+  const doc = {
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeCluster",
+    metadata: { name: "a" },
+    spec: {
+      provider: { kubernetes: { version: "1.31.0" }, config: { docker: {} } },
+      nodes: { controlPlane: 1, workers: 0 },
+    },
+  };
+  assert.deepEqual(clusterProblems(doc), []);
+  assert.deepEqual(clusterProblems({ ...doc, status: { provider: "docker" } }), []);
+  const moved = clusterProblems({ ...doc, status: { provider: "aws" } });
+  assert.deepEqual(moved.map((p) => [p.reason, p.field]), [[
+    "ProviderChanged",
+    "spec.provider.config",
+  ]]);
+  assert.deepEqual(clusterProblems(doc, { running: { provider: "aws" } }), moved);
 });

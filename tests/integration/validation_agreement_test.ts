@@ -19,6 +19,7 @@ import {
   LatticeClusterSchema,
   problemText,
   SCHEMA_REASON,
+  SELF_CELL_REF_MESSAGE,
   type SpecProblem,
   transitionProblems,
 } from "../../lib/api/mod.ts";
@@ -35,7 +36,7 @@ import { BootstrapTokens, MemoryTokenBackend } from "../../lib/pki/mod.ts";
 import type { StoreReader } from "../../lib/runtime/mod.ts";
 import { TEST_CA_PEM } from "../capi/fixtures.ts";
 import { baseRepoFiles, kustomization, lattice, writeRepo } from "../gitops/fixtures.ts";
-import { condition, CRDS, eventReasons, mustGetCluster } from "./_cluster_helpers.ts";
+import { condition, CRDS, eventReasons, eventually, mustGetCluster } from "./_cluster_helpers.ts";
 import { type PlaneApi, withControlPlane } from "./_plane.ts";
 import { baseSpec, generateDocument, prng } from "./_spec_gen.ts";
 
@@ -44,6 +45,8 @@ const COUNT = Number(Deno.env.get("LATTICE_PROPERTY_COUNT") ?? 300);
 const NAME = "child";
 const PATH = "/apis/lattice.dev/v1alpha1/latticeclusters";
 const CHILD_FILE = `children/${NAME}/cluster.yaml`;
+
+type Json = Record<string, unknown>;
 
 interface Cause {
   reason?: string;
@@ -294,6 +297,65 @@ Deno.test("zod, the CRD on a real apiserver, the operator and lattice validate a
             for (const p of ours) assert.ok(apiReports(verdict, p), context);
           }
           await client.delete(LATTICE_CLUSTER_REF, "imm");
+        },
+      );
+
+      await t.step(
+        "self-references and loops the CRD let in are reported, not ignored",
+        async () => {
+          const recorder = new EventRecorder(client, { component: "lattice.dev/test" });
+          const live = cellReconciler(client, recorder);
+          // A loop passes the CRD (it needs context); a self-reference passes only a CRD from
+          // before the rule, whose objects ratcheting keeps: drop the rule to store one.
+          const rules = "/spec/versions/0/schema/openAPIV3Schema/x-kubernetes-validations";
+          const crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" +
+            "latticeclusters.lattice.dev";
+          const crd = await api.json<{
+            spec: { versions: { schema: { openAPIV3Schema: Json } }[] };
+          }>("GET", crdPath);
+          const list = crd.body.spec.versions[0].schema.openAPIV3Schema["x-kubernetes-validations"];
+          const index = (list as { message: string }[]).findIndex((v) =>
+            v.message === SELF_CELL_REF_MESSAGE
+          );
+          assert.ok(index >= 0, "the served CRD carries the self-reference rule");
+          const patched = await api.json("PATCH", crdPath, {
+            body: [{ op: "remove", path: `${rules}/${index}` }],
+            contentType: "application/json-patch+json",
+          });
+          assert.equal(patched.status, 200, JSON.stringify(patched.body));
+          const doc = (name: string, cellRef: string) => {
+            const d = structuredClone(rootDoc) as unknown as LatticeClusterInput;
+            d.metadata = { name };
+            d.spec = { ...baseSpec(), cellRef };
+            return d;
+          };
+          await eventually(
+            async () => {
+              const r = await api.json("POST", PATH, { body: doc("selfish", "selfish") });
+              return r.status === 201 ? true : undefined;
+            },
+            "the CRD without the self-reference rule served",
+            60_000,
+          );
+          await client.create(doc("loop-a", "loop-b"));
+          await client.create(doc("loop-b", "loop-a"));
+          const names = ["selfish", "loop-a", "loop-b", "root"];
+          const known = new Map<string, ClusterObject>();
+          for (const n of names) known.set(n, await mustGetCluster(client, n));
+          const want: [string, string, RegExp][] = [
+            ["selfish", "SelfCellRef", /^spec\.cellRef: names the cluster itself/],
+            ["loop-a", "CellRefLoop", /^spec\.cellRef: forms a loop \(loop-a → loop-b → loop-a\)/],
+          ];
+          for (const [name, reason, message] of want) {
+            await live.reconcile(known.get(name)!, { store: storeOf(known) });
+            const after = await mustGetCluster(client, name);
+            const specValid = condition(after, "SpecValid");
+            assert.equal(specValid?.status, "False", name);
+            assert.equal(specValid?.reason, reason, name);
+            assert.match(specValid?.message ?? "", message);
+            assert.equal(after.status?.phase, "Failed");
+            assert.ok((await eventReasons(client, name)).includes(reason), `${name}: an Event`);
+          }
         },
       );
     } finally {
