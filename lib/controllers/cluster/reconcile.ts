@@ -102,7 +102,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
   ): Promise<Action> {
     const store = ctx?.store;
     const exists = (name: string) => store ? store.get(name) !== undefined : true;
-    const cellRefOf = (name: string) => store?.get(name)?.spec.cellRef;
+    const cellRefOf = (name: string) => store?.get(name)?.spec?.cellRef;
     const role = this.roleOf(obj, exists, cellRefOf);
     if (role === "foreign") return {};
     const log = ctx?.logger ??
