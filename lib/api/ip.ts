@@ -19,7 +19,8 @@ export const IPV6 = (() => {
   for (let left = 0; left <= 7; left++) {
     const head = left === 0 ? "" : left === 1 ? H : `(${H}:){${left - 1}}${H}`;
     const room = 7 - left;
-    const tail = room === 0 ? "" : `(${H}(:${H}){0,${room - 1}})?`;
+    const more = room > 1 ? `(:${H}){0,${room - 1}}` : "";
+    const tail = room === 0 ? "" : `(${H}${more})?`;
     forms.push(`${head}::${tail}`);
   }
   return `(${forms.join("|")})`;

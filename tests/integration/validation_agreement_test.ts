@@ -12,7 +12,6 @@
  * number of specs (default 300).
  */
 import assert from "node:assert/strict";
-import { stringify } from "yaml";
 import {
   clusterProblems,
   type LatticeClusterInput,
@@ -20,118 +19,31 @@ import {
   problemText,
   SCHEMA_REASON,
   SELF_CELL_REF_MESSAGE,
-  type SpecProblem,
   transitionProblems,
 } from "../../lib/api/mod.ts";
-import {
-  type ClusterObject,
-  ClusterReconciler,
-  clusterValidationContext,
-  LATTICE_CLUSTER_REF,
-  secretBootstrapTokens,
-  validateCluster,
-} from "../../lib/controllers/cluster/mod.ts";
+import { type ClusterObject, LATTICE_CLUSTER_REF } from "../../lib/controllers/cluster/mod.ts";
 import { EventRecorder, KubeClient } from "../../lib/kube/mod.ts";
-import { BootstrapTokens, MemoryTokenBackend } from "../../lib/pki/mod.ts";
-import type { StoreReader } from "../../lib/runtime/mod.ts";
-import { TEST_CA_PEM } from "../capi/fixtures.ts";
-import { baseRepoFiles, kustomization, lattice, writeRepo } from "../gitops/fixtures.ts";
+import { baseRepoFiles, kustomization, writeRepo } from "../gitops/fixtures.ts";
+import {
+  apiReports,
+  BLOCKING,
+  cellReconciler,
+  cliErrors,
+  dryRun,
+  type Json,
+  NAME,
+  NOT_CHECKED,
+  operatorProblems,
+  PATH,
+  show,
+  storeOf,
+} from "./_agreement.ts";
 import { condition, CRDS, eventReasons, eventually, mustGetCluster } from "./_cluster_helpers.ts";
-import { type PlaneApi, withControlPlane } from "./_plane.ts";
+import { withControlPlane } from "./_plane.ts";
 import { baseSpec, generateDocument, prng } from "./_spec_gen.ts";
 
 const SEED = Number(Deno.env.get("LATTICE_PROPERTY_SEED") ?? 27);
 const COUNT = Number(Deno.env.get("LATTICE_PROPERTY_COUNT") ?? 300);
-const NAME = "child";
-const PATH = "/apis/lattice.dev/v1alpha1/latticeclusters";
-const CHILD_FILE = `children/${NAME}/cluster.yaml`;
-
-type Json = Record<string, unknown>;
-
-interface Cause {
-  reason?: string;
-  field?: string;
-  message?: string;
-}
-
-// The apiserver runs no CEL rule once the schema found a "blocking" error (a wrong type,
-// a value outside an enum, too many properties) and says so in a cause; then only the
-// verdict, not each rule's message, is compared.
-const BLOCKING = ["FieldValueTypeInvalid", "FieldValueNotSupported"];
-const NOT_CHECKED = "some validation rules were not checked";
-
-interface ApiVerdict {
-  ok: boolean;
-  status: number;
-  object?: ClusterObject;
-  causes: Cause[];
-  message: string;
-}
-
-async function dryRun(api: PlaneApi, method: "POST" | "PUT", doc: unknown, name?: string) {
-  const path = `${PATH}${name ? `/${name}` : ""}?dryRun=All&fieldValidation=Strict`;
-  const { status, body } = await api.json<Record<string, unknown>>(method, path, { body: doc });
-  const details = body.details as { causes?: Cause[] } | undefined;
-  return {
-    ok: status === 200 || status === 201,
-    status,
-    object: status < 300 ? body as unknown as ClusterObject : undefined,
-    causes: details?.causes ?? [],
-    message: String(body.message ?? ""),
-  } satisfies ApiVerdict;
-}
-
-/** The apiserver reported `problem`: a cause at its field carrying its message. */
-function apiReports(verdict: ApiVerdict, problem: SpecProblem): boolean {
-  return verdict.causes.some((c) =>
-    (c.field ?? "") === (problem.field ?? "") && (c.message ?? "").includes(problem.message)
-  ) || verdict.message.includes(problemText(problem));
-}
-
-/** The controller's reconciler, as a cell named root serving children. */
-function cellReconciler(client: KubeClient, recorder?: EventRecorder) {
-  return new ClusterReconciler(client, {
-    selfName: "root",
-    cell: { url: "https://root.example.com:8443", caBundlePem: TEST_CA_PEM },
-    tokens: secretBootstrapTokens(client, new BootstrapTokens(new MemoryTokenBackend())),
-    pivot: () => Promise.resolve("in-progress"),
-    recorder,
-  });
-}
-
-/** Validates `obj` exactly as the reconciler does, with `known` as its informer cache. */
-function operatorProblems(
-  reconciler: ClusterReconciler,
-  obj: ClusterObject,
-  known: Map<string, ClusterObject>,
-): SpecProblem[] {
-  const exists = (n: string) => known.has(n);
-  const cellRefOf = (n: string) => known.get(n)?.spec.cellRef;
-  const role = reconciler.roleOf(obj, exists, cellRefOf);
-  assert.notEqual(role, "foreign", "every generated spec is this cell's to judge");
-  return validateCluster(obj, clusterValidationContext(role, "root", exists, cellRefOf));
-}
-
-const storeOf = (known: Map<string, ClusterObject>) =>
-  ({ get: (key: string) => known.get(key) }) as unknown as StoreReader<ClusterObject>;
-
-/** `lattice validate --output json` of the repo with `doc` as the child's cluster.yaml. */
-async function cliErrors(dir: string, doc: LatticeClusterInput) {
-  await Deno.writeTextFile(`${dir}/${CHILD_FILE}`, stringify(doc));
-  const r = await lattice(dir, "validate", "--output", "json");
-  const out = JSON.parse(r.stdout) as {
-    valid: boolean;
-    errors: { file: string; field?: string; message: string }[];
-  };
-  const stray = out.errors.filter((e) => e.file !== CHILD_FILE);
-  assert.deepEqual(stray, [], "only the generated file may have issues");
-  assert.equal(r.code === 0, out.valid);
-  return out.errors;
-}
-
-function show(doc: unknown, findings: Record<string, unknown>): string {
-  return JSON.stringify({ spec: (doc as { spec: unknown }).spec, ...findings }, null, 1);
-}
 
 Deno.test("zod, the CRD on a real apiserver, the operator and lattice validate agree", async (t) => {
   await withControlPlane(t, async (plane, api) => {
