@@ -171,27 +171,37 @@ const minorOf = (v: string) => v.replace(/^v/, "").split(".").map(Number);
 
 function versionProblems(desired: string, context: ClusterContext): SpecProblem[] {
   const running = context.running?.kubernetesVersion;
-  if (!running || !semver.test(desired)) return [];
+  const problem = running ? versionStepProblem(desired, running) : undefined;
+  return problem ? [problem] : [];
+}
+
+/**
+ * Why Kubernetes cannot go from `running` to `desired`: no downgrade, no skipped minor
+ * (kubeadm and RKE2 upgrade one minor at a time). Undefined when the step is allowed or
+ * `desired` is not a version (another rule says so).
+ */
+export function versionStepProblem(desired: string, running: string): SpecProblem | undefined {
+  if (!semver.test(desired)) return undefined;
   const field = "spec.provider.kubernetes.version";
   if (compareSemver(desired, running) < 0) {
-    return [{
+    return {
       reason: "VersionDowngrade",
       field,
       message: `is older than the running ${running}: Kubernetes cannot be downgraded; set ` +
         `it to ${running} or newer`,
-    }];
+    };
   }
   const [dMajor, dMinor] = minorOf(desired);
   const [rMajor, rMinor] = minorOf(running);
   if (dMajor !== rMajor || dMinor > rMinor + 1) {
-    return [{
+    return {
       reason: "VersionSkew",
       field,
       message: `skips minor versions from the running ${running}: upgrade one minor ` +
         `version at a time (next: ${rMajor}.${rMinor + 1}.x)`,
-    }];
+    };
   }
-  return [];
+  return undefined;
 }
 
 function dedupe(problems: SpecProblem[]): SpecProblem[] {

@@ -147,13 +147,13 @@ const refusals: { args: string[]; message: string; code?: number }[] = [
   },
   {
     args: ["cluster", "upgrade", "us-prod-1", "--k8s-version", "1.30.0"],
-    message: "Cannot upgrade cluster us-prod-1 to 1.30.0: 1.30.0 is older than the current " +
-      "1.31.0 (--force overrides)",
+    message: "Cannot upgrade cluster us-prod-1 to 1.30.0: is older than the running 1.31.0: " +
+      "Kubernetes cannot be downgraded; set it to 1.31.0 or newer (--force overrides)",
   },
   {
     args: ["cluster", "upgrade", "us-prod-1", "--k8s-version", "1.33.0"],
-    message: "Cannot upgrade cluster us-prod-1 to 1.33.0: 1.31.0 → 1.33.0 skips a minor " +
-      "version; upgrade one minor at a time (--force overrides)",
+    message: "Cannot upgrade cluster us-prod-1 to 1.33.0: skips minor versions from the " +
+      "running 1.31.0: upgrade one minor version at a time (next: 1.32.x) (--force overrides)",
   },
   {
     args: ["cluster", "scale", "nope", "--workers", "3"],
