@@ -50,47 +50,41 @@ export const NodesSchema = z.strictObject({
 }).describe("Node topology of the cluster.");
 
 /** `spec.networking`. */
-export const NetworkingSchema = withRules(
-  z.strictObject({
-    default: z.strictObject({
-      cidr: cidr("Addresses for LoadBalancer Services (Cilium LB-IPAM pool)."),
-    }).optional().describe("The default LoadBalancer IP pool."),
-    pods: cidr("Pod network CIDR; 192.168.0.0/16 when omitted.").optional(),
-    services: cidr("Service network CIDR; 10.128.0.0/12 when omitted.").optional(),
-  }),
-  NETWORKING_RULES,
-).describe("Cluster networking; pods, services and the pool are disjoint.");
+export const NetworkingSchema = z.strictObject({
+  default: z.strictObject({
+    cidr: cidr("Addresses for LoadBalancer Services (Cilium LB-IPAM pool)."),
+  }).optional().describe("The default LoadBalancer IP pool."),
+  pods: cidr("Pod network CIDR; 192.168.0.0/16 when omitted.").optional(),
+  services: cidr("Service network CIDR; 10.128.0.0/12 when omitted.").optional(),
+}).describe("Cluster networking.");
 
 /** `spec.cell`. */
-export const CellSchema = withRules(
-  z.strictObject({
-    enabled: z.boolean().default(true).describe("Whether this cluster provisions children."),
-    host: z.string().min(1).max(253).optional()
+export const CellSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("Whether this cluster provisions children."),
+  host: z.string().min(1).max(253).optional()
+    .describe(
+      "Address (DNS name or IP) children use to reach this cell. May be omitted only when " +
+        "service.type is NodePort: the cell then advertises the name of the node it runs on.",
+    ),
+  service: z.strictObject({
+    type: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer")
       .describe(
-        "Address (DNS name or IP) children use to reach this cell. May be omitted only when " +
-          "service.type is NodePort: the cell then advertises the name of the node it runs on.",
+        "Kubernetes Service type exposing the cell's endpoints. NodePort requires both " +
+          "ports, each in 30000-32767 (the node port equals the port).",
       ),
-    service: z.strictObject({
-      type: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer")
-        .describe(
-          "Kubernetes Service type exposing the cell's endpoints. NodePort requires both " +
-            "ports, each in 30000-32767 (the node port equals the port).",
-        ),
-    }).optional().describe("How the cell's endpoints are exposed."),
-    ports: z.strictObject({
-      https: z.int().min(1).max(65535).default(8443)
-        .describe(
-          "Port of the bootstrap webhook and the Kubernetes API proxy; with NodePort also " +
-            "the node port (30000-32767).",
-        ),
-      grpc: z.int().min(1).max(65535).default(50051)
-        .describe(
-          "Port of the agent gRPC server; with NodePort also the node port (30000-32767).",
-        ),
-    }).optional().describe("Ports of the cell's endpoints; required with NodePort."),
-  }),
-  CELL_RULES,
-).describe("Present when this cluster is a cell and may provision children.");
+  }).optional().describe("How the cell's endpoints are exposed."),
+  ports: z.strictObject({
+    https: z.int().min(1).max(65535).default(8443)
+      .describe(
+        "Port of the bootstrap webhook and the Kubernetes API proxy; with NodePort also " +
+          "the node port (30000-32767).",
+      ),
+    grpc: z.int().min(1).max(65535).default(50051)
+      .describe(
+        "Port of the agent gRPC server; with NodePort also the node port (30000-32767).",
+      ),
+  }).optional().describe("Ports of the cell's endpoints; required with NodePort."),
+}).describe("Present when this cluster is a cell and may provision children.");
 
 /** `spec.flux`. */
 export const FluxSchema = z.strictObject({
@@ -99,19 +93,17 @@ export const FluxSchema = z.strictObject({
   suspend: z.boolean().optional().describe("Suspend Flux reconciliation on this cluster."),
 }).describe("Flux settings; unset fields inherit from the parent and the repo config.");
 
-/** LatticeCluster `spec`. */
-export const LatticeClusterSpecSchema = withRules(
-  z.strictObject({
-    provider: ProviderSchema,
-    nodes: NodesSchema,
-    networking: NetworkingSchema.optional(),
-    cellRef: dnsLabel("Name of the parent cell; omitted on the root cluster.").optional(),
-    cell: CellSchema.optional(),
-    flux: FluxSchema.optional(),
-  }),
-  [],
-  SPEC_TRANSITION_RULES,
-).describe("Desired state of the cluster.");
+const SpecFields = z.strictObject({
+  provider: ProviderSchema,
+  nodes: NodesSchema,
+  networking: withRules(NetworkingSchema, NETWORKING_RULES).optional(),
+  cellRef: dnsLabel("Name of the parent cell; omitted on the root cluster.").optional(),
+  cell: withRules(CellSchema, CELL_RULES).optional(),
+  flux: FluxSchema.optional(),
+}).describe("Desired state of the cluster.");
+
+/** LatticeCluster `spec`, with the rules on fields that cannot change (lib/api/cluster_rules.ts). */
+export const LatticeClusterSpecSchema = withRules(SpecFields, [], SPEC_TRANSITION_RULES);
 
 /** Lifecycle phases of a LatticeCluster. */
 export const PHASES = [
@@ -188,17 +180,16 @@ export const LatticeClusterStatusSchema = z.strictObject({
   ),
 }).describe("Observed state of the cluster.");
 
-/** A whole LatticeCluster document. */
-export const LatticeClusterSchema = withRules(
-  z.strictObject({
-    apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
-    kind: z.literal("LatticeCluster").describe("Always LatticeCluster."),
-    metadata: ObjectMetaSchema,
-    spec: LatticeClusterSpecSchema,
-    status: LatticeClusterStatusSchema.optional(),
-  }),
-  CLUSTER_DOCUMENT_RULES,
-).describe("A Kubernetes cluster managed by Lattice.");
+const DocumentFields = z.strictObject({
+  apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
+  kind: z.literal("LatticeCluster").describe("Always LatticeCluster."),
+  metadata: ObjectMetaSchema,
+  spec: LatticeClusterSpecSchema,
+  status: LatticeClusterStatusSchema.optional(),
+}).describe("A Kubernetes cluster managed by Lattice.");
+
+/** A whole LatticeCluster document, with the rules across metadata, spec and status. */
+export const LatticeClusterSchema = withRules(DocumentFields, CLUSTER_DOCUMENT_RULES);
 
 /** LatticeCluster as written by people (defaults not applied). */
 export type LatticeClusterInput = z.input<typeof LatticeClusterSchema>;
