@@ -2,6 +2,7 @@
  * Turns a zod schema into an apiextensions.k8s.io/v1 CustomResourceDefinition.
  */
 import { z } from "zod";
+import type { CelValidation } from "./rules.ts";
 import { type JsonSchema, structuralProblems, toStructural } from "./structural.ts";
 
 /** A printer column of a CRD version. */
@@ -30,7 +31,7 @@ export interface CrdDefinition {
   status?: z.ZodType;
   printerColumns?: PrinterColumn[];
   /** Root-level CEL rules, e.g. on metadata.name, which the schema cannot reach. */
-  validations?: { rule: string; message: string }[];
+  validations?: CelValidation[];
   /** Description of the whole resource, for `kubectl explain`. */
   description: string;
 }

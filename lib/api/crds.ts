@@ -14,6 +14,8 @@ import {
 import { LatticeRepoConfigSpecSchema } from "./repo_config.ts";
 import { LatticeServicePlacementSpecSchema } from "./service_placement.ts";
 import { LatticeServiceRegistrationSpecSchema } from "./service_registration.ts";
+import { CLUSTER_DOCUMENT_RULES } from "./cluster_rules.ts";
+import { celValidation } from "./rules.ts";
 import { DNS1123_LABEL } from "./validators.ts";
 
 /** LatticeCluster's CRD definition. */
@@ -33,7 +35,7 @@ export const LATTICE_CLUSTER_CRD: CrdDefinition = {
   validations: [{
     rule: `self.metadata.name.size() <= 63 && self.metadata.name.matches('${DNS1123_LABEL}')`,
     message: "metadata.name must be a DNS-1123 label (a-z, 0-9, '-'; at most 63 characters)",
-  }],
+  }, ...CLUSTER_DOCUMENT_RULES.map(celValidation)],
   printerColumns: [
     { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Lifecycle phase" },
     {

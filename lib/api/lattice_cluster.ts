@@ -7,7 +7,15 @@ import { z } from "zod";
 import { ConditionSchema } from "./condition.ts";
 import { ObjectMetaSchema } from "./metadata.ts";
 import { ProviderConfigSchema } from "./providers.ts";
-import { cidr, dnsLabel, duration, semver } from "./validators.ts";
+import {
+  CELL_RULES,
+  CLUSTER_DOCUMENT_RULES,
+  NETWORKING_RULES,
+  ODD_CONTROL_PLANE,
+  SPEC_TRANSITION_RULES,
+} from "./cluster_rules.ts";
+import { withRules } from "./rules.ts";
+import { certSan, cidr, dnsLabel, duration, fluxVersion, k8sVersion } from "./validators.ts";
 
 /** API group of every Lattice resource. */
 export const GROUP = "lattice.dev";
@@ -18,11 +26,12 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** The Kubernetes distribution settings of a cluster. */
 export const KubernetesSchema = z.strictObject({
-  version: semver("Kubernetes version of the cluster, e.g. 1.31.0."),
+  version: k8sVersion("Kubernetes version of the cluster, e.g. 1.31.0 (no leading v)."),
   bootstrap: z.enum(["kubeadm", "rke2"]).default("kubeadm")
     .describe("Bootstrap and control-plane provider: kubeadm or rke2."),
-  certSANs: z.array(z.string().min(1)).optional()
-    .describe("Extra Subject Alternative Names for the API server certificate."),
+  certSANs: z.array(certSan("A DNS name or IP address."))
+    .max(64, "must list no more than 64 names").optional()
+    .describe("Extra Subject Alternative Names (DNS names or IPs) for the API server certificate."),
 }).describe("Kubernetes version and bootstrap of the cluster.");
 
 /** `spec.provider`. */
@@ -33,8 +42,9 @@ export const ProviderSchema = z.strictObject({
 
 /** `spec.nodes`. */
 export const NodesSchema = z.strictObject({
-  controlPlane: z.int().min(1, "must be >= 1").max(15, "must be <= 15")
-    .describe("Number of control-plane machines; odd numbers keep etcd quorum."),
+  controlPlane: withRules(z.int().min(1, "must be >= 1").max(15, "must be <= 15"), [
+    ODD_CONTROL_PLANE,
+  ]).describe("Number of control-plane machines; odd numbers keep etcd quorum."),
   workers: z.int().min(0, "must be >= 0").max(5000, "must be <= 5000")
     .describe("Number of worker machines."),
 }).describe("Node topology of the cluster.");
@@ -82,20 +92,22 @@ export const CellSchema = z.strictObject({
 
 /** `spec.flux`. */
 export const FluxSchema = z.strictObject({
-  version: semver("Flux version, e.g. 2.2.0.").optional(),
+  version: fluxVersion("Flux version, a 2.x release, e.g. 2.2.0 (no leading v).").optional(),
   interval: duration("Reconciliation interval, e.g. 5m.").optional(),
   suspend: z.boolean().optional().describe("Suspend Flux reconciliation on this cluster."),
 }).describe("Flux settings; unset fields inherit from the parent and the repo config.");
 
-/** LatticeCluster `spec`. */
-export const LatticeClusterSpecSchema = z.strictObject({
+const SpecFields = z.strictObject({
   provider: ProviderSchema,
   nodes: NodesSchema,
-  networking: NetworkingSchema.optional(),
+  networking: withRules(NetworkingSchema, NETWORKING_RULES).optional(),
   cellRef: dnsLabel("Name of the parent cell; omitted on the root cluster.").optional(),
-  cell: CellSchema.optional(),
+  cell: withRules(CellSchema, CELL_RULES).optional(),
   flux: FluxSchema.optional(),
 }).describe("Desired state of the cluster.");
+
+/** LatticeCluster `spec`, with the rules on fields that cannot change (lib/api/cluster_rules.ts). */
+export const LatticeClusterSpecSchema = withRules(SpecFields, [], SPEC_TRANSITION_RULES);
 
 /** Lifecycle phases of a LatticeCluster. */
 export const PHASES = [
@@ -172,14 +184,16 @@ export const LatticeClusterStatusSchema = z.strictObject({
   ),
 }).describe("Observed state of the cluster.");
 
-/** A whole LatticeCluster document. */
-export const LatticeClusterSchema = z.strictObject({
+const DocumentFields = z.strictObject({
   apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
   kind: z.literal("LatticeCluster").describe("Always LatticeCluster."),
   metadata: ObjectMetaSchema,
   spec: LatticeClusterSpecSchema,
   status: LatticeClusterStatusSchema.optional(),
 }).describe("A Kubernetes cluster managed by Lattice.");
+
+/** A whole LatticeCluster document, with the rules across metadata, spec and status. */
+export const LatticeClusterSchema = withRules(DocumentFields, CLUSTER_DOCUMENT_RULES);
 
 /** LatticeCluster as written by people (defaults not applied). */
 export type LatticeClusterInput = z.input<typeof LatticeClusterSchema>;

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { API_VERSION } from "./lattice_cluster.ts";
 import { ObjectMetaSchema } from "./metadata.ts";
-import { duration, semver } from "./validators.ts";
+import { duration, fluxVersion, k8sVersion } from "./validators.ts";
 
 /** LatticeRepoConfig `spec`. */
 export const LatticeRepoConfigSpecSchema = z.strictObject({
@@ -16,13 +16,13 @@ export const LatticeRepoConfigSpecSchema = z.strictObject({
       .describe("Secret holding the deploy key or token for private repositories."),
   }).optional().describe("Git settings of the repository."),
   flux: z.strictObject({
-    version: semver("Flux version of every cluster, e.g. 2.2.0.").optional(),
+    version: fluxVersion("Flux version of every cluster, a 2.x release, e.g. 2.2.0.").optional(),
     interval: duration("Sync interval, e.g. 1m.").optional(),
   }).optional().describe("Flux settings inherited by every cluster."),
   defaults: z.strictObject({
     provider: z.strictObject({
       kubernetes: z.strictObject({
-        version: semver("Kubernetes version of new clusters.").optional(),
+        version: k8sVersion("Kubernetes version of new clusters, e.g. 1.31.0.").optional(),
         bootstrap: z.enum(["kubeadm", "rke2"]).optional()
           .describe("Bootstrap of new clusters: kubeadm or rke2."),
       }).optional().describe("Kubernetes defaults."),

@@ -3,7 +3,12 @@
  * plane, MachineDeployment, bootstrap config template and the infrastructure cluster and
  * machine templates of its provider. Pure: same input, same objects.
  */
-import { type LatticeCluster, providerOf } from "../api/mod.ts";
+import {
+  DEFAULT_POD_CIDR,
+  DEFAULT_SERVICE_CIDR,
+  type LatticeCluster,
+  providerOf,
+} from "../api/mod.ts";
 import { hashedName } from "./hash.ts";
 import {
   CLUSTER,
@@ -32,10 +37,8 @@ import type {
   MachineRole,
 } from "./types.ts";
 
-/** Pod CIDR when spec.networking.pods is unset. */
-export const DEFAULT_POD_CIDR = "192.168.0.0/16";
-/** Service CIDR when spec.networking.services is unset. */
-export const DEFAULT_SERVICE_CIDR = "10.128.0.0/12";
+// Pod and service CIDRs when spec.networking leaves them unset (declared with the rules).
+export { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR };
 
 /** The generated objects of one cluster, by role and in apply order. */
 export interface CapiManifests {

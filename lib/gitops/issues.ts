@@ -84,5 +84,5 @@ export interface FieldProblem {
 /** An issue at a field of a file. */
 export function fieldIssue(file: YamlFile, problem: FieldProblem): ValidationIssue {
   const { path, message, kind } = problem;
-  return { file: file.path, line: lineOfPath(file, path), field: path.join("."), message, kind };
+  return { file: file.path, line: lineOfPath(file, path), field: formatPath(path), message, kind };
 }

@@ -2,6 +2,7 @@
  * `lattice validate`: every file on its own, then the checks across files — placements
  * resolve to registrations, no circular parents, kustomizations list what exists.
  */
+import { cellRefLoopProblem } from "../api/mod.ts";
 import { abs, exists } from "./fs.ts";
 import { lineage } from "./hierarchy.ts";
 import { fieldIssue, type ValidationIssue } from "./issues.ts";
@@ -42,12 +43,23 @@ export interface ValidationReport {
   errorCount: number;
 }
 
+/** Options of {@linkcode validateRepo}. */
+export interface ValidateRepoOptions {
+  /** Committed (HEAD) documents of changed cluster files, by path (see committed.ts). */
+  committed?: ReadonlyMap<string, unknown>;
+}
+
 /** Validates a loaded repository. */
-export function validateRepo(repo: Repo): ValidationReport {
+export function validateRepo(repo: Repo, options: ValidateRepoOptions = {}): ValidationReport {
   const files: FileReport[] = [];
   for (const c of repo.clusters) {
     if (c.file) {
-      files.push({ path: c.file.path, kind: "cluster", issues: clusterFileIssues(repo, c) });
+      const previous = options.committed?.get(c.file.path);
+      files.push({
+        path: c.file.path,
+        kind: "cluster",
+        issues: clusterFileIssues(repo, c, previous),
+      });
     }
   }
   for (const c of repo.clusters) {
@@ -133,7 +145,7 @@ function cycleIssues(repo: Repo): ValidationIssue[] {
       issues.push(
         fieldIssue(first, {
           path: ["spec", "cellRef"],
-          message: `circular parent references: ${cycle.join(" → ")}`,
+          message: cellRefLoopProblem(cycle).message,
           kind: "cycle",
         }),
       );

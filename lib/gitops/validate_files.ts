@@ -3,11 +3,14 @@
  * supported Kubernetes and Flux versions. Every issue names file, line and field.
  */
 import {
+  clusterProblems,
   isCellSpec,
-  LatticeClusterSchema,
   LatticeRepoConfigSchema,
   LatticeServicePlacementSchema,
   LatticeServiceRegistrationSchema,
+  problemPath,
+  PROVIDERS,
+  type SpecProblem,
 } from "../api/mod.ts";
 import type { z } from "zod";
 import {
@@ -19,34 +22,63 @@ import {
 } from "./issues.ts";
 import type { LoadedCluster, LoadedFile, Repo } from "./repo.ts";
 import { resourceName } from "./repo.ts";
-import { fluxVersionProblem, k8sVersionProblem } from "./versions.ts";
 
 type Doc = { metadata?: { name?: unknown }; spec?: Record<string, unknown> };
 
-const providerKind = (field: string): IssueKind =>
-  field.startsWith("spec.provider.config") ? "provider" : "schema";
+type CommittedSpec = {
+  provider?: { kubernetes?: { version?: unknown }; config?: Record<string, unknown> };
+};
 
-/** Issues of a cluster.yaml. */
-export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): ValidationIssue[] {
+/** Kind of issue for a shared problem, so `validate PATH` groups it under its check. */
+function issueKind(problem: SpecProblem): IssueKind {
+  const field = problem.field ?? "";
+  if (["MissingCellRef", "UnknownCellRef", "SelfCellRef"].includes(problem.reason)) {
+    return "parent";
+  }
+  if (problem.reason === "CellRefLoop") return "cycle";
+  if (field.startsWith("spec.provider.config")) return "provider";
+  if (field === "spec.provider.kubernetes.version") return "k8s";
+  if (field === "spec.flux.version") return "flux";
+  return "schema";
+}
+
+/**
+ * Issues of a cluster.yaml: the operator's own validation ({@linkcode clusterProblems},
+ * with the repository as context: cluster names, the folder's parent), then what only
+ * the repository layout can say (folder names, unique names, parents of children).
+ * `committed` is the file's document at git HEAD, when it changed since.
+ * Loops of cellRefs are reported once, by the cycle check of validate.ts.
+ */
+export function clusterFileIssues(
+  repo: Repo,
+  cluster: LoadedCluster,
+  committed?: unknown,
+): ValidationIssue[] {
   const file = cluster.file!;
   const syntax = file.simple ? [] : syntaxIssues(file);
   if (syntax.length > 0) return syntax;
-  const { issues } = schemaIssues(file, {
-    schema: LatticeClusterSchema,
-    value: file.value,
-    ...{
-      kindOf: providerKind,
-    },
-  });
   const doc = (file.value ?? {}) as Doc;
-  const spec = (doc.spec ?? {}) as {
-    cellRef?: unknown;
-    cell?: unknown;
-    provider?: { kubernetes?: { version?: unknown } };
-    flux?: { version?: unknown };
-  };
+  const spec = (doc.spec ?? {}) as { cellRef?: unknown; cell?: unknown };
   const node = cluster.node;
-  if (node.parent && typeof doc.metadata?.name === "string" && doc.metadata.name !== node.name) {
+  const parent = node.parent;
+  const before = (committed as { spec?: CommittedSpec } | undefined)?.spec;
+  const version = before?.provider?.kubernetes?.version;
+  const config = before?.provider?.config ?? {};
+  const provider = PROVIDERS.find((p) => config[p] !== undefined);
+  const problems = clusterProblems(file.value, {
+    clusterExists: parent ? (name) => repo.hierarchy.byName.has(name) : undefined,
+    expectedParent: parent?.name,
+    // The committed spec is what Flux applies: its version runs, its fixed fields stay.
+    running: before && {
+      kubernetesVersion: typeof version === "string" ? version : undefined,
+      provider,
+    },
+    previous: before,
+  });
+  const issues = problems.map((p) =>
+    fieldIssue(file, { path: problemPath(p), message: p.message, kind: issueKind(p) })
+  );
+  if (parent && typeof doc.metadata?.name === "string" && doc.metadata.name !== node.name) {
     issues.push(
       fieldIssue(file, {
         path: ["metadata", "name"],
@@ -67,7 +99,7 @@ export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): Validatio
       }),
     );
   }
-  issues.push(...parentIssues(repo, cluster, spec.cellRef));
+  issues.push(...folderParentIssues(repo, cluster, spec.cellRef));
   if (node.children.length > 0 && !isCellSpec(spec)) {
     issues.push(
       fieldIssue(file, {
@@ -79,24 +111,15 @@ export function clusterFileIssues(repo: Repo, cluster: LoadedCluster): Validatio
       }),
     );
   }
-  const version = spec.provider?.kubernetes?.version;
-  if (typeof version === "string") {
-    const problem = k8sVersionProblem(version);
-    if (problem && !issues.some((i) => i.field === "spec.provider.kubernetes.version")) {
-      issues.push(
-        fieldIssue(file, {
-          path: ["spec", "provider", "kubernetes", "version"],
-          message: problem,
-          kind: "k8s",
-        }),
-      );
-    }
-  }
-  issues.push(...fluxIssues(file, ["spec", "flux", "version"], spec.flux?.version, issues));
   return issues;
 }
 
-function parentIssues(repo: Repo, cluster: LoadedCluster, cellRef: unknown): ValidationIssue[] {
+/** What the folder says about the parent: the root has none, a child names its folder's. */
+function folderParentIssues(
+  repo: Repo,
+  cluster: LoadedCluster,
+  cellRef: unknown,
+): ValidationIssue[] {
   const file = cluster.file!;
   const parent = cluster.node.parent;
   const at = ["spec", "cellRef"];
@@ -111,21 +134,10 @@ function parentIssues(repo: Repo, cluster: LoadedCluster, cellRef: unknown): Val
       ]
       : [];
   }
-  if (cellRef === undefined) {
-    return [
-      fieldIssue(file, {
-        path: at,
-        message: `is missing; it must name the parent cell '${parent.name}'`,
-        kind: "parent",
-      }),
-    ];
-  }
-  if (typeof cellRef !== "string" || cellRef === parent.name) return [];
-  if (!repo.hierarchy.byName.has(cellRef)) {
-    return [
-      fieldIssue(file, { path: at, message: `parent '${cellRef}' does not exist`, kind: "parent" }),
-    ];
-  }
+  if (
+    typeof cellRef !== "string" || cellRef === parent.name ||
+    cellRef === cluster.node.name || !repo.hierarchy.byName.has(cellRef)
+  ) return []; // missing, self and unknown parents are clusterProblems' to report
   return [
     fieldIssue(file, {
       path: at,
@@ -135,17 +147,6 @@ function parentIssues(repo: Repo, cluster: LoadedCluster, cellRef: unknown): Val
       kind: "parent",
     }),
   ];
-}
-
-function fluxIssues(
-  file: LoadedFile,
-  path: string[],
-  version: unknown,
-  already: ValidationIssue[],
-): ValidationIssue[] {
-  if (typeof version !== "string" || already.some((i) => i.field === path.join("."))) return [];
-  const problem = fluxVersionProblem(version);
-  return problem ? [fieldIssue(file, { path: path, message: problem, kind: "flux" })] : [];
 }
 
 /** Issues of a registration or placement file (the file name must be the resource name). */
@@ -177,9 +178,10 @@ export function serviceFileIssues(
 export function configFileIssues(file: LoadedFile): ValidationIssue[] {
   const syntax = file.simple ? [] : syntaxIssues(file);
   if (syntax.length > 0) return syntax;
-  const { issues } = schemaIssues(file, { schema: LatticeRepoConfigSchema, value: file.value });
-  const version = ((file.value as Doc | null)?.spec?.flux as { version?: unknown } | undefined)
-    ?.version;
-  issues.push(...fluxIssues(file, ["spec", "flux", "version"], version, issues));
+  const { issues } = schemaIssues(file, {
+    schema: LatticeRepoConfigSchema,
+    value: file.value,
+    kindOf: (field) => field === "spec.flux.version" ? "flux" : "schema",
+  });
   return issues;
 }

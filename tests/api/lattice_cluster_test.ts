@@ -30,9 +30,26 @@ const valid: [string, Doc][] = [
   ["the spec's example", validClusterDocument()],
   ["minimal docker", minimalClusterDocument()],
   [
-    "rke2 with v-prefixed version",
+    "rke2 with a build-tagged version",
     edited(minimalClusterDocument(), (d: Doc) => {
-      d.spec.provider.kubernetes = { version: "v1.32.1", bootstrap: "rke2" };
+      d.spec.provider.kubernetes = { version: "1.32.1+rke2r1", bootstrap: "rke2" };
+    }),
+  ],
+  [
+    "certSANs: DNS names, a wildcard, IPv4 and IPv6",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.provider.kubernetes.certSANs = [
+        "api.example.com",
+        "*.example.com",
+        "10.0.0.1",
+        "fd00::1",
+      ];
+    }),
+  ],
+  [
+    "a disabled cell without host (a leaf)",
+    edited(minimalClusterDocument(), (d: Doc) => {
+      d.spec.cell = { enabled: false };
     }),
   ],
   [
@@ -128,7 +145,79 @@ const invalid: [string, string, unknown, string][] = [
     "version not semver",
     "spec.provider.kubernetes.version",
     "1.31",
-    "spec.provider.kubernetes.version: must be a semantic version like 1.31.0",
+    "spec.provider.kubernetes.version: must be a version like 1.31.0 (MAJOR.MINOR.PATCH, digits only, without a leading v)",
+  ],
+  [
+    "v-prefixed version (docs/adr/version-v-prefix.md)",
+    "spec.provider.kubernetes.version",
+    "v1.32.1",
+    "spec.provider.kubernetes.version: must be a version like 1.31.0 (MAJOR.MINOR.PATCH, digits only, without a leading v)",
+  ],
+  [
+    "unsupported Kubernetes minor",
+    "spec.provider.kubernetes.version",
+    "1.20.0",
+    "spec.provider.kubernetes.version: must be a supported Kubernetes version, 1.29.x to 1.36.x (e.g. 1.35.0)",
+  ],
+  [
+    "Flux 3",
+    "spec.flux",
+    { version: "3.0.0" },
+    "spec.flux.version: must be a Flux 2.x release like 2.3.0",
+  ],
+  [
+    "even control plane",
+    "spec.nodes.controlPlane",
+    4,
+    "spec.nodes.controlPlane: must be odd (1, 3, 5, ...): etcd needs an odd number of members to keep quorum",
+  ],
+  [
+    "a URL as certSAN",
+    "spec.provider.kubernetes.certSANs",
+    ["https://api.example.com"],
+    "spec.provider.kubernetes.certSANs[0]: must be a lowercase DNS name (e.g. api.example.com or *.example.com) or an IP address (e.g. 10.0.0.1 or fd00::1)",
+  ],
+  [
+    "a space as certSAN",
+    "spec.provider.kubernetes.certSANs",
+    [" "],
+    "spec.provider.kubernetes.certSANs[0]: must be a lowercase DNS name (e.g. api.example.com or *.example.com) or an IP address (e.g. 10.0.0.1 or fd00::1)",
+  ],
+  [
+    "a cellRef naming the cluster itself",
+    "spec.cellRef",
+    "us-prod-1",
+    "spec.cellRef: names the cluster itself: set it to the parent cell's name, or omit it on the root cluster",
+  ],
+  [
+    "an enabled cell without host",
+    "spec.cell",
+    { enabled: true },
+    "spec.cell.host: is required for an enabled cell unless spec.cell.service.type is NodePort: set it to the address (DNS name or IP) children dial, or use NodePort, or set spec.cell.enabled to false",
+  ],
+  [
+    "a NodePort cell without ports",
+    "spec.cell",
+    { service: { type: "NodePort" } },
+    "spec.cell.ports: must set both https and grpc to ports in 30000-32767 when spec.cell.service.type is NodePort (the Service's nodePort equals the port, so children dial the port the cell listens on)",
+  ],
+  [
+    "pods overlapping the default services",
+    "spec.networking",
+    { pods: "10.128.0.0/16" },
+    "spec.networking: pods (192.168.0.0/16 when omitted) and services (10.128.0.0/12 when omitted) overlap: choose ranges that share no address",
+  ],
+  [
+    "a pool inside the default pod network",
+    "spec.networking",
+    { default: { cidr: "192.168.10.0/24" } },
+    "spec.networking.default.cidr: overlaps the pod network (spec.networking.pods, 192.168.0.0/16 when omitted): LoadBalancer addresses must lie outside the pod and service ranges",
+  ],
+  [
+    "an IPv6 CIDR zod used to refuse only in code",
+    "spec.networking",
+    { default: { cidr: "fd00:::1/64" } },
+    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64 (IPv6 in hexadecimal form)",
   ],
   [
     "unknown bootstrap",
@@ -152,13 +241,13 @@ const invalid: [string, string, unknown, string][] = [
     "bad CIDR",
     "spec.networking",
     { default: { cidr: "172.18.255.1" } },
-    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64",
+    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64 (IPv6 in hexadecimal form)",
   ],
   [
     "CIDR prefix too long",
     "spec.networking",
     { default: { cidr: "10.0.0.0/33" } },
-    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64",
+    "spec.networking.default.cidr: must be a CIDR like 10.0.0.0/16 or fd00::/64 (IPv6 in hexadecimal form)",
   ],
   [
     "bad cellRef",
@@ -220,7 +309,9 @@ Deno.test("CIDR syntax", () => {
       "fd00::/8",
       "::/0",
       "2001:db8::1/128",
-      "::ffff:10.0.0.1/128",
+      "1:2:3:4:5:6:7::/64",
+      "::2:3:4:5:6:7:8/64",
+      "1::8/64",
     ]
   ) {
     assert.equal(isValidCidr(ok), true, ok);
@@ -233,6 +324,13 @@ Deno.test("CIDR syntax", () => {
       "1:2:3:4:5:6:7:8:9/64",
       "x/1",
       "1:2:3:4:5:6:7/64",
+      // Dotted-quad IPv6 tails are refused everywhere (lib/api/ip.ts).
+      "::ffff:10.0.0.1/128",
+      "1::2::3/64",
+      "fd00::/129",
+      "10.0.0.0/08",
+      "010.0.0.0/8",
+      "1:2:3:4:5:6:7:8::/64",
     ]
   ) {
     assert.equal(isValidCidr(bad), false, bad);

@@ -32,7 +32,7 @@ Deno.test("every object is labelled and lives in capi-<name>", () => {
 
 Deno.test("spec fields reach the CAPI objects", () => {
   const cluster = providerCluster("docker", {
-    version: "v1.32.1",
+    version: "1.32.1", // CAPI wants v1.32.1: the generator adds the prefix (ADR version-v-prefix)
     controlPlane: 5,
     workers: 7,
     certSANs: ["a.example.com", "10.0.0.1"],

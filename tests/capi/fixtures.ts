@@ -163,7 +163,8 @@ export function providerCluster(
           services: "10.96.0.0/12",
         },
       }),
-      cellRef: "root",
+      // The root names no parent (a cellRef naming the cluster itself is refused).
+      ...(options.name === "root" ? {} : { cellRef: "root" }),
       ...(options.cell
         ? { cell: { service: { type: "NodePort" }, ports: { https: 31443, grpc: 31051 } } }
         : {}),

@@ -134,7 +134,7 @@ const refusals: { args: string[]; message: string; code?: number }[] = [
   {
     args: ["cluster", "create", "x1", "--parent", "us", "--k8s-version", "1.20.0"],
     message:
-      "Cannot create cluster x1: --k8s-version 1.20.0 is not supported (supported: 1.29 to 1.36)",
+      "Cannot create cluster x1: --k8s-version must be a supported Kubernetes version, 1.29.x to 1.36.x (e.g. 1.35.0)",
   },
   {
     args: ["cluster", "delete", "us"],
@@ -147,13 +147,13 @@ const refusals: { args: string[]; message: string; code?: number }[] = [
   },
   {
     args: ["cluster", "upgrade", "us-prod-1", "--k8s-version", "1.30.0"],
-    message: "Cannot upgrade cluster us-prod-1 to 1.30.0: 1.30.0 is older than the current " +
-      "1.31.0 (--force overrides)",
+    message: "Cannot upgrade cluster us-prod-1 to 1.30.0: is older than the running 1.31.0: " +
+      "Kubernetes cannot be downgraded; set it to 1.31.0 or newer (--force overrides)",
   },
   {
     args: ["cluster", "upgrade", "us-prod-1", "--k8s-version", "1.33.0"],
-    message: "Cannot upgrade cluster us-prod-1 to 1.33.0: 1.31.0 → 1.33.0 skips a minor " +
-      "version; upgrade one minor at a time (--force overrides)",
+    message: "Cannot upgrade cluster us-prod-1 to 1.33.0: skips minor versions from the " +
+      "running 1.31.0: upgrade one minor version at a time (next: 1.32.x) (--force overrides)",
   },
   {
     args: ["cluster", "scale", "nope", "--workers", "3"],
@@ -196,7 +196,7 @@ const refusals: { args: string[]; message: string; code?: number }[] = [
   },
   {
     args: ["flux", "set-version", "1.0.0"],
-    message: "Cannot set the Flux version: 1.0.0 is not a Flux v2 release (must be 2.x.y)",
+    message: "Cannot set the Flux version: must be a Flux 2.x release like 2.3.0",
   },
   { args: ["cluster", "create", "x1"], message: "missing required option --parent", code: 2 },
 ];

@@ -41,7 +41,10 @@ const cases: { name: string; files: Record<string, string>; errors: (string | Re
   {
     name: "a parent that does not exist",
     files: { [`${P1}/cluster.yaml`]: clusterYaml("us-prod-1", { parent: "nowhere" }) },
-    errors: [`✗ ${P1}/cluster.yaml:16: spec.cellRef: parent 'nowhere' does not exist`],
+    errors: [
+      `✗ ${P1}/cluster.yaml:16: spec.cellRef: names "nowhere", which is not a known cluster: ` +
+      `set it to the parent cell's name ("us")`,
+    ],
   },
   {
     name: "circular parent references",
@@ -51,7 +54,7 @@ const cases: { name: string; files: Record<string, string>; errors: (string | Re
     errors: [
       "✗ children/us/cluster.yaml:16: spec.cellRef: is 'us-prod-1' but the cluster's folder is " +
       "under 'root'; move the folder or fix cellRef",
-      /^✗ children\/us\/(children\/us-prod-1\/)?cluster\.yaml:16: spec\.cellRef: circular parent references: (us → us-prod-1 → us|us-prod-1 → us → us-prod-1)$/,
+      /^✗ children\/us\/(children\/us-prod-1\/)?cluster\.yaml:16: spec\.cellRef: forms a loop \((us → us-prod-1 → us|us-prod-1 → us → us-prod-1)\): following cellRefs must end at the root cluster, which has none$/,
     ],
   },
   {
@@ -115,7 +118,7 @@ const cases: { name: string; files: Record<string, string>; errors: (string | Re
     name: "an invalid Flux version",
     files: { ".lattice/config.yaml": CONFIG_YAML.replace('"2.2.0"', '"1.9.0"') },
     errors: [
-      "✗ .lattice/config.yaml:13: spec.flux.version: 1.9.0 is not a Flux v2 release (must be 2.x.y)",
+      "✗ .lattice/config.yaml:13: spec.flux.version: must be a Flux 2.x release like 2.3.0",
     ],
   },
   {
@@ -127,8 +130,21 @@ const cases: { name: string; files: Record<string, string>; errors: (string | Re
       ),
     },
     errors: [
-      `✗ ${P1}/cluster.yaml:8: spec.provider.kubernetes.version: 1.20.0 is not supported ` +
-      "(supported: 1.29 to 1.36)",
+      `✗ ${P1}/cluster.yaml:8: spec.provider.kubernetes.version: must be a supported ` +
+      "Kubernetes version, 1.29.x to 1.36.x (e.g. 1.35.0)",
+    ],
+  },
+  {
+    name: "the operator's rules: even control plane, enabled cell without host",
+    files: {
+      [`${P1}/cluster.yaml`]: clusterYaml("us-prod-1", { parent: "us" })
+        .replace("controlPlane: 3", "controlPlane: 2") + "  cell:\n    enabled: true\n",
+    },
+    errors: [
+      new RegExp(`^✗ ${P1}/cluster\\.yaml:\\d+: spec\\.nodes\\.controlPlane: must be odd`),
+      new RegExp(
+        `^✗ ${P1}/cluster\\.yaml:\\d+: spec\\.cell\\.host: is required for an enabled cell`,
+      ),
     ],
   },
   {

@@ -12,21 +12,24 @@ import {
 
 Deno.test("Kubernetes versions: supported range and upgrade steps", () => {
   assert.equal(k8sVersionProblem("1.31.0"), undefined);
-  assert.equal(k8sVersionProblem("v1.36.3"), undefined);
-  assert.match(k8sVersionProblem("1.28.9")!, /not supported/);
-  assert.match(k8sVersionProblem("2.0.0")!, /not supported/);
-  assert.match(k8sVersionProblem("1.31")!, /semantic version/);
+  assert.equal(k8sVersionProblem("1.36.3"), undefined);
+  // docs/adr/version-v-prefix.md: one spelling, refused with the fix named.
+  assert.match(k8sVersionProblem("v1.36.3")!, /without a leading v/);
+  assert.match(k8sVersionProblem("1.28.9")!, /supported Kubernetes version, 1\.29\.x to 1\.36\.x/);
+  assert.match(k8sVersionProblem("2.0.0")!, /supported Kubernetes version/);
+  assert.match(k8sVersionProblem("1.31")!, /must be a version like 1\.31\.0/);
   assert.equal(upgradeProblem("1.31.0", "1.32.0"), undefined);
   assert.equal(upgradeProblem("1.31.0", "1.31.4"), undefined);
   assert.equal(upgradeProblem("1.31.2", "1.31.2"), undefined);
   assert.match(upgradeProblem("1.31.2", "1.31.1")!, /older/);
-  assert.match(upgradeProblem("1.31.0", "1.33.0")!, /skips a minor/);
+  assert.match(upgradeProblem("1.31.0", "1.33.0")!, /skips minor versions/);
 });
 
 Deno.test("Flux versions must be 2.x", () => {
   assert.equal(fluxVersionProblem("2.3.0"), undefined);
-  assert.match(fluxVersionProblem("1.25.4")!, /not a Flux v2 release/);
-  assert.match(fluxVersionProblem("latest")!, /semantic version/);
+  assert.match(fluxVersionProblem("1.25.4")!, /must be a Flux 2\.x release/);
+  assert.match(fluxVersionProblem("v2.3.0")!, /without a leading v/);
+  assert.match(fluxVersionProblem("latest")!, /must be a version like/);
 });
 
 Deno.test("tables keep minimum widths and grow with their content", () => {

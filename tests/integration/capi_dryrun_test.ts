@@ -40,7 +40,7 @@ function yamlStream(objects: KubeObject[]): string {
 const VARIANTS = [
   { label: "full", options: {} },
   { label: "minimal", options: { minimal: true } },
-  { label: "1cp-0w-v-prefixed", options: { controlPlane: 1, workers: 0, version: "v1.32.3" } },
+  { label: "1cp-0w", options: { controlPlane: 1, workers: 0, version: "1.32.3" } },
   {
     label: "ha-many-sans",
     options: { controlPlane: 5, workers: 50, certSANs: ["a.example", "10.1.2.3"] },

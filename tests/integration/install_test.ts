@@ -94,7 +94,8 @@ Deno.test("install: a root that fails says why and keeps the bootstrap for inspe
   const dir = await Deno.makeTempDir({ prefix: "lattice-install-test-" });
   const backend = await backendIn(dir);
   try {
-    // NodePort without node ports in range: the cell refuses to provision it.
+    // NodePort without node ports in range: refused (by the CRD's rule, with the operator's
+    // message) when the root is applied to the bootstrap cluster.
     await assert.rejects(
       () =>
         install({
@@ -104,7 +105,7 @@ Deno.test("install: a root that fails says why and keeps the bootstrap for inspe
           timeoutMs: 60_000,
           pollMs: 250,
         }),
-      /Cannot install: root Failed: .*spec\.cell\.ports/,
+      /Cannot install: .*spec\.cell\.ports: .*must set both https and grpc to ports in 30000-32767/,
     );
     assert.ok(backend.sandbox?.planeOf("bootstrap"), "the bootstrap is kept");
   } finally {

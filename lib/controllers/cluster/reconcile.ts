@@ -14,6 +14,7 @@ import {
   type KubeClient,
   removeFinalizer,
 } from "../../kube/mod.ts";
+import { cellRefLoop, problemText } from "../../api/mod.ts";
 import { type Logger, silentLogger } from "../../log/mod.ts";
 import type { Action, ReconcileContext, Reconciler } from "../../runtime/mod.ts";
 import { reconcileChild } from "./cell.ts";
@@ -31,7 +32,7 @@ import {
 } from "./scope.ts";
 import { reconcileSelf } from "./self.ts";
 import type { BootstrapTokens, CellIdentity, ClusterObject, PivotHandoff } from "./types.ts";
-import { type SpecProblem, validateCluster } from "./validation.ts";
+import { clusterValidationContext, type SpecProblem, validateCluster } from "./validation.ts";
 
 /** Options of {@linkcode ClusterReconciler}. */
 export interface ClusterReconcilerOptions {
@@ -76,13 +77,22 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
    * Which role `cluster` plays here. `exists` says whether a LatticeCluster of that name
    * is known (a cellRef to another known cluster belongs to that cell's operator).
    */
-  roleOf(cluster: ClusterObject, exists: (name: string) => boolean): ClusterRole {
+  roleOf(
+    cluster: ClusterObject,
+    exists: (name: string) => boolean,
+    cellRefOf?: (name: string) => string | undefined,
+  ): ClusterRole {
     const { selfName, cell, provisionUnparented } = this.#opts;
-    if (cluster.metadata.name === selfName) return "self";
+    const name = cluster.metadata.name;
+    if (name === selfName) return "self";
     if (!cell) return "foreign";
     const ref = cluster.spec.cellRef;
     if (ref === selfName || (ref === undefined && provisionUnparented)) return "child";
-    if (ref !== undefined && exists(ref)) return "foreign";
+    // A cellRef naming the cluster itself, or closing a loop, belongs to no cell: the cell
+    // that sees it reports it rather than leaving it silently unowned.
+    if (ref !== undefined && ref !== name && exists(ref) && !cellRefLoop(name, ref, cellRefOf)) {
+      return "foreign";
+    }
     return "orphan";
   }
 
@@ -93,7 +103,8 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
   ): Promise<Action> {
     const store = ctx?.store;
     const exists = (name: string) => store ? store.get(name) !== undefined : true;
-    const role = this.roleOf(obj, exists);
+    const cellRefOf = (name: string) => store?.get(name)?.spec?.cellRef;
+    const role = this.roleOf(obj, exists, cellRefOf);
     if (role === "foreign") return {};
     const log = ctx?.logger ??
       (this.#opts.logger ?? silentLogger).child({ cluster: obj.metadata.name });
@@ -110,14 +121,17 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
     const scope = newScope(structuredClone(obj), (this.#opts.now ?? (() => new Date()))());
     let action: Action = {};
 
+    const context = clusterValidationContext(role, deps.selfName, exists, cellRefOf);
     if (role === "orphan") {
-      this.#invalid(scope, [{
-        reason: obj.spec.cellRef === undefined ? "MissingCellRef" : "UnknownCellRef",
-        message: obj.spec.cellRef === undefined
-          ? `spec.cellRef is not set; set it to "${deps.selfName}" to provision it from this cell`
-          : `spec.cellRef names cell "${obj.spec.cellRef}", which does not exist here; ` +
-            `set it to an existing cell (this cell is "${deps.selfName}")`,
-      }]);
+      const problems = validateCluster(scope.cluster, context);
+      this.#invalid(
+        scope,
+        problems.length > 0 ? problems : [{
+          reason: "UnknownCellRef",
+          field: "spec.cellRef",
+          message: `names no cell this operator serves: set it to "${deps.selfName}"`,
+        }],
+      );
       await this.#finish(scope, deps);
       return {};
     }
@@ -137,10 +151,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
     if (role === "child" && !hasFinalizer(obj, CLUSTER_FINALIZER)) {
       await addFinalizer(this.#client, LATTICE_CLUSTER_REF, obj, CLUSTER_FINALIZER);
     }
-    const problems = validateCluster(scope.cluster, {
-      cellName: deps.selfName,
-      clusterExists: role === "child" ? exists : undefined,
-    });
+    const problems = validateCluster(scope.cluster, context);
     if (problems.length > 0) {
       this.#invalid(scope, problems);
     } else {
@@ -156,7 +167,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
 
   #invalid(scope: ClusterScope, problems: SpecProblem[]): void {
     const reason = problems[0].reason;
-    const message = problems.map((p) => p.message).join("; ");
+    const message = problems.map(problemText).join("; ");
     const before = scope.status.conditions?.find((c) => c.type === CONDITIONS.specValid);
     markCondition(scope, CONDITIONS.specValid, "False", reason, message);
     markCondition(scope, CONDITIONS.ready, "False", reason, message);

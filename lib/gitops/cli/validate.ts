@@ -3,6 +3,7 @@
  * ✓/✗ lines (or JSON for CI); exit 0 when valid, 1 otherwise — usable as a pre-commit hook.
  */
 import { CliError, type Command, EXIT_USAGE, stringOption } from "../../cli/command.ts";
+import { committedDocuments } from "../committed.ts";
 import { exists, findRepoRoot, resolve } from "../fs.ts";
 import { formatIssue, type IssueKind, type ValidationIssue } from "../issues.ts";
 import { loadRepo, type Repo } from "../repo.ts";
@@ -86,7 +87,8 @@ export const validateCommand: Command = gitopsCommand({
       repo: repoDir,
     });
     const repo = loadRepo(root);
-    const report = validateRepo(repo);
+    const clusterFiles = repo.clusters.flatMap((c) => c.file ? [c.file.path] : []);
+    const report = validateRepo(repo, { committed: committedDocuments(root, clusterFiles) });
     let lines: Line[];
     if (target === undefined || target === root) lines = wholeRepoLines(report);
     else if (!target.startsWith(`${root}/`)) {

@@ -36,3 +36,15 @@ Deno.test("table: which LatticeClusters an operator reconciles, and how", () => 
     assert.equal(r.roleOf(cluster, exists), role, name);
   }
 });
+
+Deno.test("a cellRef naming the cluster itself or closing a loop is reported, not ignored", () => {
+  const refs: Record<string, string> = { x: "y", y: "x", eu: "root" };
+  const exists = (n: string) => n === "root" || n in refs;
+  const cellRefOf = (n: string) => refs[n];
+  const r = new ClusterReconciler(noClient, { selfName: "root", cell });
+  const self = lc("x");
+  self.spec.cellRef = "x";
+  assert.equal(r.roleOf(self, exists, cellRefOf), "orphan", "self reference");
+  assert.equal(r.roleOf(lc("x", "y"), exists, cellRefOf), "orphan", "loop x → y → x");
+  assert.equal(r.roleOf(lc("b", "eu"), exists, cellRefOf), "foreign", "a real other cell");
+});

@@ -35,8 +35,22 @@ Deno.test("table: semantic problems", () => {
     }, []],
     ["minor upgrade", (c) => {
       c.status = { kubernetesVersion: "1.31.0" };
-      c.spec.provider.kubernetes.version = "v1.32.0";
+      c.spec.provider.kubernetes.version = "1.32.0";
     }, []],
+    ["v-prefixed version (docs/adr/version-v-prefix.md)", (c) => {
+      c.spec.provider.kubernetes.version = "v1.32.0";
+    }, ["InvalidVersion"]],
+    ["unsupported Kubernetes version", (c) => {
+      c.spec.provider.kubernetes.version = "1.20.0";
+    }, ["UnsupportedKubernetesVersion"]],
+    ["Flux 3", (c) => (c.spec.flux = { version: "3.0.0" }), ["UnsupportedFluxVersion"]],
+    ["cellRef naming the cluster itself", (c) => (c.spec.cellRef = "child"), ["SelfCellRef"]],
+    ["disabled cell without host (a leaf)", (c) => {
+      c.spec.cell = { enabled: false };
+    }, []],
+    ["overlapping networks", (c) => {
+      c.spec.networking = { pods: "10.0.0.0/8", services: "10.96.0.0/12" };
+    }, ["NetworkOverlap"]],
     ["minor skip", (c) => {
       c.status = { kubernetesVersion: "1.30.4" };
       c.spec.provider.kubernetes.version = "1.32.0";
@@ -79,7 +93,7 @@ Deno.test("table: semantic problems", () => {
         c.spec.nodes.controlPlane = 2;
         c.spec.cellRef = "nowhere";
       },
-      ["UnknownCellRef", "EvenControlPlaneCount"],
+      ["EvenControlPlaneCount", "UnknownCellRef"],
       () => false,
     ],
   ];
@@ -90,20 +104,42 @@ Deno.test("table: semantic problems", () => {
 
 Deno.test("messages say what to fix", () => {
   const [p] = validateCluster(cluster((c) => (c.spec.nodes.controlPlane = 4)));
-  assert.match(p.message, /use 3 or 5/);
+  assert.equal(p.field, "spec.nodes.controlPlane");
+  assert.match(p.message, /must be odd \(1, 3, 5, \.\.\.\)/);
   const [d] = validateCluster(cluster((c) => {
     c.status = { kubernetesVersion: "1.31.2" };
     c.spec.provider.kubernetes.version = "1.30.0";
   }));
   assert.match(d.message, /set it to 1\.31\.2 or newer/);
   const [h] = validateCluster(cluster((c) => (c.spec.cell = cellSpec({}))));
-  assert.match(h.message, /spec\.cell\.host/);
+  assert.equal(h.field, "spec.cell.host");
   assert.match(h.message, /NodePort/);
   const [n] = validateCluster(cluster((c) => {
     c.spec.cell = { ...nodePortCell(), ports: { https: 31443, grpc: 50051 } };
   }));
-  assert.match(n.message, /spec\.cell\.ports\.https and spec\.cell\.ports\.grpc/);
+  assert.equal(n.field, "spec.cell.ports");
+  assert.match(n.message, /both https and grpc/);
   assert.match(n.message, /30000-32767/);
   assert.match(n.message, /nodePort equals the port/);
-  assert.match(n.message, /grpc 50051/);
+});
+
+Deno.test("a cellRef loop is a problem, named with its members", () => {
+  const refs: Record<string, string> = { a: "b", b: "child" };
+  const [p] = validateCluster(cluster((c) => (c.spec.cellRef = "a")), {
+    cellName: "root",
+    clusterExists: (n) => n in refs,
+    cellRefOf: (n) => refs[n],
+  });
+  assert.equal(p.reason, "CellRefLoop");
+  assert.equal(p.field, "spec.cellRef");
+  assert.match(p.message, /child → a → b → child/);
+});
+
+Deno.test("an orphan without cellRef is told which cell to name", () => {
+  const orphan = cluster((c) => delete c.spec.cellRef);
+  const problems = validateCluster(orphan, { cellName: "root", requireCellRef: true });
+  assert.deepEqual(problems.map((p) => [p.reason, p.message]), [[
+    "MissingCellRef",
+    'is not set: set it to the parent cell\'s name ("root")',
+  ]]);
 });
