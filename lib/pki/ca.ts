@@ -23,7 +23,7 @@ import {
   randomSerialNumber,
   SIGNING_ALGORITHM,
 } from "./keys.ts";
-import { identityUri, parseCsr } from "./inspect.ts";
+import { identityUri, parseCertificate, parseCsr } from "./inspect.ts";
 
 /** A CA certificate and its private key. */
 export interface CertificateAuthority {
@@ -106,14 +106,7 @@ function signer(ca: CertificateAuthority) {
   let cached = signers.get(ca);
   if (!cached) {
     cached = (async () => {
-      let caCert: X509Certificate;
-      try {
-        caCert = new X509Certificate(ca.certPem);
-      } catch (error) {
-        throw new Error("Cannot sign certificate: the CA certificate is not valid PEM", {
-          cause: error,
-        });
-      }
+      const caCert = parseCertificate(ca.certPem, "sign certificate with the CA");
       return { caCert, signingKey: await importPrivateKeyPem(ca.keyPem) };
     })();
     signers.set(ca, cached);

@@ -39,6 +39,11 @@ export interface ReviewCacheOptions {
   now?: () => number;
   /** Entries kept at most; the cache is emptied when it would grow past it. Default 10,000. */
   maxEntries?: number;
+  /**
+   * How long a refusal (token not valid) is reused; default 10 s. Refusals are kept apart
+   * from answers that authenticate, so a flood of bad tokens never evicts good ones.
+   */
+  negativeTtlMs?: number;
 }
 
 class TtlCache<V> {
@@ -101,7 +106,8 @@ export function tokenReviewAuthenticator(
   client: KubeClient,
   options: ReviewCacheOptions = {},
 ): Authenticator {
-  const cache = new TtlCache<Identity | null>(options);
+  const cache = new TtlCache<Identity>(options);
+  const refused = new TtlCache<true>({ ...options, ttlMs: options.negativeTtlMs ?? 10_000 });
   const pending = new Map<string, Promise<Identity | null>>();
   const ask = async (token: string, key: string): Promise<Identity | null> => {
     const review = await client.request<TokenReviewStatus>({
@@ -119,14 +125,16 @@ export function tokenReviewAuthenticator(
     const identity = review.status?.authenticated && user?.username
       ? { user: user.username, groups: user.groups ?? [] }
       : null;
-    cache.set(key, identity);
+    if (identity) cache.set(key, identity);
+    else refused.set(key, true);
     return identity;
   };
   return {
     async authenticate(token) {
       const key = await sha256Hex(token);
       const cached = cache.get(key);
-      if (cached !== undefined) return cached ?? undefined;
+      if (cached) return cached;
+      if (refused.get(key)) return undefined;
       return (await singleFlight(pending, key, () => ask(token, key))) ?? undefined;
     },
   };
