@@ -66,8 +66,11 @@ export interface IssueServerCertOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-// Certificates start slightly in the past so a peer whose clock lags a little accepts them.
-const BACKDATE_MS = 5 * 60 * 1000;
+/**
+ * How far before its issue a certificate's validity starts, so a peer whose clock lags a
+ * little accepts it. Revocation (lib/cell/revocation.ts) reads the issue time back from it.
+ */
+export const BACKDATE_MS = 5 * 60 * 1000;
 
 function validity(now: Date | undefined, days: number): { notBefore: Date; notAfter: Date } {
   const start = (now ?? new Date()).getTime();

@@ -107,6 +107,11 @@ export function certificateNotAfter(certPem: string): Date {
   return parseCertificate(certPem, "read certificate expiry").notAfter;
 }
 
+/** When a certificate's validity starts. */
+export function certificateNotBefore(certPem: string): Date {
+  return parseCertificate(certPem, "read certificate start").notBefore;
+}
+
 /** Options for {@linkcode verifyCertificate}. */
 export interface VerifyCertificateOptions {
   /** Clock, for tests. */
