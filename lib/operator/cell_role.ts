@@ -13,7 +13,8 @@ import { serveHttps } from "../cell/webhook_server.ts";
 import { clusterLookup } from "../cell/webhook_clusters.ts";
 import { LivingClusters } from "../cell/living.ts";
 import { RevocationList } from "../cell/revocation.ts";
-import type { ConnectionLimits } from "../cell/https_guard.ts";
+import type { CellLimits } from "../cell/limits.ts";
+import { BodyBudget } from "../proxy/body.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
 import { type BundleOptions, CNI_CONFIGMAP, NAMESPACE } from "../bundle/mod.ts";
 import type {
@@ -65,8 +66,8 @@ export interface CellOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval the registry expects; default 30 s. */
   heartbeatIntervalMs?: number;
-  /** Connection caps and timeouts of the HTTPS server; defaults in https_guard.ts. */
-  connectionLimits?: ConnectionLimits;
+  /** Connection, rate, body and renewal limits; see lib/cell/limits.ts for the defaults. */
+  limits?: CellLimits;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -134,6 +135,9 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     serverCert: serving,
     registry,
     admit,
+    renewalWindowMs: options.limits?.renewalWindowMs,
+    renewalIntervalMs: options.limits?.renewalIntervalMs,
+    recheckIntervalMs: options.limits?.admissionRecheckMs,
     host: options.bindAddress ?? "0.0.0.0",
     port: options.grpcPort,
     logger: log,
@@ -152,6 +156,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     binary: options.binary,
     bundle: options.bundle,
     cniManifests: () => readCniManifests(client),
+    rateLimit: options.limits?.webhookRate,
     logger: log,
   });
   const authorizer = subjectAccessReviewAuthorizer(client);
@@ -160,6 +165,10 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     authenticator: tokenReviewAuthenticator(client),
     authorizer,
     clusterExists,
+    rateLimit: options.limits?.proxyRate,
+    authFailureLimit: options.limits?.authFailureRate,
+    maxBodyBytes: options.limits?.maxBodyBytes,
+    bodyBudget: new BodyBudget({ maxBytes: options.limits?.bodyBudgetBytes }),
     logger: log,
   });
   const app = new Hono();
@@ -173,7 +182,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     keyPem: serving.keyPem,
     port: options.httpsPort,
     hostname: options.bindAddress ?? "0.0.0.0",
-    limits: options.connectionLimits,
+    limits: options.limits?.connections,
     signal: stop.signal,
     onListen: ({ port }) => {
       httpsPort = port;
