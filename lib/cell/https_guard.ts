@@ -10,13 +10,18 @@
  * - headers: once a client sends bytes on a connection with no request in progress, the
  *   request's head must be complete within `headerTimeoutMs` (slowloris);
  * - idle: a connection with no request in progress and no bytes is closed after
- *   `idleTimeoutMs` (a watch in progress is a request: it is never cut).
+ *   `idleTimeoutMs` (a watch in progress is a request: it is never cut);
+ * - rate: new connections per client address are rate-limited before the handshake;
+ * - refused bodies: an HTTP/1.1 request with a body answered with an error has its
+ *   connection closed once the answer is sent, so the rest of a refused body is never
+ *   relayed (nor drained).
  *
  * Handlers get the real client address as `info.remoteAddr`, and requests whose Host is not
  * a host are refused with 400 (host.ts), so routing follows the request target only.
  */
 import { StatusError } from "./errors.ts";
 import { requestTarget } from "./host.ts";
+import { RateLimiter, type RateLimiterOptions } from "./webhook_rate_limit.ts";
 
 /** The bounds of {@linkcode serveGuarded}; every field has a default. */
 export interface ConnectionLimits {
@@ -30,6 +35,11 @@ export interface ConnectionLimits {
   headerTimeoutMs?: number;
   /** Time a connection may sit with no request in progress; default 120 s. */
   idleTimeoutMs?: number;
+  /**
+   * New connections per client address: a token bucket checked before the TLS handshake
+   * (handshakes cost the cell CPU); default bursts of 100, 20 a second sustained.
+   */
+  connectionRate?: RateLimiterOptions;
 }
 
 /** Defaults of {@linkcode ConnectionLimits}. */
@@ -39,6 +49,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = {
   handshakeTimeoutMs: 10_000,
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 120_000,
+  connectionRate: { burst: 100, perMinute: 1_200 },
 };
 
 /** Counters of a guarded server (for tests, metrics and the abuse benchmark). */
@@ -86,6 +97,10 @@ interface Conn {
   tls: Deno.TlsConn;
   inner?: Deno.Conn;
   innerPort?: number;
+  /** The protocol TLS negotiated (h2 or http/1.1). */
+  alpn?: string | null;
+  /** Ending after the answer in flight (a refused body). */
+  finishing?: boolean;
   open: boolean;
   inFlight: number;
   idleSince: number;
@@ -117,6 +132,7 @@ export function serveGuarded(
   const all = new Set<Conn>();
   const perClient = new Map<string, number>();
   const byInnerPort = new Map<number, Conn>();
+  const rate = new RateLimiter(limits.connectionRate);
   const innerStop = new AbortController();
 
   const inner = Deno.serve({
@@ -130,18 +146,27 @@ export function serveGuarded(
     if (!conn) return new Response("Forbidden\n", { status: 403 });
     conn.inFlight++;
     conn.pendingSince = undefined;
+    let unreadBody = false;
     const done = () => {
       conn.inFlight--;
       if (conn.inFlight === 0) conn.idleSince = Date.now();
+      // Draining a refused body would relay every byte of it: end the connection instead,
+      // once the answer has been relayed (see `finish`).
+      if (unreadBody) finish(conn);
     };
     info.completed.then(done, done);
+    let response: Response;
     try {
       requestTarget(request);
+      response = await handler(request, { ...info, remoteAddr: conn.remote });
     } catch (error) {
-      if (error instanceof StatusError) return badRequest(error);
-      throw error;
+      if (!(error instanceof StatusError)) throw error;
+      response = badRequest(error);
     }
-    return await handler(request, { ...info, remoteAddr: conn.remote });
+    // HTTP/1.1 only: closing an HTTP/2 connection would end its other streams (and HTTP/2
+    // flow control already bounds what an unread body sends).
+    unreadBody = conn.alpn !== "h2" && response.status >= 400 && request.body !== null;
+    return response;
   });
 
   const listener = Deno.listenTls({
@@ -170,19 +195,34 @@ export function serveGuarded(
     } catch { /* already closed */ }
   };
 
+  /**
+   * Ends a connection after the answer in flight: stops relaying the client's bytes and
+   * ends the inner side's input, so the inner server finishes and closes; the answer is
+   * relayed to the client on the way out. Forced after 5 s.
+   */
+  const finish = (conn: Conn) => {
+    if (!conn.open || conn.finishing) return;
+    conn.finishing = true;
+    conn.inner?.closeWrite().catch(() => close(conn));
+    setTimeout(() => close(conn), 5_000);
+  };
+
   const pump = async (conn: Conn, from: Deno.Conn, to: Deno.Conn, fromClient: boolean) => {
     const buffer = new Uint8Array(CHUNK);
     try {
       while (conn.open) {
         const n = await from.read(buffer);
         if (n === null) break;
+        // A finishing connection relays nothing more from the client.
+        if (fromClient && conn.finishing) break;
         if (fromClient && conn.inFlight === 0) conn.pendingSince ??= Date.now();
         await writeAll(to, buffer.subarray(0, n));
       }
     } catch {
       // Reset or closed by the other pump: either way the connection is over.
     } finally {
-      close(conn);
+      // The client-side pump of a finishing connection leaves the other to drain the answer.
+      if (!(fromClient && conn.finishing)) close(conn);
     }
   };
 
@@ -192,7 +232,7 @@ export function serveGuarded(
       close(conn);
     }, limits.handshakeTimeoutMs);
     try {
-      await conn.tls.handshake();
+      conn.alpn = (await conn.tls.handshake()).alpnProtocol;
     } catch {
       close(conn);
       return;
@@ -242,7 +282,10 @@ export function serveGuarded(
       const remote = tls.remoteAddr as Deno.NetAddr;
       const client = remote.hostname;
       const count = perClient.get(client) ?? 0;
-      if (all.size >= limits.maxConnections || count >= limits.maxConnectionsPerClient) {
+      if (
+        all.size >= limits.maxConnections || count >= limits.maxConnectionsPerClient ||
+        !rate.take(client).allowed
+      ) {
         stats.refused++;
         try {
           tls.close();

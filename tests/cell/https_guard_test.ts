@@ -19,6 +19,7 @@ function start(limits: ConnectionLimits = {}) {
   const app = new Hono<{ Bindings: { remoteAddr?: { hostname?: string } } }>();
   app.all("*", (c) => {
     seen.push({ path: c.req.path, client: c.env?.remoteAddr?.hostname ?? "" });
+    if (c.req.path === "/refuse") return c.text("no", 403);
     if (c.req.path === "/slow") {
       // A long answer (like a watch): sends a line now and another later.
       const body = new ReadableStream<Uint8Array>({
@@ -120,8 +121,8 @@ Deno.test("guard: half-open handshakes are capped per client and time out", asyn
   try {
     for (let i = 0; i < 300; i++) sockets.push(await rawSocket(port, "127.0.0.7"));
     await until("the server to settle", () => {
-      const { open, refused } = server.stats();
-      return Promise.resolve(open + refused >= 300 ? true : undefined);
+      const { open, refused, timedOut } = server.stats();
+      return Promise.resolve(open + refused + timedOut.handshake >= 300 ? true : undefined);
     }, 20_000);
     assert.ok(server.stats().open <= 20, `open ${server.stats().open}`);
     // Another address is still served while the first one is capped.
@@ -136,6 +137,62 @@ Deno.test("guard: half-open handshakes are capped per client and time out", asyn
     assert.ok(server.stats().timedOut.handshake >= 20);
   } finally {
     for (const s of sockets) s.destroy();
+    await server.shutdown();
+  }
+});
+
+Deno.test("guard: new connections per client are rate-limited before the handshake", async () => {
+  const { server, port } = start({
+    connectionRate: { burst: 10, perMinute: 60 },
+    handshakeTimeoutMs: 60_000,
+  });
+  const sockets: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 40; i++) sockets.push(await rawSocket(port, "127.0.0.9"));
+    await until("the server to settle", () => {
+      const { open, refused } = server.stats();
+      return Promise.resolve(open + refused >= 40 ? true : undefined);
+    }, 20_000);
+    assert.ok(server.stats().open <= 12, `open ${server.stats().open}`);
+    assert.ok(server.stats().refused >= 28);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await server.shutdown();
+  }
+});
+
+Deno.test("guard: a refused HTTP/1.1 body is not drained: its connection closes", async () => {
+  const { server, port } = start();
+  const conn = await tlsConn(port);
+  try {
+    const encoder = new TextEncoder();
+    await conn.write(
+      encoder.encode(
+        "POST /refuse HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          "4\r\nabcd\r\n",
+      ),
+    );
+    // The answer comes, then the end of the connection — not a wait for the rest of the body.
+    let text = "";
+    const buf = new Uint8Array(4096);
+    const deadline = Date.now() + 10_000;
+    let closed = false;
+    while (Date.now() < deadline) {
+      const n = await Promise.race([
+        conn.read(buf).catch(() => null),
+        new Promise<"wait">((r) => setTimeout(() => r("wait"), 10_000)),
+      ]);
+      if (n === "wait") break;
+      if (n === null) {
+        closed = true;
+        break;
+      }
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    assert.match(text, /^HTTP\/1\.1 403/);
+    assert.ok(closed, "the connection was kept open to drain the refused body");
+  } finally {
+    conn.close();
     await server.shutdown();
   }
 });

@@ -49,6 +49,8 @@ async function connected(env: CellEnv, name: string): Promise<void> {
 Deno.test("security: the proxy of a live cell resists the attacks of issue #25", async (t) => {
   const env = await startCellEnv({
     limits: {
+      // Connections are not what this test limits (https_guard_test.ts does that).
+      connections: { connectionRate: { burst: 10_000, perMinute: 600_000 } },
       proxyRate: { burst: 100, perMinute: 60 },
       authFailureRate: { burst: 5, perMinute: 6 },
     },
