@@ -16,7 +16,8 @@ import type { CellEnv } from "../tests/integration/_cell_env.ts";
 import { type BenchResults, peakMemory, percentile, rssMiB, runBench } from "./_harness.ts";
 import type { AbuseConfig } from "./_abuser.ts";
 
-const SCENARIOS = ["bodies", "connections", "slowloris", "tokens", "flood", "webhook", "revoked"];
+const SCENARIOS = Deno.env.get("ABUSE_SCENARIOS")?.split(",") ??
+  ["bodies", "connections", "slowloris", "tokens", "flood", "webhook", "revoked"];
 const SCENARIO_MS = Number(Deno.env.get("ABUSE_SCENARIO_MS") ?? 12_000);
 const PATH = "/clusters/child/api/v1/namespaces/default/configmaps?limit=1";
 

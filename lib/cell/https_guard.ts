@@ -11,7 +11,8 @@
  *   request's head must be complete within `headerTimeoutMs` (slowloris);
  * - idle: a connection with no request in progress and no bytes is closed after
  *   `idleTimeoutMs` (a watch in progress is a request: it is never cut);
- * - rate: new connections per client address are rate-limited before the handshake;
+ * - rate: new connections per client address are rate-limited before the handshake, and
+ *   the bytes a client address sends are paced to `uploadBytesPerSecond`;
  * - refused bodies: an HTTP/1.1 request with a body answered with an error has its
  *   connection closed once the answer is sent, so the rest of a refused body is never
  *   relayed (nor drained).
@@ -40,6 +41,13 @@ export interface ConnectionLimits {
    * (handshakes cost the cell CPU); default bursts of 100, 20 a second sustained.
    */
   connectionRate?: RateLimiterOptions;
+  /**
+   * Bytes a client address may send per second, all its connections together (bodies
+   * relayed beyond it wait: TCP pushes back on the client); default 16 MiB/s, with one
+   * second's worth as burst. Bounds the CPU one client can make the cell spend on
+   * decrypting and relaying uploads.
+   */
+  uploadBytesPerSecond?: number;
 }
 
 /** Defaults of {@linkcode ConnectionLimits}. */
@@ -50,6 +58,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = {
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 120_000,
   connectionRate: { burst: 100, perMinute: 1_200 },
+  uploadBytesPerSecond: 16 << 20,
 };
 
 /** Counters of a guarded server (for tests, metrics and the abuse benchmark). */
@@ -133,6 +142,26 @@ export function serveGuarded(
   const perClient = new Map<string, number>();
   const byInnerPort = new Map<number, Conn>();
   const rate = new RateLimiter(limits.connectionRate);
+  // Per client address: upload allowance in bytes, refilled at uploadBytesPerSecond.
+  const uploads = new Map<string, { tokens: number; at: number }>();
+  const pace = async (client: string, bytes: number) => {
+    const perMs = limits.uploadBytesPerSecond / 1000;
+    let bucket = uploads.get(client);
+    if (!bucket) {
+      // Bounded memory: forgetting everyone only hands out fresh allowances.
+      if (uploads.size >= 10_000) uploads.clear();
+      bucket = { tokens: limits.uploadBytesPerSecond, at: Date.now() };
+      uploads.set(client, bucket);
+    }
+    const now = Date.now();
+    bucket.tokens = Math.min(
+      limits.uploadBytesPerSecond,
+      bucket.tokens + (now - bucket.at) * perMs,
+    );
+    bucket.at = now;
+    bucket.tokens -= bytes;
+    if (bucket.tokens < 0) await new Promise((r) => setTimeout(r, -bucket.tokens / perMs));
+  };
   const innerStop = new AbortController();
 
   const inner = Deno.serve({
@@ -216,6 +245,7 @@ export function serveGuarded(
         // A finishing connection relays nothing more from the client.
         if (fromClient && conn.finishing) break;
         if (fromClient && conn.inFlight === 0) conn.pendingSince ??= Date.now();
+        if (fromClient) await pace(conn.client, n);
         await writeAll(to, buffer.subarray(0, n));
       }
     } catch {

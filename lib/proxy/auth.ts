@@ -68,6 +68,15 @@ class TtlCache<V> {
     return entry.value;
   }
 
+  /**
+   * Whether `key`'s answer is past half its life: it is still served, and refreshed in the
+   * background, so an active caller never waits for a review (nor does one under load).
+   */
+  aging(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.expires - this.#now() < this.#ttl / 2;
+  }
+
   set(key: string, value: V): void {
     if (this.#ttl <= 0) return;
     if (this.#entries.size >= this.#max) this.#entries.clear();
@@ -133,7 +142,12 @@ export function tokenReviewAuthenticator(
     async authenticate(token) {
       const key = await sha256Hex(token);
       const cached = cache.get(key);
-      if (cached) return cached;
+      if (cached) {
+        if (cache.aging(key)) {
+          void singleFlight(pending, key, () => ask(token, key)).catch(() => {});
+        }
+        return cached;
+      }
       if (refused.get(key)) return undefined;
       return (await singleFlight(pending, key, () => ask(token, key))) ?? undefined;
     },
@@ -175,7 +189,12 @@ export function subjectAccessReviewAuthorizer(
     authorize(identity, cluster) {
       const key = JSON.stringify([identity.user, identity.groups, cluster]);
       const cached = cache.get(key);
-      if (cached) return Promise.resolve(cached);
+      if (cached) {
+        if (cache.aging(key)) {
+          void singleFlight(pending, key, () => ask(identity, cluster, key)).catch(() => {});
+        }
+        return Promise.resolve(cached);
+      }
       return singleFlight(pending, key, () => ask(identity, cluster, key));
     },
   };
