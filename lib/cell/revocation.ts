@@ -90,6 +90,17 @@ export async function revokeClusterCertificates(
     } catch (error) {
       // Another replica or deletion wrote first: read again and merge.
       if (isConflict(error) || isAlreadyExists(error)) continue;
+      // No lattice-system yet (a cell creates it when it starts; a bare controller may not).
+      if (!existing && error instanceof ApiError && error.status === 404) {
+        await client.create({
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name: REVOCATIONS_CONFIGMAP.namespace },
+        }).catch((cause) => {
+          if (!isAlreadyExists(cause)) throw cause;
+        });
+        continue;
+      }
       throw error;
     }
   }
