@@ -43,7 +43,7 @@ export interface ConnectionLimits {
   connectionRate?: RateLimiterOptions;
   /**
    * Bytes a client address may send per second, all its connections together (bodies
-   * relayed beyond it wait: TCP pushes back on the client); default 16 MiB/s, with one
+   * relayed beyond it wait: TCP pushes back on the client); default 8 MiB/s, with one
    * second's worth as burst. Bounds the CPU one client can make the cell spend on
    * decrypting and relaying uploads.
    */
@@ -58,7 +58,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = {
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 120_000,
   connectionRate: { burst: 100, perMinute: 1_200 },
-  uploadBytesPerSecond: 16 << 20,
+  uploadBytesPerSecond: 8 << 20,
 };
 
 /** Counters of a guarded server (for tests, metrics and the abuse benchmark). */
