@@ -14,6 +14,7 @@ export const STATUS_REASONS: Readonly<Record<number, string>> = {
   403: "Forbidden",
   404: "NotFound",
   405: "MethodNotAllowed",
+  408: "Timeout",
   409: "Conflict",
   413: "RequestEntityTooLarge",
   415: "UnsupportedMediaType",

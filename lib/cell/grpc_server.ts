@@ -7,8 +7,16 @@ import { type ChannelOptions, Server, ServerCredentials } from "@grpc/grpc-js";
 import { type CertificateAuthority, signClientCsr } from "../pki/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { type LatticeAgentServer, LatticeAgentService } from "../proto/lattice/agent/v1/agent.ts";
-import { type CsrSigner, handleAgentStream } from "./grpc_session.ts";
+import {
+  type AgentAdmission,
+  type CsrSigner,
+  handleAgentStream,
+  type LiveStream,
+} from "./grpc_session.ts";
 import type { AgentRegistry } from "./registry.ts";
+
+/** Default of {@linkcode AgentServerOptions.renewalWindowMs}: 15 days. */
+export const DEFAULT_RENEWAL_WINDOW_MS = 15 * 24 * 60 * 60_000;
 
 /** Largest message either side accepts: a pivot batch must stay below it. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -36,6 +44,21 @@ export interface AgentServerOptions {
   keepaliveTimeoutMs?: number;
   /** Time a new stream has to send its first message; default 30 s. */
   helloTimeoutMs?: number;
+  /**
+   * Whether a verified certificate may still act for its cluster (a living LatticeCluster,
+   * not revoked); asked at connect, before every renewal, and every `recheckIntervalMs`
+   * for open streams. Absent: every certificate of the CA is admitted.
+   */
+  admit?: AgentAdmission;
+  /** How often open streams are admitted again; default 30 s. */
+  recheckIntervalMs?: number;
+  /**
+   * Renewals are accepted only when the stream's certificate expires within this; default
+   * 15 days (agents renew 10 days before the end of a 30-day certificate).
+   */
+  renewalWindowMs?: number;
+  /** Least time between two renewals of one cluster; default 1 hour. */
+  renewalIntervalMs?: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -70,13 +93,28 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const signCsr: CsrSigner = options.signCsr ??
     ((identity, csrPem) => signClientCsr(ca, csrPem, { identity, validityDays }));
   const server = new Server(serverChannelOptions(options));
+  const live = new Set<LiveStream>();
   const ctx = {
     registry: options.registry,
     signCsr,
     logger,
     helloTimeoutMs: options.helloTimeoutMs ?? 30_000,
     now: options.now ?? Date.now,
+    admit: options.admit,
+    renewalWindowMs: options.renewalWindowMs ?? DEFAULT_RENEWAL_WINDOW_MS,
+    renewalIntervalMs: options.renewalIntervalMs ?? 60 * 60_000,
+    lastRenewal: new Map<string, number>(),
+    live,
   };
+  // A cluster deleted (or revoked) while its agent is connected loses its stream here.
+  const recheck = options.admit && setInterval(() => {
+    for (const stream of live) {
+      options.admit!(stream.identity, stream.certPem).then(
+        (reason) => reason && stream.close(`Cannot keep stream: ${reason}`),
+        (error) => logger.warn("Cannot re-admit agent stream", { error }),
+      );
+    }
+  }, options.recheckIntervalMs ?? 30_000);
   const service: LatticeAgentServer = { connect: (call) => handleAgentStream(call, ctx) };
   server.addService(LatticeAgentService, service);
   const credentials = ServerCredentials.createSsl(
@@ -99,6 +137,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   return {
     port,
     close(graceMs = 5_000) {
+      clearInterval(recheck || undefined);
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();

@@ -13,6 +13,19 @@ import type { AgentRegistry, AgentSession } from "./registry.ts";
 /** Signs an agent's renewal CSR for `identity`; returns the certificate PEM. */
 export type CsrSigner = (identity: string, csrPem: string) => Promise<string>;
 
+/**
+ * Whether the certificate `certPem` (already verified, of cluster `identity`) may act for
+ * its cluster: undefined admits it, a reason refuses it.
+ */
+export type AgentAdmission = (identity: string, certPem: string) => Promise<string | undefined>;
+
+/** An admitted, open stream (re-admitted periodically by the server). */
+export interface LiveStream {
+  identity: string;
+  certPem: string;
+  close(reason: string): void;
+}
+
 /** What a stream handler needs from its server. */
 export interface StreamContext {
   registry: AgentRegistry;
@@ -21,6 +34,16 @@ export interface StreamContext {
   /** Time allowed for the first message; default 30 s. */
   helloTimeoutMs: number;
   now: () => number;
+  /** Checked at connect and before each renewal; absent admits every certificate. */
+  admit?: AgentAdmission;
+  /** Renewals are accepted only when the stream's certificate expires within this. */
+  renewalWindowMs: number;
+  /** Least time between two renewals of one cluster. */
+  renewalIntervalMs: number;
+  /** When each cluster last renewed (shared by the server's streams). */
+  lastRenewal: Map<string, number>;
+  /** Open, admitted streams. */
+  live: Set<LiveStream>;
 }
 
 type AgentCall = ServerDuplexStream<AgentMessage, CellCommand>;
@@ -42,9 +65,11 @@ function refuse(call: AgentCall, code: status, details: string): void {
 export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
   const log = ctx.logger.child({ peer: call.getPeer() });
   let identity: string;
+  let certPem: string;
   try {
     const pem = peerCertificatePem(call);
     if (!pem) throw new Error("no client certificate");
+    certPem = pem;
     identity = certificateIdentity(pem);
     // The TLS layer checks validity too; this keeps the rule explicit and testable.
     if (certificateNotAfter(pem).getTime() <= ctx.now()) throw new Error("certificate expired");
@@ -54,11 +79,47 @@ export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
     return;
   }
 
+  // Nothing is read from the stream until the certificate is admitted: the messages wait.
+  const early = (error: Error) => log.debug("Agent stream ended before admission", { error });
+  call.on("error", early);
+  const admitted = ctx.admit ? ctx.admit(identity, certPem) : Promise.resolve(undefined);
+  admitted.then(
+    (reason) => {
+      call.off("error", early);
+      if (reason) {
+        log.warn("Refusing agent stream: certificate not admitted", { identity, reason });
+        refuse(call, status.PERMISSION_DENIED, `Cannot accept stream: ${reason}`);
+        return;
+      }
+      if (!call.cancelled) serveAdmitted(call, identity, certPem, ctx, log);
+    },
+    (error: Error) => {
+      call.off("error", early);
+      log.warn("Refusing agent stream: cannot check admission", { error });
+      refuse(call, status.UNAVAILABLE, "Cannot accept stream: the cell cannot check it now");
+    },
+  );
+}
+
+function serveAdmitted(
+  call: AgentCall,
+  identity: string,
+  certPem: string,
+  ctx: StreamContext,
+  log: Logger,
+): void {
   let session: AgentSession | undefined;
   let closed = false;
+  const live: LiveStream = {
+    identity,
+    certPem,
+    close: (reason) => close(reason, status.PERMISSION_DENIED),
+  };
+  ctx.live.add(live);
   const close = (reason: string, code: status = status.UNAVAILABLE) => {
     if (closed) return;
     closed = true;
+    ctx.live.delete(live);
     clearTimeout(hello);
     if (session) ctx.registry.detach(session, reason);
     if (code === status.OK) call.end();
@@ -94,7 +155,7 @@ export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
       });
     }
     if (message.payload?.$case === "certificateRenewal") {
-      renew(call, identity, message.payload.value, ctx, log);
+      renew(call, identity, certPem, message.payload.value, ctx, log);
     }
     ctx.registry.receive(session, message);
   });
@@ -107,14 +168,41 @@ export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
   call.on("cancelled", () => close("stream cancelled"));
 }
 
+/** Why a renewal is refused now, if it is. */
+async function renewalRefusal(
+  identity: string,
+  certPem: string,
+  ctx: StreamContext,
+): Promise<string | undefined> {
+  const reason = await ctx.admit?.(identity, certPem);
+  if (reason) return reason;
+  const now = ctx.now();
+  const left = certificateNotAfter(certPem).getTime() - now;
+  if (left > ctx.renewalWindowMs) {
+    const days = (ms: number) => `${Math.floor(ms / 86_400_000)} days`;
+    return `not due: the certificate expires in ${days(left)}, renewals are accepted in ` +
+      `its last ${days(ctx.renewalWindowMs)}`;
+  }
+  const last = ctx.lastRenewal.get(identity);
+  if (last !== undefined && now - last < ctx.renewalIntervalMs) {
+    return `too frequent: retry in ${Math.ceil((ctx.renewalIntervalMs - (now - last)) / 1000)} s`;
+  }
+  ctx.lastRenewal.set(identity, now);
+  return undefined;
+}
+
 function renew(
   call: AgentCall,
   identity: string,
+  certPem: string,
   request: { requestId: string; csrPem: string },
   ctx: StreamContext,
   log: Logger,
 ): void {
-  ctx.signCsr(identity, request.csrPem).then(
+  renewalRefusal(identity, certPem, ctx).then((refusal) => {
+    if (refusal) throw new Error(refusal);
+    return ctx.signCsr(identity, request.csrPem);
+  }).then(
     (certificatePem) => ({ certificatePem, error: "" }),
     (error: Error) => {
       log.warn("Cannot renew agent certificate", { error });

@@ -19,3 +19,8 @@ export { type BinarySource, selfBinary } from "./webhook_binary.ts";
 export { clusterLookup } from "./webhook_clusters.ts";
 export { RateLimiter, type RateLimiterOptions } from "./webhook_rate_limit.ts";
 export { serveHttps, type ServeHttpsOptions } from "./webhook_server.ts";
+export * from "./https_guard.ts";
+export { isValidHost, requestTarget } from "./host.ts";
+export type { CellLimits } from "./limits.ts";
+export { LivingClusters, type LivingClustersOptions } from "./living.ts";
+export * from "./revocation.ts";

@@ -39,6 +39,15 @@ export class RateLimiter {
     this.#now = options.now ?? (() => Date.now());
   }
 
+  /** Whether `client` could take a request now, without taking it. */
+  peek(client: string): RateDecision {
+    const bucket = this.#buckets.get(client);
+    if (!bucket) return { allowed: true };
+    const tokens = Math.min(this.#burst, bucket.tokens + (this.#now() - bucket.at) * this.#perMs);
+    if (tokens >= 1) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.ceil((1 - tokens) / this.#perMs / 1000) };
+  }
+
   /** Takes one request from `client`'s bucket. */
   take(client: string): RateDecision {
     const now = this.#now();

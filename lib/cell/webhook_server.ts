@@ -1,4 +1,9 @@
-/** Serving a Hono app of the cell over HTTPS (TLS 1.2+ via Deno's rustls). */
+/**
+ * Serving a Hono app of the cell over HTTPS (TLS 1.2+ via Deno's rustls), behind the
+ * connection guard (https_guard.ts): connection caps, handshake/header/idle timeouts, and
+ * routing on the request target only.
+ */
+import { type ConnectionLimits, type GuardedServer, serveGuarded } from "./https_guard.ts";
 
 /** Anything with Hono's `fetch(request, env)` (a Hono app). */
 export interface FetchApp {
@@ -15,6 +20,8 @@ export interface ServeHttpsOptions {
   hostname?: string;
   /** Port; 0 picks a free one. */
   port: number;
+  /** Connection caps and timeouts; see {@linkcode ConnectionLimits} for the defaults. */
+  limits?: ConnectionLimits;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
   /** Called once listening (the default prints nothing). */
@@ -23,18 +30,16 @@ export interface ServeHttpsOptions {
 
 /**
  * Serves `app` over HTTPS. The connection info reaches handlers as `c.env` (its
- * `remoteAddr` keys the per-client rate limit).
+ * `remoteAddr`, the real client's, keys the per-client rate limits).
  */
-export function serveHttps(
-  app: FetchApp,
-  options: ServeHttpsOptions,
-): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
+export function serveHttps(app: FetchApp, options: ServeHttpsOptions): GuardedServer {
+  return serveGuarded((request, info) => app.fetch(request, info), {
     hostname: options.hostname ?? "0.0.0.0",
     port: options.port,
-    cert: options.certPem,
-    key: options.keyPem,
+    certPem: options.certPem,
+    keyPem: options.keyPem,
+    limits: options.limits,
     signal: options.signal,
-    onListen: options.onListen ?? (() => {}),
-  }, (request, info) => app.fetch(request, info));
+    onListen: options.onListen,
+  });
 }

@@ -8,8 +8,6 @@
  * finished by running the join again: the key kept on disk lets the cell recognise the
  * retry of an already used token.
  */
-import "reflect-metadata";
-import { X509Certificate } from "@peculiar/x509";
 import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, JOIN_FIELD_MANAGER } from "../bundle/mod.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -20,6 +18,7 @@ import {
   encodeBase64,
   generateKeyPair,
   keyPairFromPem,
+  parseCertificate,
 } from "../pki/mod.ts";
 import { applyBundle } from "./apply.ts";
 import { RegisterError, registerWithCell } from "./register.ts";
@@ -79,7 +78,9 @@ function withKey(objects: KubeObject[], privateKeyPem: string): KubeObject[] {
 
 async function sameKey(certPem: string, keys: CryptoKeyPair): Promise<boolean> {
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
-  const certified = new Uint8Array(new X509Certificate(certPem).publicKey.rawData);
+  const certified = new Uint8Array(
+    parseCertificate(certPem, "compare certified key").publicKey.rawData,
+  );
   return spki.length === certified.length && spki.every((b, i) => b === certified[i]);
 }
 

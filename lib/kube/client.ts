@@ -11,6 +11,7 @@ import {
   type KubeconfigOptions,
 } from "./config.ts";
 import { Discovery } from "./discovery.ts";
+import { headerLinesAgent, repeatedHeaderNames, requestWithHeaderLines } from "./header_lines.ts";
 import type {
   ApplyOptions,
   DeleteOptions,
@@ -47,6 +48,7 @@ export class KubeClient {
   #http: Deno.HttpClient;
   #options: Required<KubeClientOptions>;
   #discovery: Discovery;
+  #lines?: ReturnType<typeof headerLinesAgent>;
 
   private constructor(conn: Connection, options: KubeClientOptions = {}) {
     this.server = conn.server;
@@ -88,6 +90,7 @@ export class KubeClient {
   /** Closes the connection pool; in-flight requests fail. */
   close(): void {
     this.#http.close();
+    this.#lines?.destroy();
   }
 
   /** Same as `close()`, for `using`. */
@@ -99,7 +102,13 @@ export class KubeClient {
   async fetchRaw(req: KubeRequest): Promise<Response> {
     const url = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
-    const headers = new Headers(req.headers);
+    // Pairs keep repeated names (Impersonate-Group) as separate lines; see header_lines.ts.
+    const pairs: [string, string][] = Array.isArray(req.headers)
+      ? [...req.headers]
+      : Object.entries(req.headers ?? {});
+    const repeated = repeatedHeaderNames(pairs);
+    const isRepeated = ([name]: [string, string]) => repeated.has(name.toLowerCase());
+    const headers = new Headers(pairs.filter((pair) => !isRepeated(pair)));
     headers.set("user-agent", this.#options.userAgent);
     if (!headers.has("accept")) headers.set("accept", "application/json");
     const auth = await this.#conn.authorization();
@@ -119,6 +128,17 @@ export class KubeClient {
       req.timeoutMs,
     );
     try {
+      if (repeated.size > 0) {
+        const lines: [string, string][] = [...headers, ...pairs.filter(isRepeated)];
+        this.#lines ??= headerLinesAgent(this.#conn);
+        return await requestWithHeaderLines(this.#lines, {
+          url,
+          method: req.method,
+          headers: lines,
+          body: body as string | Uint8Array | ReadableStream<Uint8Array> | undefined,
+          signal,
+        });
+      }
       return await fetch(url, { method: req.method, headers, body, signal, client: this.#http });
     } catch (cause) {
       if (req.signal?.aborted) throw cause;

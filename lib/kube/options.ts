@@ -12,7 +12,11 @@ export interface KubeRequest {
   body?: unknown;
   /** Default `application/json` when a body is given. */
   contentType?: string;
-  headers?: Record<string, string>;
+  /**
+   * Request headers. As pairs, a name may repeat and each pair is sent as its own header
+   * line (fetch would join them into one): needed for several `Impersonate-Group`s.
+   */
+  headers?: Record<string, string> | [string, string][];
   signal?: AbortSignal;
   /** Abort after this long; default the client's timeout for `request`, none for `fetchRaw`. */
   timeoutMs?: number;

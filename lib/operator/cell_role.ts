@@ -12,6 +12,10 @@ import { type AgentServer, startAgentServer } from "../cell/grpc_server.ts";
 import { createWebhookApp } from "../cell/webhook.ts";
 import { serveHttps } from "../cell/webhook_server.ts";
 import { clusterLookup } from "../cell/webhook_clusters.ts";
+import { LivingClusters } from "../cell/living.ts";
+import { RevocationList } from "../cell/revocation.ts";
+import type { CellLimits } from "../cell/limits.ts";
+import { BodyBudget } from "../proxy/body.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
 import { type BundleOptions, CNI_CONFIGMAP, NAMESPACE } from "../bundle/mod.ts";
 import type {
@@ -63,6 +67,8 @@ export interface CellOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval the registry expects; default 30 s. */
   heartbeatIntervalMs?: number;
+  /** Connection, rate, body and renewal limits; see lib/cell/limits.ts for the defaults. */
+  limits?: CellLimits;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -120,10 +126,24 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
   registry.start();
   const statusWriter = new AgentStatusWriter(client, { recorder: options.recorder, logger: log });
   const detach = statusWriter.attach(registry);
+  // Only a living, unrevoked cluster's certificate connects or renews (docs/security.md).
+  const living = new LivingClusters(client);
+  const revocations = new RevocationList(client);
+  const admit = async (identity: string, certPem: string) => {
+    if (await revocations.isRevoked(identity, certPem)) return "the certificate is revoked";
+    if (!(await living.has(identity, { fresh: true }))) {
+      return `no living LatticeCluster ${identity} on this cell`;
+    }
+    return undefined;
+  };
   const grpc: AgentServer = await startAgentServer({
     ca,
     serverCert: serving,
     registry,
+    admit,
+    renewalWindowMs: options.limits?.renewalWindowMs,
+    renewalIntervalMs: options.limits?.renewalIntervalMs,
+    recheckIntervalMs: options.limits?.admissionRecheckMs,
     host: options.bindAddress ?? "0.0.0.0",
     port: options.grpcPort,
     logger: log,
@@ -131,10 +151,10 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
   const hostPart = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
   const grpcEndpoint = `${hostPart}:${grpc.port}`;
   const issuer = new BootstrapTokens(new SecretTokenBackend(client));
-  const proxyTransport = new ProxyStreamTransport(registry, {
-    // A cluster whose agent ever connected is known: 503 while it is away, 404 otherwise.
-    isKnown: (cluster) => registry.get(cluster) !== undefined,
-  });
+  const proxyTransport = new ProxyStreamTransport(registry);
+  // A living cluster answers 503 while its agent is away; a cluster that does not live
+  // (never created, or deleted while its stream is still open) answers 404.
+  const clusterExists = (cluster: string) => living.has(cluster);
   const webhook = createWebhookApp({
     ca,
     tokens: issuer,
@@ -143,6 +163,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     binary: options.binary,
     bundle: options.bundle,
     cniManifests: () => readCniManifests(client),
+    rateLimit: options.limits?.webhookRate,
     logger: log,
   });
   const authorizer = subjectAccessReviewAuthorizer(client);
@@ -150,6 +171,11 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     transport: proxyTransport,
     authenticator: tokenReviewAuthenticator(client),
     authorizer,
+    clusterExists,
+    rateLimit: options.limits?.proxyRate,
+    authFailureLimit: options.limits?.authFailureRate,
+    maxBodyBytes: options.limits?.maxBodyBytes,
+    bodyBudget: new BodyBudget({ maxBytes: options.limits?.bodyBudgetBytes }),
     logger: log,
   });
   const app = new Hono();
@@ -163,6 +189,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     keyPem: serving.keyPem,
     port: options.httpsPort,
     hostname: options.bindAddress ?? "0.0.0.0",
+    limits: options.limits?.connections,
     signal: stop.signal,
     onListen: ({ port }) => {
       httpsPort = port;
@@ -186,7 +213,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     identity: { url, caBundlePem: ca.certPem },
     tokens: secretBootstrapTokens(client, issuer),
     pivot: (cluster) => handoff.handoff(cluster),
-    nested: nestedProxy({ transport: proxyTransport, authorizer, logger: log }),
+    nested: nestedProxy({ transport: proxyTransport, authorizer, clusterExists, logger: log }),
     async stop() {
       stop.abort();
       await https.finished;

@@ -16,6 +16,7 @@ import {
 import { EventRecorder, getOrUndefined, type KubeClient, NODE_REF } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
+import type { CellLimits } from "../cell/limits.ts";
 import type { RuntimeMetrics } from "../runtime/mod.ts";
 import { type Cell, startCell } from "./cell_role.ts";
 import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
@@ -53,6 +54,8 @@ export interface LatticeOptions {
   heartbeatIntervalMs?: number;
   /** Port of /healthz, /readyz, /metrics; default 8080; 0 = any. */
   metricsPort?: number;
+  /** The cell's connection, rate, body and renewal limits (lib/cell/limits.ts). */
+  cellLimits?: CellLimits;
   leaderElection?: RunOperatorOptions["leaderElection"];
   metrics?: RuntimeMetrics;
   logger?: Logger;
@@ -111,6 +114,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         grpcPort: options.grpcPort ?? cellSpec?.ports?.grpc ?? 50051,
         binary: options.binary,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        limits: options.cellLimits,
         recorder,
         logger: log,
       });

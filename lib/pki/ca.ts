@@ -23,7 +23,7 @@ import {
   randomSerialNumber,
   SIGNING_ALGORITHM,
 } from "./keys.ts";
-import { identityUri, parseCsr } from "./inspect.ts";
+import { identityUri, parseCertificate, parseCsr } from "./inspect.ts";
 
 /** A CA certificate and its private key. */
 export interface CertificateAuthority {
@@ -66,8 +66,11 @@ export interface IssueServerCertOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-// Certificates start slightly in the past so a peer whose clock lags a little accepts them.
-const BACKDATE_MS = 5 * 60 * 1000;
+/**
+ * How far before its issue a certificate's validity starts, so a peer whose clock lags a
+ * little accepts it. Revocation (lib/cell/revocation.ts) reads the issue time back from it.
+ */
+export const BACKDATE_MS = 5 * 60 * 1000;
 
 function validity(now: Date | undefined, days: number): { notBefore: Date; notAfter: Date } {
   const start = (now ?? new Date()).getTime();
@@ -106,14 +109,7 @@ function signer(ca: CertificateAuthority) {
   let cached = signers.get(ca);
   if (!cached) {
     cached = (async () => {
-      let caCert: X509Certificate;
-      try {
-        caCert = new X509Certificate(ca.certPem);
-      } catch (error) {
-        throw new Error("Cannot sign certificate: the CA certificate is not valid PEM", {
-          cause: error,
-        });
-      }
+      const caCert = parseCertificate(ca.certPem, "sign certificate with the CA");
       return { caCert, signingKey: await importPrivateKeyPem(ca.keyPem) };
     })();
     signers.set(ca, cached);

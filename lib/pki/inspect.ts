@@ -10,6 +10,11 @@ import {
   SubjectAlternativeNameExtension,
   X509Certificate,
 } from "@peculiar/x509";
+import {
+  CERTIFICATE_SIGNATURE_ALGORITHMS,
+  checkSignatureAlgorithm,
+  CSR_SIGNATURE_ALGORITHMS,
+} from "./algorithms.ts";
 
 const COMMON_NAME_OID = "2.5.4.3";
 // Bound what a request may push through the ASN.1 parser.
@@ -25,12 +30,19 @@ function commonName(name: Name): string | undefined {
   return values.length === 1 ? values[0] : undefined;
 }
 
-function parseCertificate(certPem: string, action: string): X509Certificate {
+/**
+ * Parses a PEM certificate and refuses one signed with an algorithm outside
+ * {@linkcode CERTIFICATE_SIGNATURE_ALGORITHMS} (SHA-1, MD5, ...).
+ */
+export function parseCertificate(certPem: string, action: string): X509Certificate {
+  let cert: X509Certificate;
   try {
-    return new X509Certificate(certPem);
+    cert = new X509Certificate(certPem);
   } catch (error) {
     throw new Error(`Cannot ${action}: not a PEM certificate`, { cause: error });
   }
+  checkSignatureAlgorithm(cert, CERTIFICATE_SIGNATURE_ALGORITHMS, action);
+  return cert;
 }
 
 /** What Lattice reads from a CSR after checking its self-signature. */
@@ -42,8 +54,9 @@ export interface ParsedCsr {
 }
 
 /**
- * Parses a PEM CSR, checks its self-signature (proof of possession of the key) and that
- * its key is ECDSA P-256. Throws `Cannot parse CSR: ...` otherwise.
+ * Parses a PEM CSR, checks its self-signature (proof of possession of the key), that it is
+ * signed with ECDSA/SHA-256 (SHA-1 and the rest are refused) and that its key is ECDSA
+ * P-256. Throws `Cannot parse CSR: ...` otherwise.
  */
 export async function parseCsr(csrPem: string): Promise<ParsedCsr> {
   if (typeof csrPem !== "string" || csrPem.length > MAX_PEM_LENGTH) {
@@ -61,6 +74,7 @@ export async function parseCsr(csrPem: string): Promise<ParsedCsr> {
       `Cannot parse CSR: key is ${algorithm.name}/${algorithm.namedCurve ?? "-"}, want ECDSA P-256`,
     );
   }
+  checkSignatureAlgorithm(csr, CSR_SIGNATURE_ALGORITHMS, "parse CSR");
   let valid = false;
   try {
     valid = await csr.verify();
@@ -91,6 +105,11 @@ export function certificateIdentity(certPem: string): string {
 /** When a certificate expires. */
 export function certificateNotAfter(certPem: string): Date {
   return parseCertificate(certPem, "read certificate expiry").notAfter;
+}
+
+/** When a certificate's validity starts. */
+export function certificateNotBefore(certPem: string): Date {
+  return parseCertificate(certPem, "read certificate start").notBefore;
 }
 
 /** Options for {@linkcode verifyCertificate}. */

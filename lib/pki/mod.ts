@@ -7,6 +7,7 @@
  *
  * @module
  */
+export * from "./algorithms.ts";
 export * from "./ca.ts";
 export * from "./csr.ts";
 export * from "./inspect.ts";

@@ -1,18 +1,25 @@
 /**
  * The cell side of the proxy: Hono routes `/clusters/{name}/{api,apis,version,openapi}/...`
- * and the next hop `/clusters/{a}/clusters/{b}/...`. Each request is authenticated
- * (bearer token → TokenReview), authorized for the first hop (SubjectAccessReview, verb
- * `proxy` on `latticeclusters` named {name}), stripped of caller-sent Impersonate-* headers
- * and handed to the transport; the answer streams back as it comes.
+ * and the next hop `/clusters/{a}/clusters/{b}/...`. Each request is rate-limited and
+ * authenticated (bearer token → TokenReview, see middleware.ts), authorized for the first
+ * hop (SubjectAccessReview, verb `proxy` on `latticeclusters` named {name}), and only then
+ * is its body read (under a size limit, counted as it streams in); it is stripped of
+ * caller-sent Impersonate-* headers and handed to the transport; the answer streams back as
+ * it comes, its head filtered to what the Kubernetes API sends (headers.ts).
  */
 import { Hono } from "hono";
 import { Buffer } from "node:buffer";
 import { StatusError, statusErrorHandler } from "../cell/errors.ts";
+import { requestTarget } from "../cell/host.ts";
+import type { RateLimiterOptions } from "../cell/webhook_rate_limit.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { KubernetesRequest } from "../proto/lattice/agent/v1/agent.ts";
 import type { Authenticator, Authorizer } from "./auth.ts";
+import { BodyBudget, readLimitedBody } from "./body.ts";
+import { filterResponseHeaders, isRelayableStatus } from "./headers.ts";
 import { type Identity, identityHeaders } from "./identity.ts";
 import type { NestedProxy } from "./executor.ts";
+import { proxyAuth, type ProxyAuthEnv } from "./middleware.ts";
 import { InvalidPathError, isStreamingRequest, parseProxyPath } from "./paths.ts";
 import { ClusterUnavailableError, type ProxyTransport } from "./transport.ts";
 
@@ -23,10 +30,20 @@ export interface ProxyOptions {
   /** Decides whether a caller may reach a cluster; asked at every hop. */
   authorizer: Authorizer;
   /**
+   * Whether a LatticeCluster of that name lives on this cell (exists, not being deleted).
+   * A living cluster whose agent is not connected answers 503; a cluster that does not
+   * live answers 404 even if a stream of its is still open. Absent: the transport decides.
+   */
+  clusterExists?: (cluster: string) => Promise<boolean>;
+  /**
    * Largest request body accepted; default 4 MiB (the apiserver's own limit is 3 MiB, and a
    * request must fit in one stream message).
    */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once by all requests; default a 32 MiB budget. */
+  bodyBudget?: BodyBudget;
+  /** Time a caller has to send its whole body; default 60 s. */
+  bodyTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -34,6 +51,10 @@ export interface ProxyOptions {
 export interface ProxyAppOptions extends ProxyOptions {
   /** Checks bearer tokens. */
   authenticator: Authenticator;
+  /** Per-client request rate; `false` disables. Default bursts of 400, 100/s sustained. */
+  rateLimit?: RateLimiterOptions | false;
+  /** Per-client rate of invalid tokens; `false` disables. Default 20 at once, 1/s. */
+  authFailureLimit?: RateLimiterOptions | false;
 }
 
 /** One request as the cell receives it, before routing. */
@@ -42,13 +63,14 @@ interface Incoming {
   /** Raw (percent-encoded) path and query. */
   pathWithQuery: string;
   headers: Record<string, string>;
-  body: Uint8Array;
+  /** Reads the body, taking its bytes from `budget`; called only once authorized. */
+  body: (budget: BodyBudget) => Promise<Uint8Array>;
   signal: AbortSignal;
 }
 
 // Caller headers the child may see; Authorization and Impersonate-* never cross.
 const FORWARDED_HEADERS = ["accept", "content-type", "kubectl-command", "kubectl-session"];
-const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
+const NO_BODY_STATUSES = new Set([204, 205, 304]);
 
 function toStatusError(error: unknown): StatusError {
   if (error instanceof StatusError) return error;
@@ -61,8 +83,19 @@ function toStatusError(error: unknown): StatusError {
   return new StatusError(502, "Cannot proxy: the cluster did not answer", { cause: error });
 }
 
+async function clusterState(options: ProxyOptions, cluster: string) {
+  const state = options.transport.state(cluster);
+  if (!options.clusterExists) return state;
+  const exists = await options.clusterExists(cluster).catch((cause) => {
+    throw new StatusError(503, "Cannot proxy: the cell cannot read its clusters", { cause });
+  });
+  if (!exists) return "unknown";
+  return state === "unknown" ? "disconnected" : state;
+}
+
 async function forward(
   options: ProxyOptions,
+  budget: BodyBudget,
   identity: Identity,
   incoming: Incoming,
 ): Promise<Response> {
@@ -81,7 +114,7 @@ async function forward(
       { details: { name: cluster, kind: "latticeclusters" } },
     );
   }
-  const state = options.transport.state(cluster);
+  const state = await clusterState(options, cluster);
   if (state !== "connected") {
     throw toStatusError(
       new ClusterUnavailableError(
@@ -97,17 +130,33 @@ async function forward(
     if (incoming.headers[name]) headers[name] = incoming.headers[name];
   }
   Object.assign(headers, identityHeaders(identity));
+  // Read only now: an unauthenticated or unauthorized caller never gets a byte buffered.
+  const body = await incoming.body(budget);
   const request: KubernetesRequest = {
     requestId: "",
     method: incoming.method,
     path: rest + query,
     headers,
-    body: Buffer.from(incoming.body),
+    body: Buffer.from(body.buffer, body.byteOffset, body.length),
     watch: isStreamingRequest(rest + query),
   };
   options.logger?.debug("Proxying", { cluster, method: request.method, path: rest });
-  const proxied = await options.transport.open(cluster, request, { signal: incoming.signal });
-  const responseHeaders = new Headers(proxied.headers);
+  let opening: Promise<Awaited<ReturnType<ProxyTransport["open"]>>>;
+  try {
+    opening = options.transport.open(cluster, request, { signal: incoming.signal });
+  } finally {
+    // The transport has written (copied) the request: its bytes are no longer held here.
+    budget.give(body.length);
+  }
+  const proxied = await opening;
+  if (!isRelayableStatus(proxied.status)) {
+    await proxied.body.cancel().catch(() => {});
+    throw new StatusError(
+      502,
+      `Cannot proxy: the cluster answered status ${proxied.status}, not a final answer`,
+    );
+  }
+  const responseHeaders = new Headers(filterResponseHeaders(proxied.headers));
   if (incoming.method === "HEAD" || NO_BODY_STATUSES.has(proxied.status)) {
     await proxied.body.cancel().catch(() => {});
     return new Response(null, { status: proxied.status, headers: responseHeaders });
@@ -122,66 +171,40 @@ function statusAsResponse(error: StatusError): Response {
   });
 }
 
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  const tooLarge = () => new StatusError(413, `Cannot proxy: the body exceeds ${limit} bytes`);
-  if (declared > limit) throw tooLarge();
-  if (!request.body) return new Uint8Array();
-  const body = new Uint8Array(await request.arrayBuffer());
-  if (body.length > limit) throw tooLarge();
-  return body;
-}
-
-/**
- * The path and query exactly as sent. `new URL()` would resolve `..` and `%2e%2e` segments,
- * silently turning an abusive path into another one; the raw form is validated instead.
- */
-function rawPathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  if (start < 0) return "/";
-  const hash = url.indexOf("#", start);
-  return hash < 0 ? url.slice(start) : url.slice(start, hash);
-}
-
-function bearerToken(request: Request): string | undefined {
-  const header = request.headers.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
-
 /**
  * The cell's proxy routes. Mount the returned app at the root of the cell's HTTPS server
  * (its routes begin with `/clusters/`).
  */
-export function proxyApp(options: ProxyAppOptions): Hono {
+export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
   const log = options.logger ?? silentLogger;
   const limit = options.maxBodyBytes ?? 4 << 20;
-  const app = new Hono();
+  const budget = options.bodyBudget ?? new BodyBudget();
+  const app = new Hono<ProxyAuthEnv>();
   app.onError(statusErrorHandler({ logger: log }));
+  app.use(
+    "/clusters/*",
+    proxyAuth({
+      authenticator: options.authenticator,
+      rateLimit: options.rateLimit,
+      authFailureLimit: options.authFailureLimit,
+      logger: log,
+    }),
+  );
   app.all("/clusters/*", async (c) => {
     const raw = c.req.raw;
-    const pathWithQuery = rawPathOf(raw.url);
-    const token = bearerToken(raw);
-    if (!token) {
-      throw new StatusError(401, "Unauthorized: a bearer token is required", {
-        headers: { "WWW-Authenticate": 'Bearer realm="lattice"' },
-      });
-    }
-    const identity = await options.authenticator.authenticate(token).catch((cause) => {
-      log.warn("Cannot authenticate proxy caller", { error: cause });
-      throw new StatusError(503, "Cannot authenticate: the token review failed", { cause });
-    });
-    if (!identity) throw new StatusError(401, "Unauthorized: the token is not valid");
+    // Routed on the request target alone; a Host that is not a host is refused (400).
+    const pathWithQuery = requestTarget(raw);
+    const identity = c.var.identity;
     const headers: Record<string, string> = {};
     raw.headers.forEach((value, name) => {
       headers[name] = value;
     });
     try {
-      return await forward(options, identity, {
+      return await forward(options, budget, identity, {
         method: raw.method,
         pathWithQuery,
         headers,
-        body: await readBody(raw, limit),
+        body: (budget) => readLimitedBody(raw, { limit, budget, timeoutMs: options.bodyTimeoutMs }),
         signal: raw.signal,
       });
     } catch (error) {
@@ -207,13 +230,22 @@ export function proxyApp(options: ProxyAppOptions): Hono {
  * {@linkcode ProxyExecutor} as `nested`.
  */
 export function nestedProxy(options: ProxyOptions): NestedProxy {
+  const budget = options.bodyBudget ?? new BodyBudget();
   return async (identity, request, signal) => {
     try {
-      return await forward(options, identity, {
+      return await forward(options, budget, identity, {
         method: request.method,
         pathWithQuery: request.path,
         headers: request.headers,
-        body: new Uint8Array(request.body),
+        // Already in memory (it came in one stream message, bounded by the parent's limit).
+        body: (budget) =>
+          budget.take(request.body.length)
+            ? Promise.resolve(new Uint8Array(request.body))
+            : Promise.reject(
+              new StatusError(503, "Cannot proxy: too many request bodies in flight; retry", {
+                details: { retryAfterSeconds: 1 },
+              }),
+            ),
         signal,
       });
     } catch (error) {

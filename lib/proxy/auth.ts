@@ -39,6 +39,11 @@ export interface ReviewCacheOptions {
   now?: () => number;
   /** Entries kept at most; the cache is emptied when it would grow past it. Default 10,000. */
   maxEntries?: number;
+  /**
+   * How long a refusal (token not valid) is reused; default 10 s. Refusals are kept apart
+   * from answers that authenticate, so a flood of bad tokens never evicts good ones.
+   */
+  negativeTtlMs?: number;
 }
 
 class TtlCache<V> {
@@ -61,6 +66,15 @@ class TtlCache<V> {
       return undefined;
     }
     return entry.value;
+  }
+
+  /**
+   * Whether `key`'s answer is past half its life: it is still served, and refreshed in the
+   * background, so an active caller never waits for a review (nor does one under load).
+   */
+  aging(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.expires - this.#now() < this.#ttl / 2;
   }
 
   set(key: string, value: V): void {
@@ -101,7 +115,8 @@ export function tokenReviewAuthenticator(
   client: KubeClient,
   options: ReviewCacheOptions = {},
 ): Authenticator {
-  const cache = new TtlCache<Identity | null>(options);
+  const cache = new TtlCache<Identity>(options);
+  const refused = new TtlCache<true>({ ...options, ttlMs: options.negativeTtlMs ?? 10_000 });
   const pending = new Map<string, Promise<Identity | null>>();
   const ask = async (token: string, key: string): Promise<Identity | null> => {
     const review = await client.request<TokenReviewStatus>({
@@ -119,14 +134,21 @@ export function tokenReviewAuthenticator(
     const identity = review.status?.authenticated && user?.username
       ? { user: user.username, groups: user.groups ?? [] }
       : null;
-    cache.set(key, identity);
+    if (identity) cache.set(key, identity);
+    else refused.set(key, true);
     return identity;
   };
   return {
     async authenticate(token) {
       const key = await sha256Hex(token);
       const cached = cache.get(key);
-      if (cached !== undefined) return cached ?? undefined;
+      if (cached) {
+        if (cache.aging(key)) {
+          void singleFlight(pending, key, () => ask(token, key)).catch(() => {});
+        }
+        return cached;
+      }
+      if (refused.get(key)) return undefined;
       return (await singleFlight(pending, key, () => ask(token, key))) ?? undefined;
     },
   };
@@ -167,7 +189,12 @@ export function subjectAccessReviewAuthorizer(
     authorize(identity, cluster) {
       const key = JSON.stringify([identity.user, identity.groups, cluster]);
       const cached = cache.get(key);
-      if (cached) return Promise.resolve(cached);
+      if (cached) {
+        if (cache.aging(key)) {
+          void singleFlight(pending, key, () => ask(identity, cluster, key)).catch(() => {});
+        }
+        return Promise.resolve(cached);
+      }
       return singleFlight(pending, key, () => ask(identity, cluster, key));
     },
   };

@@ -12,6 +12,7 @@ import type { KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { statusBody } from "../cell/errors.ts";
 import type { KubernetesRequest, KubernetesResponse } from "../proto/lattice/agent/v1/agent.ts";
+import { filterResponseHeaders } from "./headers.ts";
 import { checkForwardedPath, InvalidPathError, isStreamingRequest } from "./paths.ts";
 import type { RequestExecutor } from "./transport.ts";
 import { type Identity, impersonatedIdentity, USER_HEADER } from "./identity.ts";
@@ -35,15 +36,6 @@ export interface ProxyExecutorOptions {
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 // Request headers the child sees besides the impersonation; the rest is dropped.
 const FORWARDED_REQUEST_HEADERS = ["accept", "kubectl-command", "kubectl-session"];
-// Hop-by-hop headers, and the encoding headers fetch has already undone.
-const DROPPED_RESPONSE_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "content-length",
-  "content-encoding",
-  "upgrade",
-]);
 
 function frame(
   requestId: string,
@@ -178,7 +170,7 @@ export class ProxyExecutor implements RequestExecutor {
     await this.#relay(id, response, send, signal);
   }
 
-  #childHeaders(headers: Record<string, string>, identity: Identity): Record<string, string> {
+  #childHeaders(headers: Record<string, string>, identity: Identity): [string, string][] {
     const out: [string, string][] = [];
     for (const name of FORWARDED_REQUEST_HEADERS) {
       if (headers[name]) out.push([name, headers[name]]);
@@ -186,10 +178,8 @@ export class ProxyExecutor implements RequestExecutor {
     out.push(["impersonate-user", identity.user]);
     for (const group of identity.groups) out.push(["impersonate-group", group]);
     // The apiserver reads each Impersonate-Group line as one group, so repeated headers
-    // must stay separate lines: a list of pairs does that (a record would merge them).
-    // KubeRequest.headers is typed as a record; fetchRaw passes it to `new Headers()`,
-    // which accepts pairs.
-    return out as unknown as Record<string, string>;
+    // must stay separate lines: fetchRaw sends a list of pairs line by line.
+    return out;
   }
 
   async #relay(
@@ -198,10 +188,9 @@ export class ProxyExecutor implements RequestExecutor {
     send: (frame: KubernetesResponse) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      if (!DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
-    });
+    // Only what the Kubernetes API sends (no hop-by-hop, encoding or cookie headers); the
+    // cell filters again, as it does not trust its children.
+    const headers = filterResponseHeaders(response.headers);
     // The head goes first and alone: a watch's client waits for it before any event.
     send(frame(id, { status: response.status, headers }));
     if (!response.body) {

@@ -15,6 +15,16 @@ export {
   tokenReviewAuthenticator,
 } from "./auth.ts";
 export { nestedProxy, proxyApp, type ProxyAppOptions, type ProxyOptions } from "./app.ts";
+export {
+  DEFAULT_AUTH_FAILURE_RATE,
+  DEFAULT_PROXY_RATE,
+  peerAddress,
+  proxyAuth,
+  type ProxyAuthEnv,
+  type ProxyAuthOptions,
+} from "./middleware.ts";
+export { BodyBudget, type BodyBudgetOptions, readLimitedBody } from "./body.ts";
+export { filterResponseHeaders, isRelayableStatus, RELAYED_RESPONSE_HEADERS } from "./headers.ts";
 export { type NestedProxy, ProxyExecutor, type ProxyExecutorOptions } from "./executor.ts";
 export {
   GROUP_HEADER,

@@ -86,7 +86,8 @@ Deno.test("rotation: a certificate due for renewal is replaced and the stream co
 
 Deno.test("a renewal the cell cannot sign leaves the old certificate in use", async () => {
   const cell = await startCell(pki, { signCsr: () => Promise.reject(new Error("CA offline")) });
-  const creds = await issueAgent(pki, "stuck");
+  // Due for renewal (the cell signs renewals only near expiry).
+  const creds = await issueAgent(pki, "stuck", { validityDays: 1 });
   const agent = new AgentClient({
     address: cell.address,
     clusterName: "stuck",

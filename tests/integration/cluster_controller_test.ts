@@ -173,6 +173,15 @@ Deno.test("cluster controller on a real control plane", async (t) => {
         const first = await reconcile("child-a");
         assert.ok((first.requeueAfterMs ?? 0) > 0);
         assert.equal((await mustGetCluster(client, "child-a")).status?.phase, "Deleting");
+        // Its agent certificates were revoked first (persisted for every replica).
+        const revoked = await getObject(
+          client,
+          "v1",
+          "ConfigMap",
+          "lattice-revoked-certificates",
+          "lattice-system",
+        );
+        assert.ok(at(revoked, "data", "child-a"), JSON.stringify(revoked));
         const ns = capiNamespace("child-a");
         // No CAPI controllers run here, so the Cluster has no finalizer and goes at once.
         assert.equal(

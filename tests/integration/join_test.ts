@@ -127,7 +127,7 @@ Deno.test("lattice join against a real parent cell and child cluster", async (t)
   const parent = KubeClient.fromKubeconfig(parentPlane.kubeconfig);
   const child = KubeClient.fromKubeconfig(childPlane.kubeconfig);
   const abort = new AbortController();
-  let server: Deno.HttpServer | undefined;
+  let server: { finished: Promise<void> } | undefined;
   try {
     await t.step("manifests/ installs with kubectl apply --server-side", async () => {
       const manifests = new URL("../../manifests/", import.meta.url).pathname;

@@ -109,6 +109,9 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     transport: wiring.transport,
     authenticator: tokenReviewAuthenticator(parentClient),
     authorizer: subjectAccessReviewAuthorizer(parentClient),
+    // One client measures the proxy's own throughput here; rate limits have their tests
+    // (tests/integration/security_proxy_test.ts) and benchmark (bench/abuse.ts).
+    rateLimit: false,
     logger: options.logger,
   });
   const ca = await createCa({ commonName: "proxy-test-ca" });

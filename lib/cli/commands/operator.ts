@@ -16,6 +16,7 @@ import {
   type ParsedArgs,
   stringOption,
 } from "../command.ts";
+import { LIMIT_HELP, LIMIT_OPTIONS, limitsFromArgs } from "./operator_limits.ts";
 
 async function clientFor(kubeconfig: string | undefined, ctx: CliContext): Promise<KubeClient> {
   const path = kubeconfig ?? ctx.env.KUBECONFIG;
@@ -62,6 +63,7 @@ export const operatorCommand: Command = {
     "lease-namespace": { type: "string" },
     identity: { type: "string" },
     "log-level": { type: "string" },
+    ...LIMIT_OPTIONS,
   },
   optionHelp: {
     kubeconfig: "Kubeconfig to use; in-cluster credentials when omitted",
@@ -77,11 +79,13 @@ export const operatorCommand: Command = {
     "lease-namespace": "Namespace of the Lease (default: POD_NAMESPACE or lattice-system)",
     identity: "Leader-election identity (default: POD_NAME, HOSTNAME)",
     "log-level": "debug, info, warn or error (default: LATTICE_LOG or info)",
+    ...LIMIT_HELP,
   },
   async run(args, ctx) {
     const metricsPort = portOption(args, "metrics-port", HEALTH_PORT);
     const httpsPort = portOption(args, "https-port");
     const grpcPort = portOption(args, "grpc-port");
+    const cellLimits = limitsFromArgs(args);
     const levelText = stringOption(args, "log-level") ?? ctx.env.LATTICE_LOG ?? "info";
     if (!(LEVELS as readonly string[]).includes(levelText)) {
       throw new CliError(`invalid --log-level: ${levelText} (${LEVELS.join(", ")})`, EXIT_USAGE);
@@ -111,6 +115,7 @@ export const operatorCommand: Command = {
         grpcPort,
         binary: binary ? { path: binary } : undefined,
         metricsPort,
+        cellLimits,
         logger,
         signal: stop.signal,
         leaderElection: args.values["leader-elect"]

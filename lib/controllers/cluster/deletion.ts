@@ -1,11 +1,13 @@
 /**
- * Deleting a child: delete its CAPI Cluster (CAPI tears the machines and infrastructure
+ * Deleting a child: revoke its agent certificates (it loses its stream, the proxy route and
+ * renewals at once, for ever), delete its CAPI Cluster (CAPI tears the machines and infrastructure
  * down), wait for it to go, delete whatever generated objects remain and the namespace,
  * release the token, then drop the finalizer.
  *
  * A pivoted cluster has no CAPI objects here: deleting its LatticeCluster on the parent
  * only forgets it; the child keeps running (it owns itself).
  */
+import { revokeClusterCertificates } from "../../cell/revocation.ts";
 import { capiNamespace, CLUSTER, clusterSelector, generateCapiObjects } from "../../capi/mod.ts";
 import { type KubeObject, removeFinalizer } from "../../kube/mod.ts";
 import type { Action } from "../../runtime/mod.ts";
@@ -60,6 +62,11 @@ export async function deleteChild(scope: ClusterScope, deps: Deps): Promise<Dele
   const name = cluster.metadata.name;
   setPhase(scope, "Deleting", "deleting the CAPI cluster");
   markCondition(scope, CONDITIONS.ready, "False", "Deleting", "The cluster is being deleted");
+  // First, so a deleted cluster's agent cannot act while its infrastructure goes.
+  const deleting = cluster.metadata.deletionTimestamp;
+  await revokeClusterCertificates(deps.client, name, {
+    unlessRevokedSince: deleting ? new Date(deleting) : undefined,
+  });
   const capiCluster = await getOptional(
     deps,
     CLUSTER.apiVersion,
