@@ -79,7 +79,7 @@ export interface ControllerOptions<T extends KubeObject> {
    * Keys of other primaries a change of this primary wakes (objects of one kind that refer
    * to each other). Called on every change, deletions included, after the store has it.
    */
-  wakes?: (obj: T) => string[];
+  wakes?(obj: T): string[];
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
