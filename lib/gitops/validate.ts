@@ -19,17 +19,18 @@ import {
 import { kustomizationText, type LoadedCluster, type Repo, resourceName } from "./repo.ts";
 import { clusterFileIssues, configFileIssues, serviceFileIssues } from "./validate_files.ts";
 import { lineAt } from "./yaml_doc.ts";
+import { isServiceFile, meshIssues, serviceDefinitionIssues } from "./validate_mesh.ts";
 
 /** One file and its own issues. */
 export interface FileReport {
   path: string;
-  kind: "cluster" | "registration" | "placement" | "config";
+  kind: "cluster" | "registration" | "placement" | "service" | "config";
   issues: ValidationIssue[];
 }
 
 /** A check across files, with the line `validate` prints when it passes. */
 export interface CheckReport {
-  id: "placements" | "cycles" | "kustomizations";
+  id: "placements" | "cycles" | "kustomizations" | "mesh";
   title: string;
   issues: ValidationIssue[];
 }
@@ -61,7 +62,11 @@ export function validateRepo(repo: Repo): ValidationReport {
   }
   for (const c of repo.clusters) {
     for (const f of c.placements) {
-      files.push({ path: f.path, kind: "placement", issues: serviceFileIssues(f, "placement") });
+      files.push(
+        isServiceFile(f)
+          ? { path: f.path, kind: "service", issues: serviceDefinitionIssues(f) }
+          : { path: f.path, kind: "placement", issues: serviceFileIssues(f, "placement") },
+      );
     }
   }
   if (repo.config) {
@@ -78,6 +83,11 @@ export function validateRepo(repo: Repo): ValidationReport {
       id: "kustomizations",
       title: "All kustomization.yaml files are consistent",
       issues: kustomizationIssues(repo),
+    },
+    {
+      id: "mesh",
+      title: "All service dependencies are agreed by both sides",
+      issues: meshIssues(repo),
     },
   ];
   const errorCount = files.reduce((n, f) => n + f.issues.length, 0) +
