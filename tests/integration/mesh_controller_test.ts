@@ -11,11 +11,13 @@ import {
   AUTHZ_REF,
   CCNP_REF,
   CNP_REF,
+  DESTINATION_RULE_REF,
   meshControllers,
   NAMESPACE_REF,
   type ServiceObject,
+  VIRTUAL_SERVICE_REF,
 } from "../../lib/controllers/service/mod.ts";
-import { DEPLOYMENT_REF, KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
+import { DEPLOYMENT_REF, isNotFound, KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { until } from "../_until.ts";
 import { judge } from "../controllers/service/_judge.ts";
 import { oracle, randomMesh } from "../controllers/service/_mesh.ts";
@@ -196,6 +198,56 @@ Deno.test("mesh controller on a real apiserver: random mesh, revocation, status,
           [],
         );
       });
+
+      await t.step(
+        "canary: a second Deployment and weighted routing; rolling prunes them",
+        async () => {
+          const doc = {
+            apiVersion: "lattice.dev/v1alpha1",
+            kind: "LatticeService",
+            metadata: { name: "shop", namespace: "tools" },
+            spec: {
+              containers: { main: { image: "shop:1.0" } },
+              service: { ports: { http: { port: 80, targetPort: 8080 } } },
+              deploy: {
+                strategy: "canary",
+                canary: { weight: 20, containers: { main: { image: "shop:1.1" } } },
+              },
+            },
+          };
+          await client.apply(doc);
+          const vs = await until(
+            "the VirtualService",
+            () =>
+              client.get<KubeObject>(VIRTUAL_SERVICE_REF, "shop", "tools").catch(() => undefined),
+          );
+          deepStrictEqual(
+            (vs.spec as { http: { route: { weight: number }[] }[] }).http[0].route.map((r) =>
+              r.weight
+            ),
+            [80, 20],
+          );
+          const canary = await client.get<KubeObject>(DEPLOYMENT_REF, "shop-canary", "tools");
+          const image = (canary.spec as { template: { spec: { containers: { image: string }[] } } })
+            .template.spec.containers[0].image;
+          equal(image, "shop:1.1");
+          await client.get<KubeObject>(DESTINATION_RULE_REF, "shop", "tools");
+          await until("status of the canary", async () => {
+            const s = await client.get<ServiceObject>(LATTICE_SERVICE_REF, "shop", "tools");
+            return s.status?.strategy === "canary" && s.status.replicas?.desired === 2
+              ? s
+              : undefined;
+          });
+          await client.apply({ ...doc, spec: { ...doc.spec, deploy: { strategy: "rolling" } } });
+          await until("the canary objects to be pruned", async () => {
+            const gone = await client.get<KubeObject>(DEPLOYMENT_REF, "shop-canary", "tools")
+              .then(() => false, (e) => isNotFound(e));
+            const vsGone = await client.get<KubeObject>(VIRTUAL_SERVICE_REF, "shop", "tools")
+              .then(() => false, (e) => isNotFound(e));
+            return gone && vsGone ? true : undefined;
+          });
+        },
+      );
 
       await t.step("environments label their namespaces and show in kubectl get", async () => {
         const ns = await client.get<KubeObject>(NAMESPACE_REF, "prod-b");

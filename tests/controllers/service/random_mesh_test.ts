@@ -13,7 +13,6 @@ import {
   pairPolicies,
   workloadObjects,
 } from "../../../lib/controllers/service/mod.ts";
-import type { KubeObject } from "../../../lib/kube/mod.ts";
 import { judge } from "./_judge.ts";
 import { type RandomMesh, randomMesh } from "./_mesh.ts";
 
