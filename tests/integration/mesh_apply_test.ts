@@ -2,7 +2,7 @@
  * Every kind of object the mesh generates is server-side applied to a real apiserver that
  * serves the real Cilium and Istio CRDs: their schemas accept what Lattice writes.
  */
-import { deepStrictEqual, equal } from "node:assert/strict";
+import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { LatticeServiceSchema } from "../../lib/api/mod.ts";
 import {
   agreementsOf,
@@ -135,3 +135,56 @@ function pick(actual: unknown, expected: unknown): unknown {
   }
   return actual;
 }
+
+Deno.test("the LatticeService and LatticeEnvironment CRDs refuse what zod refuses, naming the field", async (t) => {
+  await withControlPlane(t, async (_plane, api) => {
+    await api.json("POST", "/api/v1/namespaces", { body: { metadata: { name: "n" } } });
+    const post = (spec: Record<string, unknown>) =>
+      api.json<{ message?: string }>(
+        "POST",
+        "/apis/lattice.dev/v1alpha1/namespaces/n/latticeservices",
+        {
+          body: {
+            apiVersion: "lattice.dev/v1alpha1",
+            kind: "LatticeService",
+            metadata: { name: "a" },
+            spec: { containers: { main: { image: "x" } }, ...spec },
+          },
+        },
+      );
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ resources: { b: { type: "service" } } }, /type service needs direction/],
+      [{ resources: { db: { type: "postgres", direction: "inbound" } } }, /only for type service/],
+      [
+        { resources: { b: { type: "service", direction: "sideways" } } },
+        /spec.resources.b.direction/,
+      ],
+      [
+        { resources: { B: { type: "service", direction: "inbound" } } },
+        /resources keys must be DNS-1123 labels/,
+      ],
+      [{ deploy: { strategy: "canary" } }, /strategy canary needs canary/],
+      [{ replicas: { min: 3, max: 2 } }, /max must be >= min/],
+      [{ service: { ports: { http: { port: 0 } } } }, /spec.service.ports.http.port/],
+    ];
+    for (const [spec, message] of cases) {
+      const r = await post(spec);
+      equal(r.status, 422, JSON.stringify(spec));
+      match(r.body.message ?? "", message);
+    }
+    equal((await post({ resources: { b: { type: "service", direction: "both" } } })).status, 201);
+    const env = await api.json<{ message?: string }>(
+      "POST",
+      "/apis/lattice.dev/v1alpha1/latticeenvironments",
+      {
+        body: {
+          apiVersion: "lattice.dev/v1alpha1",
+          kind: "LatticeEnvironment",
+          metadata: { name: "prod" },
+          spec: { namespaces: [] },
+        },
+      },
+    );
+    equal(env.status, 422);
+  }, { crds: { lattice: true } });
+});

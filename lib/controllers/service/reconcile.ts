@@ -112,15 +112,26 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
       return Action.done();
     }
     const generated = workloads.map((o) => `${o.kind}/${o.metadata?.name}`);
-    await inParallel(workloads, this.#opts.parallelism ?? 8, (o) => this.#applyWorkload(o));
-    await pruneGenerated(this.#client, namespace, obj.status?.generated ?? [], generated);
     let policies = 0, meshProblem: string | undefined;
     try {
-      policies = await this.#syncPolicies(namespace, name, agreements.inbound, owner, ctx.signal);
+      await inParallel(workloads, this.#opts.parallelism ?? 8, (o) => this.#applyWorkload(o));
+      await pruneGenerated(this.#client, namespace, obj.status?.generated ?? [], generated);
+      try {
+        policies = await this.#syncPolicies(namespace, name, agreements.inbound, owner, ctx.signal);
+      } catch (error) {
+        if (!crdMissing(error)) throw error;
+        meshProblem = "Cannot apply mesh policies: the Cilium or Istio CRDs are not installed " +
+          `(${(error as Error).message})`;
+      }
     } catch (error) {
-      if (!crdMissing(error)) throw error;
-      meshProblem = "Cannot apply mesh policies: the Cilium or Istio CRDs are not installed " +
-        `(${(error as Error).message})`;
+      // Status says why before the retry with backoff.
+      const message = `Cannot apply generated objects: ${(error as Error).message}`;
+      await this.#writeStatus(
+        obj,
+        failedStatus(obj.status, generation, message, now, "ApplyFailed"),
+      )
+        .catch((e) => ctx.logger.warn("Cannot write status", { error: e }));
+      throw error;
     }
     const deployments = [name, ...(spec.deploy?.strategy === "canary" ? [canaryName(name)] : [])]
       .map((d) => this.#opts.deployments.get(`${namespace}/${d}`));

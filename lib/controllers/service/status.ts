@@ -114,6 +114,7 @@ export function failedStatus(
   generation: number | undefined,
   message: string,
   now?: Date,
+  reason = "InvalidSpec",
 ): LatticeServiceStatus {
   return {
     ...previous,
@@ -122,7 +123,7 @@ export function failedStatus(
     conditions: setCondition(previous?.conditions, {
       type: "Ready",
       status: "False",
-      reason: "InvalidSpec",
+      reason,
       message,
       observedGeneration: generation,
     }, { now }),
