@@ -74,8 +74,6 @@ if (import.meta.main) {
   await runBench("mesh", async () => {
     const plane = await startControlPlane({
       name: "bench-mesh",
-      // 1,000 ClusterIP Services do not fit the sandbox's /24 (the last flag wins).
-      apiServerArgs: ["--service-cluster-ip-range=10.96.0.0/16"],
       crds: { lattice: true, upstream: ["cilium-v1.19.4", "istio-1.30.3"] },
     });
     try {
@@ -87,6 +85,13 @@ if (import.meta.main) {
         requests++;
         return fetchRaw(req);
       };
+      // 1,000 ClusterIP Services do not fit the sandbox's /24: a second ServiceCIDR.
+      await driver.apply({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "ServiceCIDR",
+        metadata: { name: "bench" },
+        spec: { cidrs: ["10.96.0.0/16"] },
+      });
       for (let n = 0; n < NAMESPACES; n++) {
         await driver.apply({
           apiVersion: "v1",
