@@ -57,6 +57,27 @@ function doc(i: number): LatticeServiceInput & { metadata: { namespace: string }
   };
 }
 
+/**
+ * CPU seconds (user + system) a process and its descendants (a plane's processes run
+ * under a small shell guard) have used so far; 0 when gone.
+ */
+async function cpuSeconds(pid: number | "self"): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    let total = (Number(fields[11]) + Number(fields[12])) / 100;
+    if (pid !== "self") {
+      const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`);
+      for (const child of children.split(" ").filter(Boolean)) {
+        total += await cpuSeconds(Number(child));
+      }
+    }
+    return total;
+  } catch {
+    return 0;
+  }
+}
+
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;
   await Promise.all(Array.from({ length: limit }, async () => {
@@ -113,6 +134,8 @@ if (import.meta.main) {
       const running = Promise.all(mesh.controllers.map((c) => c.run(stop.signal)));
       await Promise.all(mesh.controllers.map((c) => c.ready));
       const rssBefore = rssMiB();
+      const [apiPid, etcdPid] = [plane.pids()[1], plane.pids()[0]];
+      const cpu0 = await Promise.all([cpuSeconds("self"), cpuSeconds(apiPid), cpuSeconds(etcdPid)]);
       const baseline = requests;
       const expected = SERVICES * DEPS;
 
@@ -148,6 +171,7 @@ if (import.meta.main) {
       const allS = (performance.now() - t0) / 1000;
       const policiesS = policiesAt ? (policiesAt - t0) / 1000 : Number.NaN;
       const used = requests - baseline;
+      const cpu1 = await Promise.all([cpuSeconds("self"), cpuSeconds(apiPid), cpuSeconds(etcdPid)]);
       stop.abort();
       await running;
       driver.close();
@@ -164,6 +188,9 @@ if (import.meta.main) {
         api_requests_per_service: used / SERVICES,
         controller_process_rss_mib_before: rssBefore,
         controller_process_rss_mib_peak: peakRss,
+        controller_process_cpu_s: cpu1[0] - cpu0[0],
+        apiserver_cpu_s: cpu1[1] - cpu0[1],
+        etcd_cpu_s: cpu1[2] - cpu0[2],
       };
     } finally {
       await plane.stop();
