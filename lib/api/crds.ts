@@ -11,6 +11,7 @@ import {
   LatticeClusterStatusSchema,
   VERSION,
 } from "./lattice_cluster.ts";
+import { LATTICE_ENVIRONMENT_CRD, LATTICE_SERVICE_CRD } from "./mesh_crds.ts";
 import { LatticeRepoConfigSpecSchema } from "./repo_config.ts";
 import { LatticeServicePlacementSpecSchema } from "./service_placement.ts";
 import { LatticeServiceRegistrationSpecSchema } from "./service_registration.ts";
@@ -135,6 +136,8 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
   LATTICE_SERVICE_REGISTRATION_CRD,
   LATTICE_SERVICE_PLACEMENT_CRD,
   LATTICE_REPO_CONFIG_CRD,
+  LATTICE_SERVICE_CRD,
+  LATTICE_ENVIRONMENT_CRD,
 ];
 
 /** Every Lattice CRD object. */

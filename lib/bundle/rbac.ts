@@ -4,6 +4,7 @@
  */
 import type { KubeObject } from "../kube/types.ts";
 import { commonLabels, NAMESPACE, OPERATOR_NAME } from "./names.ts";
+import { meshRules } from "./rbac_mesh.ts";
 
 /** One RBAC policy rule. */
 export interface PolicyRule {
@@ -56,6 +57,8 @@ export function operatorRules(): PolicyRule[] {
       resources: ["subjectaccessreviews"],
       verbs: ["create"],
     },
+    // The service mesh: workloads, Cilium/Istio policies, environments' namespaces.
+    ...meshRules(),
   ];
 }
 

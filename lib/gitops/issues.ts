@@ -15,7 +15,8 @@ export type IssueKind =
   | "flux"
   | "placement"
   | "cycle"
-  | "kustomization";
+  | "kustomization"
+  | "mesh";
 
 /** One problem found by validation. */
 export interface ValidationIssue {

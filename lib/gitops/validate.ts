@@ -20,17 +20,18 @@ import {
 import { kustomizationText, type LoadedCluster, type Repo, resourceName } from "./repo.ts";
 import { clusterFileIssues, configFileIssues, serviceFileIssues } from "./validate_files.ts";
 import { lineAt } from "./yaml_doc.ts";
+import { isServiceFile, meshIssues, serviceDefinitionIssues } from "./validate_mesh.ts";
 
 /** One file and its own issues. */
 export interface FileReport {
   path: string;
-  kind: "cluster" | "registration" | "placement" | "config";
+  kind: "cluster" | "registration" | "placement" | "service" | "config";
   issues: ValidationIssue[];
 }
 
 /** A check across files, with the line `validate` prints when it passes. */
 export interface CheckReport {
-  id: "placements" | "cycles" | "kustomizations";
+  id: "placements" | "cycles" | "kustomizations" | "mesh";
   title: string;
   issues: ValidationIssue[];
 }
@@ -73,7 +74,11 @@ export function validateRepo(repo: Repo, options: ValidateRepoOptions = {}): Val
   }
   for (const c of repo.clusters) {
     for (const f of c.placements) {
-      files.push({ path: f.path, kind: "placement", issues: serviceFileIssues(f, "placement") });
+      files.push(
+        isServiceFile(f)
+          ? { path: f.path, kind: "service", issues: serviceDefinitionIssues(f) }
+          : { path: f.path, kind: "placement", issues: serviceFileIssues(f, "placement") },
+      );
     }
   }
   if (repo.config) {
@@ -92,6 +97,15 @@ export function validateRepo(repo: Repo, options: ValidateRepoOptions = {}): Val
       issues: kustomizationIssues(repo),
     },
   ];
+  // Shown only for repositories that hold LatticeServices, so the spec's transcript of a
+  // repository without any stays as it is.
+  if (repo.clusters.some((c) => c.placements.some(isServiceFile))) {
+    checks.push({
+      id: "mesh",
+      title: "All service dependencies are agreed by both sides",
+      issues: meshIssues(repo),
+    });
+  }
   const errorCount = files.reduce((n, f) => n + f.issues.length, 0) +
     checks.reduce((n, c) => n + c.issues.length, 0);
   return { files, checks, errorCount };

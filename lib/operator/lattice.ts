@@ -13,6 +13,7 @@ import {
   type ClusterObject,
   LATTICE_CLUSTER_REF,
 } from "../controllers/cluster/mod.ts";
+import { meshControllers } from "../controllers/service/mod.ts";
 import { EventRecorder, getOrUndefined, type KubeClient, NODE_REF } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
@@ -155,6 +156,9 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
             logger,
             controller: { metrics },
           }),
+          // The service mesh runs on every cluster (docs/mesh.md).
+          ...meshControllers(client, { selfName: name, recorder, logger, metrics, signal })
+            .controllers,
         ];
       },
       logger: log,

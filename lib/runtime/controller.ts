@@ -75,6 +75,11 @@ export interface ControllerOptions<T extends KubeObject> {
   workers?: number;
   logger?: Logger;
   owns?: OwnedWatch[];
+  /**
+   * Keys of other primaries a change of this primary wakes (objects of one kind that refer
+   * to each other). Called on every change, deletions included, after the store has it.
+   */
+  wakes?(obj: T): string[];
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -156,7 +161,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         namespace: this.#opts.namespace,
         labelSelector: this.#opts.labelSelector,
         fieldSelector: this.#opts.fieldSelector,
-      }, (obj) => [objectKey(obj)]),
+      }, (obj) => [objectKey(obj), ...(this.#opts.wakes?.(obj) ?? [])]),
       ...(this.#opts.owns ?? []).map((owned, i) =>
         this.#pump(owned.ref, this.#owned[i], watches.signal, {
           namespace: owned.namespace,

@@ -50,6 +50,7 @@ function fileLines(repo: Repo, report: ValidationReport, path: string): Line[] {
         ?.value as { spec?: { serviceRef?: unknown } } | undefined)?.spec?.serviceRef;
       return [schema, { title: `Service '${String(ref)}' is registered`, issues: of("placement") }];
     },
+    service: () => [schema, { title: "Dependencies agreed by both sides", issues: of("mesh") }],
     config: () => [schema],
   })[file.kind]();
 }

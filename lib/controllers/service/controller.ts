@@ -1,0 +1,170 @@
+/**
+ * Wiring of the mesh into the runtime: three Controllers (LatticeServices, default deny
+ * over Namespaces, LatticeEnvironments) and a cache of the mesh's Deployments that wakes
+ * their service when their readiness changes.
+ *
+ * A change of a LatticeService wakes the peers it declares now or declared before, so a
+ * peer re-evaluates the pair as soon as either side's declaration changes or goes.
+ */
+import {
+  LATTICE_CLUSTER_REF,
+  LATTICE_ENVIRONMENT_REF,
+  LATTICE_SERVICE_REF,
+} from "../../api/mod.ts";
+import {
+  DEPLOYMENT_REF,
+  type EventRecorder,
+  type KubeClient,
+  type KubeObject,
+  objectKey,
+} from "../../kube/mod.ts";
+import type { Logger } from "../../log/mod.ts";
+import {
+  Controller,
+  type RuntimeMetrics,
+  Store,
+  type StoreReader,
+  watcher,
+} from "../../runtime/mod.ts";
+import { serviceRefs } from "./agreement.ts";
+import { DefaultDenyReconciler } from "./baseline.ts";
+import { EnvironmentReconciler } from "./environment.ts";
+import { MANAGED_BY_LABEL, MESH_MANAGER, NAMESPACE_REF, SERVICE_LABEL } from "./names.ts";
+import { ServiceReconciler } from "./reconcile.ts";
+import type { EnvironmentObject, ServiceObject } from "./types.ts";
+
+/** Options of {@linkcode meshControllers}. */
+export interface MeshOptions {
+  /** This cluster's name (environments match its LatticeCluster's labels). */
+  selfName: string;
+  logger?: Logger;
+  recorder?: EventRecorder;
+  metrics?: RuntimeMetrics;
+  /** Stops the Deployment cache (the controllers stop with their own run signal). */
+  signal: AbortSignal;
+  /** Parallel service reconciles; default 8. */
+  workers?: number;
+  /** Requests in flight per reconcile; default 8. */
+  parallelism?: number;
+}
+
+/** The mesh's controllers, and the Deployment cache they read. */
+export interface Mesh {
+  services: Controller<ServiceObject>;
+  environments: Controller<EnvironmentObject>;
+  defaultDeny: Controller<KubeObject>;
+  deployments: StoreReader<KubeObject>;
+  /** All three controllers, for runOperator. */
+  controllers: Controller[];
+}
+
+/** Wakes the peers `svc` declares now and the ones it declared at its previous change. */
+export function peerWaker(): (svc: ServiceObject) => string[] {
+  const last = new Map<string, string[]>();
+  return (svc) => {
+    const key = objectKey(svc);
+    const ns = svc.metadata.namespace ?? "default";
+    const now = svc.metadata.deletionTimestamp ? [] : serviceRefs({
+      namespace: ns,
+      name: svc.metadata.name,
+      spec: svc.spec,
+    }).map((r) => `${r.namespace}/${r.name}`);
+    const before = last.get(key) ?? [];
+    if (now.length > 0) last.set(key, now);
+    else last.delete(key);
+    return [...new Set([...before, ...now])].filter((k) => k !== key);
+  };
+}
+
+/** Feeds `store` from a watch until `signal` aborts, calling `onChange` per change. */
+async function feed(
+  client: KubeClient,
+  store: Store<KubeObject>,
+  labelSelector: string,
+  signal: AbortSignal,
+  onChange: (obj: KubeObject) => void,
+  logger?: Logger,
+): Promise<void> {
+  for await (const event of watcher(client, DEPLOYMENT_REF, { labelSelector, signal })) {
+    if (event.type === "error") {
+      logger?.warn("Deployment watch failed; retrying", { error: event.error });
+      continue;
+    }
+    for (const change of store.apply(event)) onChange(change.object);
+    if (event.type === "initApply") onChange(event.object);
+  }
+}
+
+/** Builds the mesh's controllers (run them with runOperator or `Controller.run`). */
+export function meshControllers(client: KubeClient, options: MeshOptions): Mesh {
+  const base = {
+    logger: options.logger,
+    recorder: options.recorder,
+    metrics: options.metrics,
+  };
+  const deploymentStore = new Store<KubeObject>();
+  // deno-lint-ignore prefer-const
+  let services: Controller<ServiceObject>;
+  const environments: Controller<EnvironmentObject> = new Controller(client, {
+    ...base,
+    name: "latticeenvironment",
+    ref: LATTICE_ENVIRONMENT_REF,
+    reconciler: new EnvironmentReconciler(client, {
+      selfName: options.selfName,
+      onMapChange: () => {
+        for (const key of services?.store.keys() ?? []) services.enqueue(key);
+      },
+    }),
+    owns: [{ ref: LATTICE_CLUSTER_REF, toKeys: clusterLabelWaker(() => environments) }],
+  });
+  services = new Controller<ServiceObject>(client, {
+    ...base,
+    name: "latticeservice",
+    ref: LATTICE_SERVICE_REF,
+    workers: options.workers ?? 8,
+    reconciler: new ServiceReconciler(client, {
+      environments: environments.store,
+      deployments: deploymentStore,
+      parallelism: options.parallelism,
+    }),
+    wakes: peerWaker(),
+  });
+  const defaultDeny = new Controller<KubeObject>(client, {
+    ...base,
+    name: "mesh-default-deny",
+    ref: NAMESPACE_REF,
+    workers: 1,
+    reconciler: new DefaultDenyReconciler(client, options.logger),
+  });
+  const selector = `${MANAGED_BY_LABEL}=${MESH_MANAGER}`;
+  feed(client, deploymentStore, selector, options.signal, (d) => {
+    const svc = d.metadata?.labels?.[SERVICE_LABEL];
+    if (svc && d.metadata?.namespace) services.enqueue(`${d.metadata.namespace}/${svc}`);
+  }, options.logger).catch((error) => options.logger?.error("Deployment cache ended", { error }));
+  return {
+    services,
+    environments,
+    defaultDeny,
+    deployments: deploymentStore.reader(),
+    controllers: [services, environments, defaultDeny] as Controller[],
+  };
+}
+
+/**
+ * Wakes every environment when a LatticeCluster appears, goes, or changes its labels
+ * (status updates, which are frequent, wake nothing).
+ */
+function clusterLabelWaker(
+  environments: () => Controller<EnvironmentObject> | undefined,
+): (obj: KubeObject) => string[] {
+  const last = new Map<string, string>();
+  return (obj) => {
+    const key = objectKey(obj);
+    const labels = obj.metadata?.deletionTimestamp
+      ? "<gone>"
+      : JSON.stringify(obj.metadata?.labels ?? {});
+    if (last.get(key) === labels) return [];
+    last.set(key, labels);
+    return environments()?.store.keys() ?? [];
+  };
+}

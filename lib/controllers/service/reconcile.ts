@@ -1,0 +1,193 @@
+/**
+ * The LatticeService reconciler: compiles the service into its workload objects and, for
+ * every agreed pair where it is the callee, one CiliumNetworkPolicy and one Istio
+ * AuthorizationPolicy in its namespace; prunes what is no longer agreed; writes status.
+ * Peers are read from the controller's cache of every LatticeService, so a reconcile is
+ * O(its own declarations).
+ */
+import {
+  formatIssues,
+  LATTICE_SERVICE_REF,
+  LatticeServiceSpecSchema,
+  type LatticeServiceStatus,
+} from "../../api/mod.ts";
+import { ApiError, type KubeClient, type KubeObject, objectKey } from "../../kube/mod.ts";
+import {
+  Action,
+  type ReconcileContext,
+  type Reconciler,
+  type StoreReader,
+} from "../../runtime/mod.ts";
+import { agreementsOf, type MeshIndex } from "./agreement.ts";
+import { applyObject, contentHash, inParallel, listByName, syncKind } from "./apply.ts";
+import { canaryObjects } from "./canary.ts";
+import { PlaceholderError } from "./expand.ts";
+import {
+  AUTHZ_REF,
+  canaryName,
+  CNP_REF,
+  MANAGED_BY_LABEL,
+  MESH_MANAGER,
+  SERVICE_LABEL,
+} from "./names.ts";
+import { pairPolicies } from "./policies.ts";
+import { failedStatus, serviceStatus, statusChanged } from "./status.ts";
+import { environmentMap, type EnvironmentSource, ownerOf, type ServiceObject } from "./types.ts";
+import { workloadObjects } from "./workload.ts";
+import { pruneGenerated } from "./prune.ts";
+
+/** Options of {@linkcode ServiceReconciler}. */
+export interface ServiceReconcilerOptions {
+  environments: EnvironmentSource;
+  /** The mesh's Deployments by `namespace/name` (readiness). */
+  deployments: Pick<StoreReader<KubeObject>, "get">;
+  /** Requests in flight per reconcile; default 8. */
+  parallelism?: number;
+  /** How long an applied workload object is trusted unchanged; default 10 min. */
+  resyncMs?: number;
+  now?: () => Date;
+}
+
+/** A MeshIndex over the controller's cache. */
+export function storeIndex(
+  store: Pick<StoreReader<ServiceObject>, "get">,
+  environments: ReadonlyMap<string, string>,
+): MeshIndex {
+  return {
+    get: (ns, name) => {
+      const s = store.get(`${ns}/${name}`);
+      return s && !s.metadata.deletionTimestamp ? { namespace: ns, name, spec: s.spec } : undefined;
+    },
+    environmentOf: (ns) => environments.get(ns),
+  };
+}
+
+function crdMissing(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}
+
+/** Reconciles LatticeServices. */
+export class ServiceReconciler implements Reconciler<ServiceObject> {
+  readonly #client: KubeClient;
+  readonly #opts: ServiceReconcilerOptions;
+  /** Hash and time of the last apply of each workload object (skip unchanged ones). */
+  readonly #applied = new Map<string, { hash: string; at: number }>();
+
+  constructor(client: KubeClient, options: ServiceReconcilerOptions) {
+    this.#client = client;
+    this.#opts = options;
+  }
+
+  async reconcile(obj: ServiceObject, ctx: ReconcileContext<ServiceObject>): Promise<Action> {
+    if (obj.metadata.deletionTimestamp) return Action.done();
+    if (!this.#opts.environments.isReady) return Action.requeueAfter(500);
+    const { name, namespace = "default", generation } = obj.metadata;
+    const now = this.#opts.now?.();
+    const parsed = LatticeServiceSpecSchema.safeParse(obj.spec);
+    if (!parsed.success) {
+      const message = `Invalid spec: ${formatIssues(parsed.error).join("; ")}`;
+      await this.#writeStatus(obj, failedStatus(obj.status, generation, message, now));
+      return Action.done();
+    }
+    const spec = parsed.data;
+    const index = storeIndex(ctx.store, environmentMap(this.#opts.environments.list()));
+    const agreements = agreementsOf({ namespace, name, spec }, index);
+    const owner = ownerOf(obj);
+    const input = {
+      name,
+      namespace,
+      spec,
+      owner,
+      portOf: (ns: string, peer: string) => {
+        const p = Object.values(index.get(ns, peer)?.spec.service?.ports ?? {})[0];
+        return p?.port;
+      },
+    };
+    let workloads: KubeObject[];
+    try {
+      workloads = [...workloadObjects(input), ...canaryObjects(input)];
+    } catch (error) {
+      if (!(error instanceof PlaceholderError)) throw error;
+      await this.#writeStatus(obj, failedStatus(obj.status, generation, error.message, now));
+      return Action.done();
+    }
+    const generated = workloads.map((o) => `${o.kind}/${o.metadata?.name}`);
+    let policies = 0, meshProblem: string | undefined;
+    try {
+      await inParallel(workloads, this.#opts.parallelism ?? 8, (o) => this.#applyWorkload(o));
+      await pruneGenerated(this.#client, namespace, obj.status?.generated ?? [], generated);
+      try {
+        policies = await this.#syncPolicies(namespace, name, agreements.inbound, owner, ctx.signal);
+      } catch (error) {
+        if (!crdMissing(error)) throw error;
+        meshProblem = "Cannot apply mesh policies: the Cilium or Istio CRDs are not installed " +
+          `(${(error as Error).message})`;
+      }
+    } catch (error) {
+      // Status says why before the retry with backoff.
+      const message = `Cannot apply generated objects: ${(error as Error).message}`;
+      await this.#writeStatus(
+        obj,
+        failedStatus(obj.status, generation, message, now, "ApplyFailed"),
+      )
+        .catch((e) => ctx.logger.warn("Cannot write status", { error: e }));
+      throw error;
+    }
+    const deployments = [name, ...(spec.deploy?.strategy === "canary" ? [canaryName(name)] : [])]
+      .map((d) => this.#opts.deployments.get(`${namespace}/${d}`));
+    const status = serviceStatus(obj.status, {
+      generation,
+      strategy: spec.deploy?.strategy ?? "rolling",
+      agreements,
+      deployments,
+      policies,
+      generated,
+      meshProblem,
+    }, now);
+    await this.#writeStatus(obj, status);
+    if (meshProblem) return Action.requeueAfter(60_000);
+    return Action.requeueAfter((this.#opts.resyncMs ?? 600_000) * (1 + Math.random() / 10));
+  }
+
+  async #applyWorkload(o: KubeObject): Promise<void> {
+    const key = `${o.kind}/${objectKey(o)}`;
+    const hash = contentHash(o);
+    const last = this.#applied.get(key);
+    const fresh = last && Date.now() - last.at < (this.#opts.resyncMs ?? 600_000);
+    // Deployments are checked against the cache too: one deleted by hand comes back.
+    const present = o.kind !== "Deployment" || this.#opts.deployments.get(objectKey(o));
+    if (last?.hash === hash && fresh && present) return;
+    await applyObject(this.#client, o);
+    this.#applied.set(key, { hash, at: Date.now() });
+  }
+
+  async #syncPolicies(
+    namespace: string,
+    name: string,
+    inbound: Parameters<typeof pairPolicies>[0][],
+    owner: ReturnType<typeof ownerOf>,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const selector = `${MANAGED_BY_LABEL}=${MESH_MANAGER},${SERVICE_LABEL}=${name}`;
+    const all = inbound.map((pair) => pairPolicies(pair, owner));
+    const parallelism = this.#opts.parallelism ?? 8;
+    let count = 0;
+    for (const [i, ref] of [CNP_REF, AUTHZ_REF].entries()) {
+      const existing = await listByName(this.#client, ref, namespace, selector, signal);
+      const desired = all.map((p) => p[i]);
+      await syncKind(this.#client, ref, desired, existing, parallelism);
+      count += desired.length;
+    }
+    return count;
+  }
+
+  async #writeStatus(obj: ServiceObject, status: LatticeServiceStatus): Promise<void> {
+    if (!statusChanged(obj.status, status)) return;
+    await this.#client.patchStatus(
+      LATTICE_SERVICE_REF,
+      obj.metadata.name,
+      obj.metadata.namespace,
+      { status },
+    );
+  }
+}
