@@ -137,6 +137,9 @@ export class AgentStreamRun {
       return;
     }
     this.#heartbeat();
+    // Health goes out first once the cell has answered (#receive); a tick before that would
+    // send it a second time.
+    if (!this.#established) return;
     const every = Math.max(1, Math.round(this.#o.healthIntervalMs / this.#o.heartbeatIntervalMs));
     this.#sendHealth(this.#sequence % every !== 0);
   }
