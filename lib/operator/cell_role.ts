@@ -41,6 +41,7 @@ import {
   StreamTransport as ProxyStreamTransport,
 } from "../proxy/mod.ts";
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from "../proxy/auth.ts";
+import { accessReviewViewAuthorizer, fleetApp, type FleetNode, startFleet } from "../fleet/mod.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -62,6 +63,8 @@ export interface CellOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval the registry expects; default 30 s. */
   heartbeatIntervalMs?: number;
+  /** The bootstrap cell (no LatticeCluster of its own; unparented clusters are its children). */
+  bootstrapCell?: boolean;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -81,6 +84,8 @@ export interface Cell {
   pivot: PivotHandoff;
   /** Forwards proxied requests that arrived over this cell's own agent to its children. */
   nested: NestedProxy;
+  /** The fleet below this cell (docs/fleet_view.md); its page is served at `/fleet/`. */
+  fleet: FleetNode;
   stop(): Promise<void>;
 }
 
@@ -139,13 +144,31 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     logger: log,
   });
   const authorizer = subjectAccessReviewAuthorizer(client);
+  const authenticator = tokenReviewAuthenticator(client);
   const proxy = proxyApp({
     transport: proxyTransport,
-    authenticator: tokenReviewAuthenticator(client),
+    authenticator,
     authorizer,
     logger: log,
   });
+  const fleet = startFleet(client, {
+    name: options.name,
+    bootstrapCell: options.bootstrapCell,
+    registry,
+    intervalMs: options.heartbeatIntervalMs,
+    logger: log,
+  });
+  let url = "";
+  const page = fleetApp({
+    state: fleet.state,
+    authenticator,
+    authorizer: accessReviewViewAuthorizer(client),
+    cellUrl: () => url,
+    caPem: ca.certPem,
+    logger: log,
+  });
   const app = new Hono();
+  app.route("/", page.app);
   app.route("/", proxy);
   app.route("/", webhook);
   const stop = new AbortController();
@@ -163,7 +186,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     },
   });
   await listening.promise;
-  const url = `https://${options.host}:${httpsPort}`;
+  url = `https://${options.host}:${httpsPort}`;
   const handoff = createPivotHandoff({
     client,
     transportFor: (cluster) =>
@@ -180,7 +203,10 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     tokens: secretBootstrapTokens(client, issuer),
     pivot: (cluster) => handoff.handoff(cluster),
     nested: nestedProxy({ transport: proxyTransport, authorizer, logger: log }),
+    fleet,
     async stop() {
+      page.hub.close();
+      fleet.stop();
       stop.abort();
       await https.finished;
       await handoff.idle();
