@@ -27,6 +27,8 @@ export const BOOTSTRAP_CELL = "bootstrap";
 export interface OperatorHandle {
   /** The bootstrap webhook URL when this operator is a cell. */
   cellUrl?: string;
+  /** The CA of the cell's serving certificate, when this operator is a cell. */
+  caPem?: string;
   stop(): Promise<void>;
 }
 

@@ -21,7 +21,7 @@ export function inProcessOperator(options: InProcessOperatorOptions = {}): Start
   return async ({ name, plane, logger, bootstrapCell }) => {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
     const stop = new AbortController();
-    const ready = Promise.withResolvers<string | undefined>();
+    const ready = Promise.withResolvers<{ url: string; caPem: string } | undefined>();
     const run = runLattice(client, {
       clusterName: bootstrapCell ? name : undefined,
       bootstrapCell,
@@ -32,13 +32,14 @@ export function inProcessOperator(options: InProcessOperatorOptions = {}): Start
       binary: options.binary,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
       logger,
-      onReady: ({ cell }) => ready.resolve(cell?.url),
+      onReady: ({ cell }) => ready.resolve(cell && { url: cell.url, caPem: cell.caPem }),
       signal: stop.signal,
     });
     run.then(() => ready.resolve(undefined), (error) => ready.reject(error));
-    const cellUrl = await ready.promise;
+    const cell = await ready.promise;
     return {
-      cellUrl,
+      cellUrl: cell?.url,
+      caPem: cell?.caPem,
       async stop() {
         stop.abort();
         await run.catch((error) => logger.warn("Operator ended with an error", { error }));

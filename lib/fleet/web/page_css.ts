@@ -26,7 +26,7 @@ button.secondary, .top button { background:#fff; color:var(--accent); }
 .login label { display:block; font-weight:600; margin:12px 0 4px; }
 .login input { width:100%; padding:7px; font:inherit; border:1px solid #7b8794; border-radius:6px; }
 .login button { margin-top:12px; }
-.fleet { display:grid; grid-template-columns: minmax(230px, 22%) 1fr; grid-template-rows: auto auto;
+.fleet { display:grid; grid-template-columns: minmax(300px, 26%) 1fr; grid-template-rows: auto auto;
   gap:12px; padding:12px 18px; }
 .tree-panel { grid-row: span 2; background:var(--panel); border:1px solid var(--line);
   border-radius:10px; padding:8px 10px; overflow:auto; max-height:calc(100vh - 90px); }
@@ -37,6 +37,8 @@ ul[role=group] { padding-left:18px; border-left:1px dotted var(--line); margin-l
 [role=treeitem] > .node { display:flex; align-items:center; gap:6px; padding:3px 6px;
   border-radius:6px; cursor:pointer; white-space:nowrap; }
 [role=treeitem][aria-selected=true] > .node { background:#dbe7fb; }
+[role=treeitem]:focus { outline:none; }
+[role=treeitem]:focus-visible > .node, [role=treeitem]:focus > .node { outline:3px solid var(--focus); outline-offset:-1px; }
 [role=treeitem] > .node:hover { background:#e8eef6; }
 .twisty { width:14px; display:inline-block; color:var(--muted); }
 .badge { display:inline-flex; align-items:center; gap:4px; padding:0 8px; border-radius:10px;
