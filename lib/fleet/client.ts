@@ -23,8 +23,18 @@ export class FleetClientError extends Error {
   }
 }
 
-async function open(options: FleetClientOptions, path: string): Promise<Response> {
+interface Opened {
+  res: Response;
+  close: () => void;
+}
+
+async function open(options: FleetClientOptions, path: string): Promise<Opened> {
   const client = options.caPem ? Deno.createHttpClient({ caCerts: [options.caPem] }) : undefined;
+  const close = () => {
+    try {
+      client?.close();
+    } catch { /* closed */ }
+  };
   let res: Response;
   try {
     res = await fetch(new URL(path, options.cellUrl), {
@@ -33,33 +43,30 @@ async function open(options: FleetClientOptions, path: string): Promise<Response
       client,
     });
   } catch (error) {
-    client?.close();
+    close();
     throw new FleetClientError(
       `Cannot reach the cell at ${options.cellUrl}: ${(error as Error).message}`,
     );
   }
   if (!res.ok) {
     const body = await res.json().catch(() => ({})) as { message?: string };
-    client?.close();
+    close();
     throw new FleetClientError(
       `The cell refused ${path} (HTTP ${res.status}): ${body.message ?? res.statusText}`,
       res.status,
     );
   }
-  if (!res.body) client?.close();
-  else {
-    // Close the TLS client when the body is done.
-    const [a, b] = res.body.tee();
-    b.pipeTo(new WritableStream()).catch(() => {}).finally(() => client?.close());
-    return new Response(a, { status: res.status, headers: res.headers });
-  }
-  return res;
+  return { res, close };
 }
 
 /** The caller's visible fleet, once. */
 export async function fetchFleet(options: FleetClientOptions): Promise<FleetSnapshot> {
-  const res = await open(options, "/fleet/api/state");
-  return await res.json() as FleetSnapshot;
+  const { res, close } = await open(options, "/fleet/api/state");
+  try {
+    return await res.json() as FleetSnapshot;
+  } finally {
+    close();
+  }
 }
 
 /** Follows the live stream: calls `onState` with the whole state after each event. */
@@ -67,8 +74,10 @@ export async function followFleet(
   options: FleetClientOptions,
   onState: (snapshot: FleetSnapshot) => boolean | void,
 ): Promise<void> {
-  const res = await open(options, "/fleet/api/events");
+  const { res, close } = await open(options, "/fleet/api/events");
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const stop = () => void reader.cancel().catch(() => {});
+  options.signal?.addEventListener("abort", stop, { once: true });
   let buffer = "";
   let state: FleetSnapshot | undefined;
   const rows = new Map<string, FleetRow>();
@@ -102,6 +111,8 @@ export async function followFleet(
       }
     }
   } finally {
+    options.signal?.removeEventListener("abort", stop);
     await reader.cancel().catch(() => {});
+    close();
   }
 }

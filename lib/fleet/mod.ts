@@ -16,3 +16,5 @@ export * from "./tree.ts";
 export * from "./web/access.ts";
 export * from "./web/sse.ts";
 export * from "./web/app.ts";
+export * from "./client.ts";
+export * from "./viewer.ts";

@@ -73,6 +73,9 @@ export function startFleet(client: KubeClient, options: FleetNodeOptions): Fleet
       : summaryFromCluster({ metadata: { name }, status: { phase: "Unknown" } }, {
         parent: options.name,
       });
+    // Only this process's registry knows the link: a status written by an earlier
+    // process (or another replica) is not proof of a stream now.
+    summary.agentConnected = false;
     if (info) {
       summary.agentConnected = info.connected;
       summary.lastHeartbeat = info.lastHeartbeat;
@@ -111,7 +114,11 @@ export function startFleet(client: KubeClient, options: FleetNodeOptions): Fleet
       summary.nodesReady = health.readyNodes;
       summary.nodesTotal = health.totalNodes;
     }
-    if (version) summary.kubernetesVersion = version.replace(/^v/, "").replace(/[-+].*$/, "");
+    // The version Lattice runs the cluster at (its status, else its spec); the API server's
+    // own only when there is no LatticeCluster.
+    if (version && !own) {
+      summary.kubernetesVersion = version.replace(/^v/, "").replace(/[-+].*$/, "");
+    }
     summary.agentConnected = true;
     // What only the parent knows (link, heartbeat) is not reported about oneself.
     summary.lastHeartbeat = undefined;

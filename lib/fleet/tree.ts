@@ -33,7 +33,11 @@ function line(row: FleetRow, root: string, now: number): string {
   if (row.nodesTotal) parts.push(`nodes ${row.nodesReady}/${row.nodesTotal}`);
   if (row.name !== root) {
     parts.push(
-      row.connected ? `heartbeat ${ageText(row.lastHeartbeat, now)} ago` : "agent disconnected",
+      !row.connected
+        ? "agent disconnected"
+        : row.lastHeartbeat
+        ? `heartbeat ${ageText(row.lastHeartbeat, now)} ago`
+        : "connected",
     );
   }
   return parts.join("  ");
