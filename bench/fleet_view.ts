@@ -83,7 +83,7 @@ class Synthetic implements FleetSource {
     for (let r = 0; r < REGIONS; r++) {
       this.map.set(`region-${r}`, { ...synthetic(`region-${r}`, "mgmt", r), cell: true });
     }
-    for (let i = 0; this.map.size < total - 1; i++) {
+    for (let i = 0; this.map.size < total; i++) {
       const name = `leaf-${String(i).padStart(5, "0")}`;
       this.map.set(name, synthetic(name, `region-${i % REGIONS}`, i));
     }
@@ -171,7 +171,8 @@ if (import.meta.main) {
       }
       for (let i = 0; i < 100; i++) {
         const name = names[(i * 104_729) % names.length];
-        const phase = i % 2 ? "Ready" : "Failed";
+        const current = source.map.get(name)!.phase;
+        const phase = ["Failed", "Deleting", "Pivoting"].find((p) => p !== current)!;
         source.map.set(name, { ...source.map.get(name)!, phase });
         const sentAt = Date.now();
         for (const u of encoder.delta(source, [name])) root.apply("mgmt", wire(u).update);

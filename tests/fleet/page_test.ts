@@ -56,6 +56,8 @@ Deno.test("fleet page in Chromium: sign-in, tree, live update, keyboard, contras
         10_000,
       );
       assert.equal(await browser.eval("window.__marker"), "same page");
+      // It came as a delta on the open stream, not with a new snapshot.
+      assert.ok(await browser.eval<number>("window.__fleet.appliedAt['workload/Failed']"));
     });
 
     await t.step("filters narrow the table", async () => {

@@ -125,7 +125,7 @@ export function fleetApp(options: FleetAppOptions): FleetApp {
         details: { retryAfterSeconds: 10 },
       });
     }
-    return hub.open(identity.user, await visibility(identity), c.req.raw.signal);
+    return hub.open(identity.user, await visibility(identity));
   });
 
   app.get("/fleet/api/clusters/:name", async (c) => {

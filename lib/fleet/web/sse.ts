@@ -98,8 +98,11 @@ export class FleetEventHub {
     return undefined;
   }
 
-  /** A new stream: the snapshot first, then deltas. */
-  async open(user: string, visibility: Visibility, signal: AbortSignal): Promise<Response> {
+  /**
+   * A new stream. A client that goes away cancels the body, which ends it here (the
+   * request's signal is not used: Deno.serve aborts it once a response has started).
+   */
+  async open(user: string, visibility: Visibility): Promise<Response> {
     const snapshot = await visibleSnapshot(this.#state, visibility);
     let client: Client | undefined;
     const body = new ReadableStream<Uint8Array>({
@@ -115,7 +118,6 @@ export class FleetEventHub {
         client = { user, visibility, controller, close };
         this.#clients.add(client);
         lifetime = setTimeout(close, this.#limits.maxLifetimeMs);
-        signal.addEventListener("abort", close, { once: true });
         this.#write(client, `retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
       },
       cancel: () => client?.close(),
