@@ -136,7 +136,9 @@ export function startFleet(client: KubeClient, options: FleetNodeOptions): Fleet
       keep.add(child);
       copies.set(child, { doc, events: byCluster.get(child) ?? [] });
     }
-    for (const info of registry.list()) keep.add(info.clusterName);
+    // A connected agent without a copy here still shows (as Unknown); a disconnected one
+    // whose LatticeCluster is gone has left the fleet.
+    for (const info of registry.list()) if (info.connected) keep.add(info.clusterName);
     state.retainChildren(keep);
     for (const child of keep) updateChild(child);
   };
