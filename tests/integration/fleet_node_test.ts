@@ -95,7 +95,7 @@ Deno.test("fleet node: a cell's state from its API, its registry and its childre
         assert.equal(c.events[0].reason, "ProviderSlow");
       });
 
-      await t.step("a connected child reports its subtree; a gap asks for a resync", async () => {
+      await t.step("a connected child reports its subtree; a gap asks for a resync", () => {
         const session = registry.attach("child", {
           write: (c) => written.push(c),
           close: () => {},
