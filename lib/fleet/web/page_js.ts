@@ -16,6 +16,10 @@ export const PAGE_JS = String.raw`"use strict";
   var abort = null;
   var scheduled = false;
   var firstRender = true;
+  var changed = new Set();
+  var full = true;
+  var tableKey = "";
+  var tableRows = new Map();
   window.__fleet = { deltas: 0, lastDeltaAt: 0, renderedAt: 0, appliedAt: {} };
   var $ = function (id) { return document.getElementById(id); };
 
@@ -108,9 +112,15 @@ export const PAGE_JS = String.raw`"use strict";
       data.clusters.forEach(function (r) { rows.set(r.name, r); });
       cellName = data.cell; truncated = data.truncated; hidden = data.hidden;
       if (rows.size > 200) rows.forEach(function (r) { if (r.parent && r.parent !== cellName) collapsed.add(r.name); });
+      full = true;
     } else if (type === "delta") {
-      data.upserts.forEach(function (r) { rows.set(r.name, r); window.__fleet.appliedAt[r.name + "/" + r.phase] = Date.now(); });
-      data.removals.forEach(function (n) { rows.delete(n); });
+      data.upserts.forEach(function (r) {
+        var before = rows.get(r.name);
+        if (!before || before.parent !== r.parent) full = true;
+        rows.set(r.name, r); changed.add(r.name);
+        window.__fleet.appliedAt[r.name + "/" + r.phase] = Date.now();
+      });
+      data.removals.forEach(function (n) { if (rows.delete(n)) full = true; });
       truncated = data.truncated;
       window.__fleet.deltas++;
       window.__fleet.lastDeltaAt = data.at;
@@ -197,36 +207,61 @@ export const PAGE_JS = String.raw`"use strict";
     return true;
   }
 
+  function tableRow(r) {
+    return el("tr", { tabindex: "0", "data-name": r.name, "aria-selected": String(selected === r.name) }, [
+      el("td", {}, [el("strong", { text: r.name })]),
+      el("td", { text: r.parent || "\u2013" }),
+      el("td", {}, [phaseBadge(r), r.stale ? el("span", { cls: "stale", text: " stale" }) : null]),
+      el("td", { text: r.provider || "\u2013" }),
+      el("td", { text: r.kubernetesVersion || "\u2013" }),
+      el("td", { text: (r.fluxVersion || "\u2013") + (r.fluxHealthy === false ? " (unhealthy)" : "") }),
+      el("td", { text: r.nodesTotal ? r.nodesReady + "/" + r.nodesTotal : "\u2013" }),
+      el("td", { text: agentText(r) }),
+      el("td", { "data-hb": String(r.lastHeartbeat || ""), text: age(r.lastHeartbeat) }),
+      el("td", { text: r.services.join(", ") || "\u2013" }),
+    ]);
+  }
+
+  function filterKey() {
+    return [$("f-phase").value, $("f-provider").value, $("f-version").value, $("f-label").value, $("f-name").value, selected, rows.size].join("\u0000");
+  }
+
+  /** Replaces only the changed rows when nothing else moved; false when a rebuild is needed. */
+  function patchTable() {
+    if (full || filterKey() !== tableKey) return false;
+    var ok = true;
+    changed.forEach(function (name) {
+      var r = rows.get(name), tr = tableRows.get(name);
+      if (!r) { ok = false; return; }
+      if (tr) {
+        if (!matches(r)) { ok = false; return; }
+        var next = tableRow(r);
+        tr.replaceWith(next); tableRows.set(name, next);
+      } else if (matches(r)) ok = false;
+    });
+    return ok;
+  }
+
   function renderTable() {
     var phases = new Set(), providers = new Set(), versions = new Set();
     rows.forEach(function (r) { phases.add(r.phase); providers.add(r.provider); versions.add(r.kubernetesVersion); });
     fillSelect("f-phase", phases); fillSelect("f-provider", providers); fillSelect("f-version", versions);
+    if (patchTable()) return;
     var body = $("rows");
     body.textContent = "";
-    var shown = 0, total = 0;
+    tableRows = new Map();
     var list = Array.from(rows.values()).filter(matches);
-    total = list.length;
+    var total = list.length;
     list.sort(function (a, b) { return a.name < b.name ? -1 : 1; });
-    list.slice(0, 500).forEach(function (r) {
-      shown++;
-      var tr = el("tr", { tabindex: "0", "data-name": r.name, "aria-selected": String(selected === r.name) }, [
-        el("td", {}, [el("strong", { text: r.name })]),
-        el("td", { text: r.parent || "\u2013" }),
-        el("td", {}, [phaseBadge(r), r.stale ? el("span", { cls: "stale", text: " stale" }) : null]),
-        el("td", { text: r.provider || "\u2013" }),
-        el("td", { text: r.kubernetesVersion || "\u2013" }),
-        el("td", { text: (r.fluxVersion || "\u2013") + (r.fluxHealthy === false ? " (unhealthy)" : "") }),
-        el("td", { text: r.nodesTotal ? r.nodesReady + "/" + r.nodesTotal : "\u2013" }),
-        el("td", { text: agentText(r) }),
-        el("td", { "data-hb": String(r.lastHeartbeat || ""), text: age(r.lastHeartbeat) }),
-        el("td", { text: r.services.join(", ") || "\u2013" }),
-      ]);
-      body.appendChild(tr);
-    });
-    var note = shown < total ? "Showing " + shown + " of " + total + " matching clusters; refine the filters." : total + " of " + rows.size + " clusters match.";
+    var shown = list.slice(0, 500);
+    var frag = document.createDocumentFragment();
+    shown.forEach(function (r) { var tr = tableRow(r); tableRows.set(r.name, tr); frag.appendChild(tr); });
+    body.appendChild(frag);
+    var note = shown.length < total ? "Showing " + shown.length + " of " + total + " matching clusters; refine the filters." : total + " of " + rows.size + " clusters match.";
     if (truncated) note += " " + truncated + " clusters beyond the fleet limits are not shown.";
     if (hidden) note += " " + hidden + " clusters are hidden by RBAC.";
     $("table-note").textContent = note;
+    tableKey = filterKey();
   }
 
   function renderSummary() {
@@ -303,11 +338,14 @@ export const PAGE_JS = String.raw`"use strict";
   }
 
   function render() {
-    var kids = childrenIndex();
     renderSummary();
-    renderTree(kids);
+    // The tree shows phase, role, version and link of every visible node: rebuilt when any
+    // of them changed (cheap: collapsed levels are not in the DOM).
+    renderTree(childrenIndex());
     renderTable();
     renderDetail();
+    changed.clear();
+    full = false;
     if (firstRender) { firstRender = false; performance.mark("fleet-rendered"); window.__fleet.renderedAt = performance.now(); document.body.setAttribute("data-ready", "1"); }
   }
 
