@@ -7,7 +7,13 @@
  * prints the same tree. A screenshot is kept in tests/artifacts/fleet_view_sandbox.png.
  */
 import assert from "node:assert/strict";
-import { exampleClusters, inProcessOperator, Sandbox, sourceShim } from "../../lib/sandbox/mod.ts";
+import {
+  exampleClusters,
+  inProcessOperator,
+  kubectl,
+  Sandbox,
+  sourceShim,
+} from "../../lib/sandbox/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { KubeClient } from "../../lib/kube/mod.ts";
 import { LATTICE_CLUSTER_REF } from "../../lib/api/mod.ts";
@@ -140,6 +146,36 @@ Deno.test("fleet view: the root sees the whole sandbox live, in the CLI and in C
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /HTTP 401.*not valid/);
     });
+
+    await t.step(
+      "the page's kubeconfig reaches a child through the proxy (real kubectl)",
+      async () => {
+        const client = Deno.createHttpClient({ caCerts: [root.caPem!] });
+        try {
+          const res = await fetch(`${root.cellUrl}/fleet/api/clusters/mgmt/kubeconfig`, {
+            client,
+            headers: { authorization: `Bearer ${token}` },
+          });
+          assert.equal(res.status, 200);
+          const path = `${dir}/mgmt.kubeconfig.yaml`;
+          await Deno.writeTextFile(path, await res.text());
+          // /version is open to every authenticated user: the request went cell → stream →
+          // mgmt's API server, impersonating the viewer.
+          const version = await kubectl({ kubeconfigPath: path }, ["get", "--raw", "/version"]);
+          assert.match(version.stdout, /"gitVersion"/);
+          const deep = await fetch(`${root.cellUrl}/fleet/api/clusters/workload/kubeconfig`, {
+            client,
+            headers: { authorization: `Bearer ${token}` },
+          });
+          assert.match(
+            await deep.text(),
+            /server: https:\/\/localhost:\d+\/clusters\/mgmt\/clusters\/workload/,
+          );
+        } finally {
+          client.close();
+        }
+      },
+    );
 
     await t.step("the page refuses without a token, then shows the tree", async () => {
       const client = Deno.createHttpClient({ caCerts: [root.caPem!] });
