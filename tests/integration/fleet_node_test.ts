@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { AgentRegistry } from "../../lib/cell/registry.ts";
-import { startFleet } from "../../lib/fleet/mod.ts";
+import {
+  accessReviewViewAuthorizer,
+  fleetViewerToken,
+  startFleet,
+  Visibility,
+} from "../../lib/fleet/mod.ts";
+import { tokenReviewAuthenticator } from "../../lib/proxy/auth.ts";
 import { EventRecorder, KubeClient } from "../../lib/kube/mod.ts";
 import type { CellCommand } from "../../lib/proto/lattice/agent/v1/agent.ts";
 import { withControlPlane } from "./_plane.ts";
@@ -128,6 +134,23 @@ Deno.test("fleet node: a cell's state from its API, its registry and its childre
         assert.equal(state.get("grandchild")!.stale, true);
         assert.equal(state.get("child")!.agentConnected, false);
       });
+
+      await t.step(
+        "the viewer token authenticates and sees every cluster; others see none",
+        async () => {
+          const token = await fleetViewerToken(client, 600);
+          const identity = await tokenReviewAuthenticator(client).authenticate(token);
+          assert.equal(identity?.user, "system:serviceaccount:lattice-system:lattice-fleet-viewer");
+          const authorizer = accessReviewViewAuthorizer(client);
+          const viewer = await Visibility.of(authorizer, identity!);
+          assert.equal(viewer.all, true);
+          const stranger = await Visibility.of(authorizer, { user: "mallory", groups: [] });
+          await stranger.review(["cell", "child"]);
+          assert.equal(stranger.all, false);
+          assert.equal(stranger.sees("child"), false);
+          assert.equal(await authorizer.allowed(identity!, "child"), true);
+        },
+      );
 
       await t.step("a deleted child leaves with its subtree", async () => {
         await client.request({
