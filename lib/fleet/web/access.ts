@@ -98,8 +98,8 @@ export class Visibility {
   async review(names: Iterable<string>): Promise<void> {
     if (this.#all) return;
     const todo = [...names].filter((n) => !this.#names.has(n));
+    // Names beyond the bound stay unreviewed (hidden) and are not remembered either.
     const room = Math.max(0, this.#maxNamed - this.#names.size);
-    for (const n of todo.slice(room)) this.#names.set(n, false);
     const batch = todo.slice(0, room);
     for (let i = 0; i < batch.length; i += 16) {
       await Promise.all(
