@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { Browser, KEYS } from "../_browser/cdp.ts";
-import { entry } from "./_fixtures.ts";
-import { GOOD_TOKEN, NARROW_TOKEN, sampleFleet, servePage } from "./_page_server.ts";
-import { CONTRAST_CHECK, signIn } from "./_page_checks.ts";
+import { entry } from "../fleet/_fixtures.ts";
+import { GOOD_TOKEN, NARROW_TOKEN, sampleFleet, servePage } from "../fleet/_page_server.ts";
+import { CONTRAST_CHECK, signIn } from "../fleet/_page_checks.ts";
 
 Deno.test("fleet page in Chromium: sign-in, tree, live update, keyboard, contrast", async (t) => {
   const fleet = sampleFleet(40);
