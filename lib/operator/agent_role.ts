@@ -18,6 +18,7 @@ import {
   proxyHandlers,
 } from "../proxy/mod.ts";
 import { SECRET_REF } from "../kube/refs.ts";
+import { FleetReporter, type FleetState } from "../fleet/mod.ts";
 
 /** What the agent Secret holds. */
 export interface AgentSecret {
@@ -66,6 +67,8 @@ export interface AgentRoleOptions {
   /** Handles nested `/clusters/{b}/...` requests when this cluster is a cell itself. */
   nested?: NestedProxy;
   heartbeatIntervalMs?: number;
+  /** This cluster's subtree, reported to the parent (docs/fleet_view.md). */
+  fleet?: FleetState;
   logger: Logger;
 }
 
@@ -83,6 +86,7 @@ export function startAgent(
 ): Agent {
   const log = options.logger.child({ role: "agent" });
   const health = () => nodeHealth(client);
+  const reporter = options.fleet ? new FleetReporter(options.fleet, { logger: log }) : undefined;
   const executor = new ProxyExecutor(client, options.parentName, {
     nested: options.nested,
     logger: log,
@@ -95,6 +99,7 @@ export function startAgent(
       ...defaultHandlers(health),
       ...proxyHandlers(executor),
       ...pivotHandlers(new PivotTarget(client)),
+      fleetResync: (request) => reporter?.resync(request.reason),
     },
     health,
     kubernetesVersion: () => kubernetesVersion(client),
@@ -110,11 +115,16 @@ export function startAgent(
     },
   });
   cancelProxyOnDisconnect(agent, executor);
+  agent.subscribe((event) => {
+    if (event.type === "connected") reporter?.connected((payload) => agent.send(payload));
+    if (event.type === "disconnected") reporter?.disconnected();
+  });
   agent.start();
   log.info("Agent started", { parent: secret.endpoint, cluster: secret.clusterName });
   return {
     client: agent,
     async stop() {
+      reporter?.stop();
       await agent.stop();
     },
   };

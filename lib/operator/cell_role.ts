@@ -46,6 +46,7 @@ import {
   StreamTransport as ProxyStreamTransport,
 } from "../proxy/mod.ts";
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from "../proxy/auth.ts";
+import { accessReviewViewAuthorizer, fleetApp, type FleetNode, startFleet } from "../fleet/mod.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -69,6 +70,8 @@ export interface CellOptions {
   heartbeatIntervalMs?: number;
   /** Connection, rate, body and renewal limits; see lib/cell/limits.ts for the defaults. */
   limits?: CellLimits;
+  /** The bootstrap cell (no LatticeCluster of its own; unparented clusters are its children). */
+  bootstrapCell?: boolean;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -88,6 +91,8 @@ export interface Cell {
   pivot: PivotHandoff;
   /** Forwards proxied requests that arrived over this cell's own agent to its children. */
   nested: NestedProxy;
+  /** The fleet below this cell (docs/fleet_view.md); its page is served at `/fleet/`. */
+  fleet: FleetNode;
   stop(): Promise<void>;
 }
 
@@ -167,9 +172,10 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     logger: log,
   });
   const authorizer = subjectAccessReviewAuthorizer(client);
+  const authenticator = tokenReviewAuthenticator(client);
   const proxy = proxyApp({
     transport: proxyTransport,
-    authenticator: tokenReviewAuthenticator(client),
+    authenticator,
     authorizer,
     clusterExists,
     rateLimit: options.limits?.proxyRate,
@@ -178,7 +184,24 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     bodyBudget: new BodyBudget({ maxBytes: options.limits?.bodyBudgetBytes }),
     logger: log,
   });
+  const fleet = startFleet(client, {
+    name: options.name,
+    bootstrapCell: options.bootstrapCell,
+    registry,
+    intervalMs: options.heartbeatIntervalMs,
+    logger: log,
+  });
+  let url = "";
+  const page = fleetApp({
+    state: fleet.state,
+    authenticator,
+    authorizer: accessReviewViewAuthorizer(client),
+    cellUrl: () => url,
+    caPem: ca.certPem,
+    logger: log,
+  });
   const app = new Hono();
+  app.route("/", page.app);
   app.route("/", proxy);
   app.route("/", webhook);
   const stop = new AbortController();
@@ -197,7 +220,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     },
   });
   await listening.promise;
-  const url = `https://${hostPart}:${httpsPort}`;
+  url = `https://${hostPart}:${httpsPort}`;
   const handoff = createPivotHandoff({
     client,
     transportFor: (cluster) =>
@@ -214,7 +237,10 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     tokens: secretBootstrapTokens(client, issuer),
     pivot: (cluster) => handoff.handoff(cluster),
     nested: nestedProxy({ transport: proxyTransport, authorizer, clusterExists, logger: log }),
+    fleet,
     async stop() {
+      page.hub.close();
+      fleet.stop();
       stop.abort();
       await https.finished;
       await handoff.idle();

@@ -22,6 +22,7 @@ import type { RuntimeMetrics } from "../runtime/mod.ts";
 import { type Cell, startCell } from "./cell_role.ts";
 import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
 import { runOperator, type RunOperatorOptions } from "./run.ts";
+import { type FleetNode, startFleet } from "../fleet/mod.ts";
 
 /** Options for {@linkcode runLattice}. */
 export interface LatticeOptions {
@@ -116,15 +117,24 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         binary: options.binary,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         limits: options.cellLimits,
+        bootstrapCell: options.bootstrapCell,
         recorder,
         logger: log,
       });
     }
+    // A leaf reports only itself; a cell reports its whole subtree.
+    let leafFleet: FleetNode | undefined;
     if (secret) {
+      leafFleet = cell ? undefined : startFleet(client, {
+        name,
+        intervalMs: options.heartbeatIntervalMs,
+        logger: log,
+      });
       agent = startAgent(client, secret, {
         parentName: own?.spec.cellRef ?? "parent",
         nested: cell?.nested,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        fleet: (cell?.fleet ?? leafFleet)?.state,
         logger: log,
       });
     }
@@ -133,6 +143,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
     signal.addEventListener("abort", () => {
       (async () => {
         await agent?.stop();
+        leafFleet?.stop();
         await cell?.stop();
       })().catch((error) => log.warn("Cannot stop the term's roles", { error }))
         .finally(() => ended.resolve());

@@ -27,6 +27,8 @@ export const BOOTSTRAP_CELL = "bootstrap";
 export interface OperatorHandle {
   /** The bootstrap webhook URL when this operator is a cell. */
   cellUrl?: string;
+  /** The CA of the cell's serving certificate, when this operator is a cell. */
+  caPem?: string;
   stop(): Promise<void>;
 }
 
@@ -266,6 +268,31 @@ export class Sandbox {
       "Timeline:",
       ...timeline(this.tracker.history, this.tracker.elapsedMs()).map((l) => `  ${l}`),
     ];
+  }
+
+  /**
+   * Stops a cluster's operator (a crashed pod, a cut link: its parent sees the stream end).
+   * {@linkcode restartOperator} brings it back.
+   */
+  async stopOperator(name: string): Promise<void> {
+    await this.#operators.get(name)?.stop();
+    this.#operators.delete(name);
+  }
+
+  /** Starts a stopped cluster's operator again (the simulated kubelet's restart). */
+  async restartOperator(name: string): Promise<void> {
+    const plane = this.planeOf(name);
+    if (!plane) throw new Error(`Cannot restart the operator of ${name}: no such plane`);
+    if (this.#operators.has(name)) await this.stopOperator(name);
+    this.#operators.set(
+      name,
+      await this.#opts.startOperator({
+        name,
+        plane,
+        logger: this.#log.child({ cluster: name }),
+        bootstrapCell: name === BOOTSTRAP_CELL,
+      }),
+    );
   }
 
   /** Deletes the bootstrap cell (as `lattice install` does once the root is pivoted). */

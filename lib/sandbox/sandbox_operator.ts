@@ -28,27 +28,39 @@ export function sandboxCellHost(specHost: string | undefined): string {
 
 /** A {@linkcode StartOperator} running the real operator in this process. */
 export function inProcessOperator(options: InProcessOperatorOptions = {}): StartOperator {
+  // A restarted cell keeps its ports, like a Service's: its children's Secrets name them.
+  const ports = new Map<string, { https: number; grpc: number }>();
   return async ({ name, plane, logger, bootstrapCell }) => {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
     const stop = new AbortController();
-    const ready = Promise.withResolvers<string | undefined>();
+    const ready = Promise.withResolvers<
+      { url: string; caPem: string; grpcEndpoint: string } | undefined
+    >();
     const run = runLattice(client, {
       clusterName: bootstrapCell ? name : undefined,
       bootstrapCell,
       cellHost: sandboxCellHost,
-      httpsPort: 0,
-      grpcPort: 0,
+      httpsPort: ports.get(name)?.https ?? 0,
+      grpcPort: ports.get(name)?.grpc ?? 0,
       metricsPort: 0,
       binary: options.binary,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
       logger,
-      onReady: ({ cell }) => ready.resolve(cell?.url),
+      onReady: ({ cell }) =>
+        ready.resolve(
+          cell && { url: cell.url, caPem: cell.caPem, grpcEndpoint: cell.grpcEndpoint },
+        ),
       signal: stop.signal,
     });
     run.then(() => ready.resolve(undefined), (error) => ready.reject(error));
-    const cellUrl = await ready.promise;
+    const cell = await ready.promise;
+    if (cell) {
+      const port = (hostPort: string) => Number(hostPort.slice(hostPort.lastIndexOf(":") + 1));
+      ports.set(name, { https: port(new URL(cell.url).host), grpc: port(cell.grpcEndpoint) });
+    }
     return {
-      cellUrl,
+      cellUrl: cell?.url,
+      caPem: cell?.caPem,
       async stop() {
         stop.abort();
         await run.catch((error) => logger.warn("Operator ended with an error", { error }));

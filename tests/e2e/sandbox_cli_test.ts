@@ -16,6 +16,9 @@ Deno.test("lattice sandbox up reaches Ready for the examples and prints the tree
     assert.match(up.stdout, /^bootstrap\n└── mgmt \(Ready, 1\.31\.0/m);
     assert.match(up.stdout, /^ {4}└── workload \(Ready, 1\.31\.0/m);
     assert.match(up.stdout, /lattice kubeconfig --cluster workload --via https:\/\/localhost:\d+/);
+    assert.match(up.stdout, /^Fleet view: https:\/\/localhost:\d+\/fleet\/$/m);
+    assert.match(up.stdout, /^ {2}token \(24 h, read-only\): [\w-]+\.[\w-]+\.[\w-]+$/m);
+    assert.match(up.stdout, /lattice cluster tree --live --watch/);
     assert.match(up.stdout, /Sandbox stopped\./);
     const kubeconfig = await Deno.readTextFile(`${dir}/kubeconfigs/workload.yaml`);
     assert.match(kubeconfig, /server: https:\/\/localhost:\d+/);

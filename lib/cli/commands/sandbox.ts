@@ -13,6 +13,8 @@ import {
   sourceShim,
 } from "../../sandbox/mod.ts";
 import { type CliContext, CliError, type Command, stringOption } from "../command.ts";
+import { KubeClient } from "../../kube/mod.ts";
+import { fleetViewerToken } from "../../fleet/viewer.ts";
 
 /** What `up` leaves for `down` and `status`. */
 export interface SandboxState {
@@ -21,6 +23,8 @@ export interface SandboxState {
   dir: string;
   clusters: { name: string; parent?: string; kubeconfigPath?: string }[];
   cells: Record<string, string>;
+  /** The root cell's fleet page and how to open it (`lattice cluster tree --live` reads it). */
+  fleet?: { pageUrl: string; cellUrl: string; tokenFile: string; caFile: string };
 }
 
 /** The sandbox's folder: LATTICE_SANDBOX_DIR or ~/.cache/lattice/sandbox. */
@@ -123,9 +127,37 @@ const up: Command = {
       })),
       cells,
     };
+    const root = sandbox.operatorOf("bootstrap");
+    let token = "";
+    if (root?.cellUrl && root.caPem) {
+      const client = KubeClient.fromKubeconfig(sandbox.bootstrap.kubeconfig);
+      try {
+        token = await fleetViewerToken(client);
+      } finally {
+        client.close();
+      }
+      state.fleet = {
+        pageUrl: `${root.cellUrl}/fleet/`,
+        cellUrl: root.cellUrl,
+        tokenFile: `${dir}/fleet-token`,
+        caFile: `${dir}/cell-ca.pem`,
+      };
+      await Deno.writeTextFile(state.fleet.tokenFile, token, { mode: 0o600 });
+      await Deno.writeTextFile(state.fleet.caFile, root.caPem);
+    }
     await Deno.writeTextFile(`${dir}/state.json`, JSON.stringify(state, null, 2));
     ctx.stdout("");
     for (const line of await sandbox.summary()) ctx.stdout(line);
+    if (state.fleet) {
+      ctx.stdout("");
+      ctx.stdout(`Fleet view: ${state.fleet.pageUrl}`);
+      ctx.stdout(`  token (24 h, read-only): ${token}`);
+      ctx.stdout(
+        `  the token is also in ${state.fleet.tokenFile}; the cell's CA is ` +
+          `${state.fleet.caFile} (trust it, or accept the self-signed certificate)`,
+      );
+      ctx.stdout("  live tree in a terminal: lattice cluster tree --live --watch");
+    }
     ctx.stdout("");
     ctx.stdout("Reach each cluster directly:");
     ctx.stdout(`  kubectl --kubeconfig ${dir}/kubeconfigs/bootstrap.yaml get latticeclusters`);
@@ -200,6 +232,9 @@ const status: Command = {
       );
     }
     for (const [name, url] of Object.entries(state.cells)) ctx.stdout(`  cell ${name}: ${url}`);
+    if (state.fleet) {
+      ctx.stdout(`  fleet view: ${state.fleet.pageUrl} (token in ${state.fleet.tokenFile})`);
+    }
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 /**
  * `lattice cluster list|tree|get|create|scale|upgrade|delete`.
  */
-import { type Command, stringOption } from "../../cli/command.ts";
+import { CliError, type Command, EXIT_USAGE, stringOption } from "../../cli/command.ts";
 import { createCluster, deleteCluster } from "../cluster_edit.ts";
 import { scaleCluster, upgradeCluster } from "../cluster_update.ts";
 import { type ClusterNode, findCluster, scanHierarchy } from "../hierarchy.ts";
@@ -9,6 +9,7 @@ import { clusterFile } from "../layout.ts";
 import { loadFile, loadRepo } from "../repo.ts";
 import { renderTable, renderTree, type TreeNode } from "../table.ts";
 import { clusterSummaries, renderClusterDetail, summarizeCluster } from "../views.ts";
+import { LIVE_HELP, LIVE_OPTIONS, runLiveTree } from "../../fleet/cli_live.ts";
 import {
   gitopsCommand,
   intOption,
@@ -61,10 +62,13 @@ function treeOf(node: ClusterNode): TreeNode & { path: string } {
 const tree = gitopsCommand({
   name: "tree",
   summary: "Show the cluster hierarchy",
-  usage: "lattice cluster tree [--output table|json|yaml]",
-  options: READ_OPTIONS,
-  optionHelp: READ_HELP,
+  usage: "lattice cluster tree [--output table|json|yaml]\n" +
+    "       lattice cluster tree --live [--watch] [--cell URL] [--token T] [--ca FILE]",
+  options: { ...READ_OPTIONS, ...LIVE_OPTIONS },
+  optionHelp: { ...READ_HELP, ...LIVE_HELP },
   run(args, ctx) {
+    if (args.values.live) return runLiveTree(args, ctx);
+    if (args.values.watch) throw new CliError("--watch needs --live", EXIT_USAGE);
     const data = treeOf(scanHierarchy(repoRoot(args, ctx)).rootNode);
     return printOutput(ctx, { args: args, data, table: () => renderTree(data) });
   },

@@ -59,6 +59,12 @@ export interface AgentMessage {
     | //
     /** A request to sign a new client certificate before the current one expires. */
     { $case: "certificateRenewal"; value: CertificateRenewalRequest }
+    | //
+    /**
+     * The agent's subtree (itself and, on a cell, every cluster below it): a full snapshot
+     * after connect (and when asked), then deltas. docs/fleet_view.md.
+     */
+    { $case: "fleetSubtree"; value: FleetSubtreeUpdate }
     | undefined;
 }
 
@@ -156,6 +162,9 @@ export interface CellCommand {
     | { $case: "k8sCancel"; value: KubernetesCancel }
     | { $case: "certificateRenewal"; value: CertificateRenewalResponse }
     | { $case: "heartbeatAck"; value: HeartbeatAck }
+    | //
+    /** Asks the agent for a full FleetSubtreeUpdate snapshot (e.g. after a sequence gap). */
+    { $case: "fleetResync"; value: FleetResyncRequest }
     | undefined;
   /**
    * When set, the agent answers with exactly one CommandAck carrying it. Empty for
@@ -302,6 +311,87 @@ export interface HeartbeatAck {
   received?: Date | undefined;
 }
 
+/** One condition of a cluster, as the fleet view shows it. */
+export interface FleetCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/** One recent Kubernetes Event about a cluster's LatticeCluster. */
+export interface FleetEvent {
+  type: string;
+  reason: string;
+  message: string;
+  time?: Date | undefined;
+  count: number;
+}
+
+/**
+ * What the fleet view knows of one cluster. Strings and lists are bounded (limits in
+ * docs/fleet_view.md); a receiver truncates anything longer.
+ */
+export interface FleetClusterSummary {
+  name: string;
+  /** Empty on the root of the reported subtree's hierarchy. */
+  parent: string;
+  phase: string;
+  kubernetesVersion: string;
+  fluxVersion: string;
+  nodesReady: number;
+  nodesTotal: number;
+  /** Whether the cluster's agent stream to its parent is up (as its parent sees it). */
+  agentConnected: boolean;
+  lastHeartbeat?:
+    | Date
+    | undefined;
+  /** True when the cluster is a cell (may have children). */
+  cell: boolean;
+  /** Services placed on the cluster (LatticeServicePlacement serviceRefs). */
+  services: string[];
+  provider: string;
+  labels: { [key: string]: string };
+  conditions: FleetCondition[];
+  events: FleetEvent[];
+  /** Flux on the cluster: healthy when every controller runs; unset when unknown. */
+  fluxHealthy?: boolean | undefined;
+  fluxLastSync?:
+    | Date
+    | undefined;
+  /** Set by a cell for every cluster below a child whose stream is down: last known state. */
+  stale: boolean;
+  /** When the entry was last produced by the cluster itself (or its parent). */
+  observed?: Date | undefined;
+  agentVersion: string;
+}
+
+export interface FleetClusterSummary_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+/**
+ * A piece of a subtree: `reset` starts a full snapshot (entries not in it are gone once the
+ * chunk with `more` false arrives); otherwise upserts and removals are applied as they come.
+ */
+export interface FleetSubtreeUpdate {
+  /** Increases by one per update on a stream; a gap makes the cell ask for a resync. */
+  sequence: number;
+  reset: boolean;
+  /** More chunks of this snapshot follow. */
+  more: boolean;
+  upserts: FleetClusterSummary[];
+  removals: string[];
+  /** Clusters the sender left out because of its limits (shown as truncated). */
+  truncated: number;
+}
+
+/** Asks for a full subtree snapshot. */
+export interface FleetResyncRequest {
+  reason: string;
+}
+
 function createBaseAgentMessage(): AgentMessage {
   return { clusterName: "", payload: undefined };
 }
@@ -338,6 +428,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "certificateRenewal":
         CertificateRenewalRequest.encode(message.payload.value, writer.uint32(98).fork()).join();
+        break;
+      case "fleetSubtree":
+        FleetSubtreeUpdate.encode(message.payload.value, writer.uint32(242).fork()).join();
         break;
     }
     return writer;
@@ -439,6 +532,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             };
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.payload = { $case: "fleetSubtree", value: FleetSubtreeUpdate.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -512,6 +613,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             $case: "certificateRenewal",
             value: CertificateRenewalRequest.fromPartial(object.payload.value),
           };
+        }
+        break;
+      }
+      case "fleetSubtree": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "fleetSubtree", value: FleetSubtreeUpdate.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -1345,6 +1452,9 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "heartbeatAck":
         HeartbeatAck.encode(message.command.value, writer.uint32(138).fork()).join();
         break;
+      case "fleetResync":
+        FleetResyncRequest.encode(message.command.value, writer.uint32(242).fork()).join();
+        break;
     }
     if (message.commandId !== "") {
       writer.uint32(74).string(message.commandId);
@@ -1472,6 +1582,14 @@ export const CellCommand: MessageFns<CellCommand> = {
             message.command = { $case: "heartbeatAck", value: HeartbeatAck.decode(reader, reader.uint32()) };
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.command = { $case: "fleetResync", value: FleetResyncRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 9: {
             if (tag !== 74) {
               break;
@@ -1576,6 +1694,12 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "heartbeatAck": {
         if (object.command?.value !== undefined && object.command?.value !== null) {
           message.command = { $case: "heartbeatAck", value: HeartbeatAck.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "fleetResync": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "fleetResync", value: FleetResyncRequest.fromPartial(object.command.value) };
         }
         break;
       }
@@ -2846,6 +2970,752 @@ export const HeartbeatAck: MessageFns<HeartbeatAck> = {
     const message = createBaseHeartbeatAck();
     message.sequence = object.sequence ?? 0;
     message.received = object.received ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFleetCondition(): FleetCondition {
+  return { type: "", status: "", reason: "", message: "" };
+}
+
+export const FleetCondition: MessageFns<FleetCondition> = {
+  encode(message: FleetCondition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetCondition {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetCondition();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<FleetCondition>): FleetCondition {
+    return FleetCondition.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FleetCondition>): FleetCondition {
+    const message = createBaseFleetCondition();
+    message.type = object.type ?? "";
+    message.status = object.status ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseFleetEvent(): FleetEvent {
+  return { type: "", reason: "", message: "", time: undefined, count: 0 };
+}
+
+export const FleetEvent: MessageFns<FleetEvent> = {
+  encode(message: FleetEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(34).fork()).join();
+    }
+    if (message.count !== 0) {
+      writer.uint32(40).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<FleetEvent>): FleetEvent {
+    return FleetEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FleetEvent>): FleetEvent {
+    const message = createBaseFleetEvent();
+    message.type = object.type ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.time = object.time ?? undefined;
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseFleetClusterSummary(): FleetClusterSummary {
+  return {
+    name: "",
+    parent: "",
+    phase: "",
+    kubernetesVersion: "",
+    fluxVersion: "",
+    nodesReady: 0,
+    nodesTotal: 0,
+    agentConnected: false,
+    lastHeartbeat: undefined,
+    cell: false,
+    services: [],
+    provider: "",
+    labels: {},
+    conditions: [],
+    events: [],
+    fluxHealthy: undefined,
+    fluxLastSync: undefined,
+    stale: false,
+    observed: undefined,
+    agentVersion: "",
+  };
+}
+
+export const FleetClusterSummary: MessageFns<FleetClusterSummary> = {
+  encode(message: FleetClusterSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.parent !== "") {
+      writer.uint32(18).string(message.parent);
+    }
+    if (message.phase !== "") {
+      writer.uint32(26).string(message.phase);
+    }
+    if (message.kubernetesVersion !== "") {
+      writer.uint32(34).string(message.kubernetesVersion);
+    }
+    if (message.fluxVersion !== "") {
+      writer.uint32(42).string(message.fluxVersion);
+    }
+    if (message.nodesReady !== 0) {
+      writer.uint32(48).int32(message.nodesReady);
+    }
+    if (message.nodesTotal !== 0) {
+      writer.uint32(56).int32(message.nodesTotal);
+    }
+    if (message.agentConnected !== false) {
+      writer.uint32(64).bool(message.agentConnected);
+    }
+    if (message.lastHeartbeat !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastHeartbeat), writer.uint32(74).fork()).join();
+    }
+    if (message.cell !== false) {
+      writer.uint32(80).bool(message.cell);
+    }
+    for (const v of message.services) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.provider !== "") {
+      writer.uint32(98).string(message.provider);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      FleetClusterSummary_LabelsEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    for (const v of message.conditions) {
+      FleetCondition.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.events) {
+      FleetEvent.encode(v!, writer.uint32(122).fork()).join();
+    }
+    if (message.fluxHealthy !== undefined) {
+      writer.uint32(128).bool(message.fluxHealthy);
+    }
+    if (message.fluxLastSync !== undefined) {
+      Timestamp.encode(toTimestamp(message.fluxLastSync), writer.uint32(138).fork()).join();
+    }
+    if (message.stale !== false) {
+      writer.uint32(144).bool(message.stale);
+    }
+    if (message.observed !== undefined) {
+      Timestamp.encode(toTimestamp(message.observed), writer.uint32(154).fork()).join();
+    }
+    if (message.agentVersion !== "") {
+      writer.uint32(162).string(message.agentVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetClusterSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetClusterSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kubernetesVersion = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fluxVersion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.nodesReady = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.nodesTotal = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.agentConnected = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastHeartbeat = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.cell = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.services.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = FleetClusterSummary_LabelsEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.labels[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.conditions.push(FleetCondition.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.events.push(FleetEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.fluxHealthy = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.fluxLastSync = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.stale = reader.bool();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.observed = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.agentVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<FleetClusterSummary>): FleetClusterSummary {
+    return FleetClusterSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FleetClusterSummary>): FleetClusterSummary {
+    const message = createBaseFleetClusterSummary();
+    message.name = object.name ?? "";
+    message.parent = object.parent ?? "";
+    message.phase = object.phase ?? "";
+    message.kubernetesVersion = object.kubernetesVersion ?? "";
+    message.fluxVersion = object.fluxVersion ?? "";
+    message.nodesReady = object.nodesReady ?? 0;
+    message.nodesTotal = object.nodesTotal ?? 0;
+    message.agentConnected = object.agentConnected ?? false;
+    message.lastHeartbeat = object.lastHeartbeat ?? undefined;
+    message.cell = object.cell ?? false;
+    message.services = object.services?.map((e) => e) || [];
+    message.provider = object.provider ?? "";
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.conditions = object.conditions?.map((e) => FleetCondition.fromPartial(e)) || [];
+    message.events = object.events?.map((e) => FleetEvent.fromPartial(e)) || [];
+    message.fluxHealthy = object.fluxHealthy ?? undefined;
+    message.fluxLastSync = object.fluxLastSync ?? undefined;
+    message.stale = object.stale ?? false;
+    message.observed = object.observed ?? undefined;
+    message.agentVersion = object.agentVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseFleetClusterSummary_LabelsEntry(): FleetClusterSummary_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const FleetClusterSummary_LabelsEntry: MessageFns<FleetClusterSummary_LabelsEntry> = {
+  encode(message: FleetClusterSummary_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetClusterSummary_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetClusterSummary_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<FleetClusterSummary_LabelsEntry>): FleetClusterSummary_LabelsEntry {
+    return FleetClusterSummary_LabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FleetClusterSummary_LabelsEntry>): FleetClusterSummary_LabelsEntry {
+    const message = createBaseFleetClusterSummary_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseFleetSubtreeUpdate(): FleetSubtreeUpdate {
+  return { sequence: 0, reset: false, more: false, upserts: [], removals: [], truncated: 0 };
+}
+
+export const FleetSubtreeUpdate: MessageFns<FleetSubtreeUpdate> = {
+  encode(message: FleetSubtreeUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.reset !== false) {
+      writer.uint32(16).bool(message.reset);
+    }
+    if (message.more !== false) {
+      writer.uint32(24).bool(message.more);
+    }
+    for (const v of message.upserts) {
+      FleetClusterSummary.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.removals) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.truncated !== 0) {
+      writer.uint32(48).uint32(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetSubtreeUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetSubtreeUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reset = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.upserts.push(FleetClusterSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.removals.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.truncated = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<FleetSubtreeUpdate>): FleetSubtreeUpdate {
+    return FleetSubtreeUpdate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FleetSubtreeUpdate>): FleetSubtreeUpdate {
+    const message = createBaseFleetSubtreeUpdate();
+    message.sequence = object.sequence ?? 0;
+    message.reset = object.reset ?? false;
+    message.more = object.more ?? false;
+    message.upserts = object.upserts?.map((e) => FleetClusterSummary.fromPartial(e)) || [];
+    message.removals = object.removals?.map((e) => e) || [];
+    message.truncated = object.truncated ?? 0;
+    return message;
+  },
+};
+
+function createBaseFleetResyncRequest(): FleetResyncRequest {
+  return { reason: "" };
+}
+
+export const FleetResyncRequest: MessageFns<FleetResyncRequest> = {
+  encode(message: FleetResyncRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetResyncRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetResyncRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<FleetResyncRequest>): FleetResyncRequest {
+    return FleetResyncRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FleetResyncRequest>): FleetResyncRequest {
+    const message = createBaseFleetResyncRequest();
+    message.reason = object.reason ?? "";
     return message;
   },
 };
