@@ -302,6 +302,21 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
         );
         assert.ok(!configs.some((c) => c.metadata!.name === old.metadata!.name), "old config gone");
       });
+      await t.step("deleting the MachineDeployment removes its sets and machines", async () => {
+        await mgmt.delete(mdRef, "wl-md-0", namespace);
+        await stepUntil(sim, "the deployment gone", async () => {
+          const left = await mgmt.list<KubeObject>(mdRef, { namespace });
+          return left.items.length === 0 && (await workerCount()) === 0;
+        });
+        assert.deepEqual(await sets(), []);
+        const infra = await list(
+          mgmt,
+          "infrastructure.cluster.x-k8s.io/v1beta2",
+          "DockerMachine",
+          namespace,
+        );
+        assert.equal(infra.length, 1, "only the control plane's DockerMachine is left");
+      });
     } finally {
       await sim.stop();
       mgmt.close();
