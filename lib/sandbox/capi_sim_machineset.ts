@@ -95,7 +95,10 @@ export async function syncWorkers(objects: ClusterObjects): Promise<Replicas> {
   let total = 0;
   const versions = new Set<string>();
   for (const md of deployments) {
-    if (md.metadata?.deletionTimestamp) continue;
+    if (md.metadata?.deletionTimestamp) {
+      await deleteDeployment(objects, md);
+      continue;
+    }
     const r = await syncDeployment(objects, md);
     total += r.desired;
     if (r.desired > 0 && r.version) versions.add(r.version);
@@ -178,6 +181,22 @@ async function syncDeployment(objects: ClusterObjects, md: KubeObject): Promise<
     ),
   });
   return { desired, version };
+}
+
+/** A deleted MachineDeployment: its MachineSets and Machines go, then its finalizer. */
+async function deleteDeployment(objects: ClusterObjects, md: KubeObject): Promise<void> {
+  const { client, namespace } = objects;
+  const name = md.metadata?.name ?? "";
+  const msRef = await client.resourceFor(CAPI_V1BETA2, "MachineSet");
+  const sets = (await client.list<KubeObject>(msRef, {
+    namespace,
+    labelSelector: `${DEPLOYMENT_LABEL}=${name}`,
+  })).items;
+  for (const ms of sets) {
+    await scaleSet(objects, ms, 0, false);
+    await forceDelete(client, CAPI_V1BETA2, "MachineSet", ms.metadata?.name ?? "", namespace);
+  }
+  await forceDelete(client, CAPI_V1BETA2, "MachineDeployment", name, namespace);
 }
 
 function currentRevision(ms: KubeObject): string {
@@ -287,7 +306,7 @@ async function scaleSet(
       spec: rest,
     });
   }
-  await ensureFinalizer(client, set, MACHINESET_FINALIZER);
+  if (!set.metadata?.deletionTimestamp) await ensureFinalizer(client, set, MACHINESET_FINALIZER);
   const selector = selectorText(
     (((set.spec as Spec | undefined)?.selector as { matchLabels?: Record<string, string> })
       ?.matchLabels) ?? {},

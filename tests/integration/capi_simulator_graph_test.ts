@@ -273,6 +273,50 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
           .map((m) => (m.spec as Spec).version);
         assert.deepEqual(versions, ["v1.32.0", "v1.32.0", "v1.32.0"]);
       });
+      await t.step("a control-plane upgrade replaces the Machine, surging by one", async () => {
+        const cpMachines = async () =>
+          (await machinesOf()).filter((m) =>
+            "cluster.x-k8s.io/control-plane" in m.metadata!.labels!
+          );
+        const [old] = await cpMachines();
+        const kcpRef = await mgmt.resourceFor(
+          "controlplane.cluster.x-k8s.io/v1beta2",
+          "KubeadmControlPlane",
+        );
+        await mgmt.patch(kcpRef, "wl-control-plane", { spec: { version: "v1.32.0" } }, {
+          namespace,
+        });
+        await stepUntil(sim, "the control-plane rollout", async () => {
+          const now = await cpMachines();
+          assert.ok(now.length >= 1 && now.length <= 2, `maxSurge 1: ${now.length}`);
+          return now.length === 1 && now[0].metadata!.name !== old.metadata!.name;
+        });
+        const [current] = await cpMachines();
+        assert.equal((current.spec as Spec).version, "v1.32.0");
+        assert.equal(controller(current)?.kind, "KubeadmControlPlane");
+        const configs = await list(
+          mgmt,
+          "bootstrap.cluster.x-k8s.io/v1beta2",
+          "KubeadmConfig",
+          namespace,
+        );
+        assert.ok(!configs.some((c) => c.metadata!.name === old.metadata!.name), "old config gone");
+      });
+      await t.step("deleting the MachineDeployment removes its sets and machines", async () => {
+        await mgmt.delete(mdRef, "wl-md-0", namespace);
+        await stepUntil(sim, "the deployment gone", async () => {
+          const left = await mgmt.list<KubeObject>(mdRef, { namespace });
+          return left.items.length === 0 && (await workerCount()) === 0;
+        });
+        assert.deepEqual(await sets(), []);
+        const infra = await list(
+          mgmt,
+          "infrastructure.cluster.x-k8s.io/v1beta2",
+          "DockerMachine",
+          namespace,
+        );
+        assert.equal(infra.length, 1, "only the control plane's DockerMachine is left");
+      });
     } finally {
       await sim.stop();
       mgmt.close();
