@@ -18,6 +18,9 @@ import {
   proxyHandlers,
 } from "../proxy/mod.ts";
 import { SECRET_REF } from "../kube/refs.ts";
+import type { EventRecorder } from "../kube/mod.ts";
+import { ChildReporter, specSyncHandlers } from "../childsync/agent.ts";
+import { unpivotHandlers } from "../pivot/unpivot_agent.ts";
 
 /** What the agent Secret holds. */
 export interface AgentSecret {
@@ -66,6 +69,8 @@ export interface AgentRoleOptions {
   /** Handles nested `/clusters/{b}/...` requests when this cluster is a cell itself. */
   nested?: NestedProxy;
   heartbeatIntervalMs?: number;
+  /** Records the Warning Event when a sync overwrites local edits. */
+  recorder?: EventRecorder;
   logger: Logger;
 }
 
@@ -87,7 +92,13 @@ export function startAgent(
     nested: options.nested,
     logger: log,
   });
-  const agent = new AgentClient({
+  const reporter = new ChildReporter(client, secret.clusterName, {
+    intervalMs: Math.min(options.heartbeatIntervalMs ?? 30_000, 10_000),
+    onChange: () => agent.heartbeatNow(),
+    logger: log,
+  });
+  const unpivot = unpivotHandlers(client, { logger: log });
+  const agent: AgentClient = new AgentClient({
     address: secret.endpoint,
     clusterName: secret.clusterName,
     credentials: secret.credentials,
@@ -95,7 +106,13 @@ export function startAgent(
       ...defaultHandlers(health),
       ...proxyHandlers(executor),
       ...pivotHandlers(new PivotTarget(client)),
+      ...specSyncHandlers(client, {
+        recorder: options.recorder,
+        onApplied: () => reporter.refresh(),
+      }),
+      ...unpivot.handlers,
     },
+    heartbeatExtras: () => reporter.extras(),
     health,
     kubernetesVersion: () => kubernetesVersion(client),
     heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -110,11 +127,16 @@ export function startAgent(
     },
   });
   cancelProxyOnDisconnect(agent, executor);
+  agent.subscribe((event) => {
+    if (event.type === "disconnected") unpivot.disconnected();
+  });
+  reporter.start();
   agent.start();
   log.info("Agent started", { parent: secret.endpoint, cluster: secret.clusterName });
   return {
     client: agent,
     async stop() {
+      reporter.stop();
       await agent.stop();
     },
   };

@@ -41,6 +41,12 @@ import {
   StreamTransport as ProxyStreamTransport,
 } from "../proxy/mod.ts";
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from "../proxy/auth.ts";
+import { type CellChildLink, createChildLink, type RevokeAgent } from "../childsync/link.ts";
+import { ChildStatusWriter } from "../childsync/cell.ts";
+import { PivotTarget } from "../pivot/target.ts";
+import { UnpivotReceiver } from "../pivot/unpivot_cell.ts";
+import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
+import { FORGET_ANNOTATION } from "../controllers/cluster/unpivot.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -62,6 +68,8 @@ export interface CellOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval the registry expects; default 30 s. */
   heartbeatIntervalMs?: number;
+  /** Revokes a deleted child's agent certificate (wired by the cell's PKI). */
+  revokeAgent?: RevokeAgent;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -79,6 +87,8 @@ export interface Cell {
   identity: CellIdentity;
   tokens: ControllerTokens;
   pivot: PivotHandoff;
+  /** Link to pivoted children: spec down, status up, unpivot. */
+  child: CellChildLink;
   /** Forwards proxied requests that arrived over this cell's own agent to its children. */
   nested: NestedProxy;
   stop(): Promise<void>;
@@ -170,6 +180,32 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       registry.get(cluster)?.connected ? new PivotStreamTransport(registry, cluster) : undefined,
     logger: log,
   });
+  const child = createChildLink({
+    registry,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    revokeAgent: options.revokeAgent,
+    logger: log,
+  });
+  const detachChildStatus = new ChildStatusWriter(client, {
+    refreshMs: options.heartbeatIntervalMs ?? 30_000,
+    logger: log,
+  }).attach(registry);
+  const detachUnpivot = new UnpivotReceiver({
+    target: new PivotTarget(client, { logger: log }),
+    allowed: async (cluster) => {
+      const copy = await getOrUndefined(() =>
+        client.get<
+          { metadata?: { deletionTimestamp?: string; annotations?: Record<string, string> } }
+        >(
+          LATTICE_CLUSTER_REF,
+          cluster,
+        )
+      );
+      return !!copy?.metadata?.deletionTimestamp &&
+        copy.metadata.annotations?.[FORGET_ANNOTATION] !== "true";
+    },
+    logger: log,
+  }).attach(registry);
   log.info("Cell serving", { url, grpcEndpoint });
   return {
     url,
@@ -179,6 +215,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     identity: { url, caBundlePem: ca.certPem },
     tokens: secretBootstrapTokens(client, issuer),
     pivot: (cluster) => handoff.handoff(cluster),
+    child,
     nested: nestedProxy({ transport: proxyTransport, authorizer, logger: log }),
     async stop() {
       stop.abort();
@@ -186,6 +223,9 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       await handoff.idle();
       proxyTransport.close();
       detach();
+      detachChildStatus();
+      detachUnpivot();
+      child.close();
       registry.close();
       await grpc.close(1_000);
     },

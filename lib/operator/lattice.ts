@@ -113,6 +113,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         parentName: own?.spec.cellRef ?? "parent",
         nested: cell?.nested,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        recorder,
         logger: log,
       });
     }
@@ -138,6 +139,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
             cell: cell?.identity,
             tokens: cell?.tokens,
             pivot: cell?.pivot,
+            child: cell?.child,
             // The bootstrap cell of `lattice install` provisions the root, which has no cellRef.
             provisionUnparented: options.bootstrapCell === true,
             recorder,

@@ -3,8 +3,8 @@
  * down), wait for it to go, delete whatever generated objects remain and the namespace,
  * release the token, then drop the finalizer.
  *
- * A pivoted cluster has no CAPI objects here: deleting its LatticeCluster on the parent
- * only forgets it; the child keeps running (it owns itself).
+ * A pivoted cluster has no CAPI objects here: they are first moved back from the child
+ * (unpivot.ts), then deleted like any other; the child's agent is revoked at the end.
  */
 import { capiNamespace, CLUSTER, clusterSelector, generateCapiObjects } from "../../capi/mod.ts";
 import { type KubeObject, removeFinalizer } from "../../kube/mod.ts";
@@ -17,6 +17,7 @@ import {
   servedResource,
 } from "./deps.ts";
 import { type ClusterScope, CONDITIONS, markCondition, setPhase } from "./scope.ts";
+import { isPivotedCopy, unpivotStep } from "./unpivot.ts";
 
 /** Outcome of a deletion step: requeue, or `released` when the finalizer is gone. */
 export interface DeletionResult {
@@ -60,6 +61,9 @@ export async function deleteChild(scope: ClusterScope, deps: Deps): Promise<Dele
   const name = cluster.metadata.name;
   setPhase(scope, "Deleting", "deleting the CAPI cluster");
   markCondition(scope, CONDITIONS.ready, "False", "Deleting", "The cluster is being deleted");
+  const unpivot = await unpivotStep(scope, deps);
+  if (unpivot.next === "released") return { action: {}, released: true };
+  if (unpivot.next === "wait") return { action: unpivot.action, released: false };
   const capiCluster = await getOptional(
     deps,
     CLUSTER.apiVersion,
@@ -78,6 +82,8 @@ export async function deleteChild(scope: ClusterScope, deps: Deps): Promise<Dele
   deps.log.info("CAPI cluster gone: removing leftovers and releasing");
   await deleteLeftovers(scope, deps);
   await deps.tokens?.release(name);
+  // A deleted child's agent must never connect again (hook: lib/childsync/link.ts).
+  if (isPivotedCopy(scope)) await deps.child?.revokeAgent(name);
   await removeFinalizer(deps.client, LATTICE_CLUSTER_REF, cluster, CLUSTER_FINALIZER);
   return { action: {}, released: true };
 }

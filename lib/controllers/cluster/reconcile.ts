@@ -29,7 +29,13 @@ import {
   warn,
 } from "./scope.ts";
 import { reconcileSelf } from "./self.ts";
-import type { BootstrapTokens, CellIdentity, ClusterObject, PivotHandoff } from "./types.ts";
+import type {
+  BootstrapTokens,
+  CellIdentity,
+  ChildLink,
+  ClusterObject,
+  PivotHandoff,
+} from "./types.ts";
 import { type SpecProblem, validateCluster } from "./validation.ts";
 
 /** Options of {@linkcode ClusterReconciler}. */
@@ -42,6 +48,8 @@ export interface ClusterReconcilerOptions {
   tokens?: BootstrapTokens;
   /** Pivot hand-off; without it children wait in Pivoting. */
   pivot?: PivotHandoff;
+  /** The link to pivoted children; without it the copy of a pivoted child is only shown. */
+  child?: ChildLink;
   /** Records phase changes and problems as Events. */
   recorder?: EventRecorder;
   logger?: Logger;
@@ -103,6 +111,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
       cell: this.#opts.cell,
       tokens: this.#opts.tokens,
       pivot: this.#opts.pivot,
+      child: this.#opts.child,
       pollMs: this.#opts.pollMs ?? 60_000,
       shortPollMs: this.#opts.shortPollMs ?? 5_000,
     };

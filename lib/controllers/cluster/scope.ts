@@ -27,6 +27,12 @@ export const CONDITIONS = {
   controlPlaneUpToDate: "ControlPlaneUpToDate",
   /** Self mode: the workers run the desired version and replica count. */
   workersUpToDate: "WorkersUpToDate",
+  /** After the pivot: the child runs the spec of the parent's copy. */
+  specSynced: "SpecSynced",
+  /** After the pivot: the child's agent reports within the stale limit. */
+  childReporting: "ChildReporting",
+  /** Deletion of a pivoted child: its CAPI objects are back on the parent. */
+  unpivoted: "Unpivoted",
   /** Summary. */
   ready: "Ready",
 } as const;
