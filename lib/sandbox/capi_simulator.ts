@@ -27,6 +27,7 @@ import { labelProviderCrds } from "./clusterctl.ts";
 import { clusterStatus, infraClusterStatus } from "./capi_sim_status.ts";
 import { type ClusterObjects, syncControlPlane, syncWorkers, teardown } from "./capi_sim_sync.ts";
 import { bootstrapMachine } from "./capi_sim_bootstrap.ts";
+import { type OnClusterDeleted, teardownClusterProcesses } from "./capi_sim_teardown.ts";
 
 /** CAPI's finalizer on Cluster objects; the simulator honours it like CAPI does. */
 export const CAPI_CLUSTER_FINALIZER = "cluster.cluster.x-k8s.io";
@@ -44,6 +45,8 @@ export interface CapiSimulatorOptions {
   env?: Record<string, string>;
   /** Called once per cluster when its plane is up (the sandbox starts its operator). */
   onClusterPlane?: (name: string, plane: ControlPlane) => void | Promise<void>;
+  /** Called when a deleted cluster is torn down, before its plane stops. */
+  onClusterDeleted?: OnClusterDeleted;
 }
 
 /** A cluster the simulator plays. */
@@ -174,13 +177,10 @@ export class CapiSimulator {
       if (!hasFinalizer(capi, CAPI_CLUSTER_FINALIZER)) return;
       this.#log.info("Deleting simulated cluster", { cluster: name });
       await teardown(client, namespace, name);
-      const sim = this.#clusters.get(name);
-      if (sim) {
-        this.#clusters.delete(name);
-        this.#planes.delete(name);
-        sim.client.close();
-        await sim.plane.stop();
-      }
+      await teardownClusterProcesses(this.#clusters, this.#planes, name, {
+        onClusterDeleted: this.#opts.onClusterDeleted,
+        logger: this.#log,
+      });
       const rest = (capi.metadata.finalizers ?? []).filter((f) => f !== CAPI_CLUSTER_FINALIZER);
       await client.patch(ref, name, {
         metadata: { finalizers: rest, resourceVersion: capi.metadata.resourceVersion },

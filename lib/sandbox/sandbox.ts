@@ -89,6 +89,7 @@ export class Sandbox {
       const simulator = new CapiSimulator({
         logger: log,
         onClusterPlane: (name, plane) => sandbox!.#runDeployment(name, plane),
+        onClusterDeleted: (name) => sandbox!.#stopOperator(name),
       });
       sandbox = new Sandbox(bootstrap, simulator, options);
       sandbox.#operators.set(
@@ -115,6 +116,13 @@ export class Sandbox {
   planeOf(name: string): ControlPlane | undefined {
     if (name === BOOTSTRAP_CELL) return this.#bootstrapGone ? undefined : this.bootstrap;
     return this.simulator.clusters.get(name)?.plane;
+  }
+
+  /** Stops the operator of a deleted cluster (its machines are gone). */
+  async #stopOperator(name: string): Promise<void> {
+    const op = this.#operators.get(name);
+    this.#operators.delete(name);
+    await op?.stop();
   }
 
   /** The operator running for a plane. */
