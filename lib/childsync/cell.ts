@@ -137,17 +137,20 @@ export class SpecSyncer {
       this.#reported.set(clusterName, desired.hash);
       this.#errors.delete(clusterName);
       this.#log.info("Delivered spec to child", { cluster: clusterName, hash: desired.hash });
+      return true;
     }, (error: Error) => {
       this.#errors.set(clusterName, { hash: desired.hash, error: error.message });
       this.#log.warn("Cannot deliver spec to child; retried on its next heartbeat", {
         cluster: clusterName,
         error,
       });
-    }).finally(() => {
+      return false;
+    }).then((delivered) => {
       this.#inflight.delete(clusterName);
       this.#o.onSettled?.(clusterName);
-      // The copy may have changed while this one was in flight.
-      this.#maybeSend(clusterName);
+      // The copy may have changed while this one was in flight; a failure waits for the
+      // next heartbeat or reconcile instead of retrying in a loop.
+      if (delivered) this.#maybeSend(clusterName);
     });
     this.#inflight.set(clusterName, send);
   }

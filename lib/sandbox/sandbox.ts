@@ -89,7 +89,7 @@ export class Sandbox {
       const simulator = new CapiSimulator({
         logger: log,
         onClusterPlane: (name, plane) => sandbox!.#runDeployment(name, plane),
-        onClusterDeleted: (name) => sandbox!.#stopOperator(name),
+        onClusterDeleted: (name) => sandbox!.stopOperator(name),
       });
       sandbox = new Sandbox(bootstrap, simulator, options);
       sandbox.#operators.set(
@@ -118,11 +118,18 @@ export class Sandbox {
     return this.simulator.clusters.get(name)?.plane;
   }
 
-  /** Stops the operator of a deleted cluster (its machines are gone). */
-  async #stopOperator(name: string): Promise<void> {
+  /** Stops a cluster's operator (its machines are gone, or a test cuts its agent). */
+  async stopOperator(name: string): Promise<void> {
     const op = this.#operators.get(name);
     this.#operators.delete(name);
     await op?.stop();
+  }
+
+  /** Starts a stopped cluster's operator again, as its kubelet would. */
+  restartOperator(name: string): void {
+    const plane = this.planeOf(name);
+    if (!plane) throw new Error(`Cannot restart the operator of ${name}: no such cluster`);
+    if (!this.#operators.has(name)) this.#runDeployment(name, plane);
   }
 
   /** The operator running for a plane. */
