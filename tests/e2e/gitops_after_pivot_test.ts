@@ -195,9 +195,11 @@ Deno.test("after the pivot, the parent's copy drives the child", async (t) => {
           return true;
         }
       }, 180_000);
-      await until("the child's control-plane processes are gone", async () => {
-        return pids.every((p) => !alive(p)) ? true : undefined;
-      }, T);
+      await until(
+        "the child's control-plane processes are gone",
+        () => Promise.resolve(pids.every((p) => !alive(p)) ? true : undefined),
+        T,
+      );
       assert.equal(sandbox.planeOf("workload"), undefined);
       assert.equal(sandbox.operatorOf("workload"), undefined);
       assert.deepEqual(await names(mgmtPlane.kubeconfig, CAPI, "Cluster"), ["mgmt"]);
