@@ -140,7 +140,7 @@ async function bench(): Promise<BenchResults> {
       ) as unknown as ClusterObject;
       const manifests = generateCapiObjects(own, {
         cellUrl: "https://unused",
-        caBundlePem: "",
+        caBundlePem: ca.certPem,
         tokenSecretName: "unused",
       });
       for (const obj of manifests.objects) await child.apply(obj);
@@ -221,7 +221,7 @@ async function bench(): Promise<BenchResults> {
     for (
       const obj of generateCapiObjects(doc(u) as unknown as ClusterObject, {
         cellUrl: "https://unused",
-        caBundlePem: "",
+        caBundlePem: ca.certPem,
         tokenSecretName: "unused",
       }).objects.slice(1).reverse()
     ) {

@@ -84,7 +84,7 @@ export async function reconcilePivoted(scope: ClusterScope, deps: Deps): Promise
       (view.reportedAt ? Date.parse(view.reportedAt) : undefined);
     const age = beat === undefined ? undefined : scope.now.getTime() - beat;
     const stale = age === undefined || age > link.staleAfterMs;
-    if ((view.stale ?? false) !== stale && (view.reportedAt || stale)) patch.stale = stale;
+    if (view.stale !== stale && (view.reportedAt || stale)) patch.stale = stale;
     if (stale) {
       markCondition(
         scope,

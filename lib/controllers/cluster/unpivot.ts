@@ -107,7 +107,8 @@ export async function unpivotStep(scope: ClusterScope, deps: Deps): Promise<Unpi
       );
       // Persist the commit before the CAPI Cluster is deleted: the child may vanish next.
       await persistCondition(scope, deps);
-      return { next: "continue" };
+      // The next pass starts the ordinary deletion from the object as now stored.
+      return { next: "wait", action: { requeueAfterMs: deps.shortPollMs } };
   }
 }
 
