@@ -92,7 +92,7 @@ export class CommandDispatcher {
         ok: true,
         error: "",
         pivot: result?.pivot,
-        unpivot: result?.unpivot,
+        ...(result?.unpivot ? { unpivot: result.unpivot } : {}),
       }),
       (error: Error): CommandAck => ({ commandId: id, ok: false, error: error.message }),
     );
