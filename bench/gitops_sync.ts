@@ -40,11 +40,13 @@ import { CLUSTER_API_CRD_SETS } from "../lib/sandbox/crds.ts";
 import { labelProviderCrds } from "../tests/pivot/live.ts";
 import { createFixture } from "../tests/pivot/live.ts";
 import { clusterFixture } from "../tests/pivot/fixtures.ts";
+import { createLogger } from "../lib/log/mod.ts";
 import { type BenchResults, percentile, runBench } from "./_harness.ts";
 
 const CHILDREN = Number(Deno.env.get("LATTICE_BENCH_CHILDREN") ?? 50);
 const CHANGES = Number(Deno.env.get("LATTICE_BENCH_CHANGES") ?? 100);
 const CELL = "cell";
+const log = createLogger({ level: Deno.env.get("LATTICE_LOG") === "debug" ? "debug" : "error" });
 const MD_REF = {
   group: "cluster.x-k8s.io",
   version: "v1beta2",
@@ -114,6 +116,7 @@ async function bench(): Promise<BenchResults> {
     const receiver = new UnpivotReceiver({
       target: new PivotTarget(parent),
       allowed: () => Promise.resolve(true),
+      logger: log,
     });
     closers.push(receiver.attach(registry));
 
@@ -160,7 +163,7 @@ async function bench(): Promise<BenchResults> {
     const agents = names.map((name, i) => {
       const child = childOf(i);
       const reporter = new ChildReporter(child, name, { intervalMs: 1_000 });
-      const unpivot = unpivotHandlers(child);
+      const unpivot = unpivotHandlers(child, { logger: log });
       const agent: AgentClient = new AgentClient({
         address: `localhost:${server.port}`,
         clusterName: name,
