@@ -12,7 +12,9 @@ import { findCondition, setCondition } from "../../api/mod.ts";
 import { isConflict, removeFinalizer } from "../../kube/mod.ts";
 import type { ClusterObject } from "./types.ts";
 import type { Action } from "../../runtime/mod.ts";
-import { CLUSTER_FINALIZER, type Deps, LATTICE_CLUSTER_REF } from "./deps.ts";
+import { CLUSTER_FINALIZER, type Deps, getOptional, LATTICE_CLUSTER_REF } from "./deps.ts";
+import { capiNamespace, CLUSTER } from "../../capi/mod.ts";
+import { PIVOT_PAUSED_LABEL } from "../../pivot/types.ts";
 import { type ClusterScope, CONDITIONS, isTrue, markCondition, warn } from "./scope.ts";
 
 /** Annotation on the parent's copy: delete without moving anything back (forced path). */
@@ -43,6 +45,20 @@ export async function unpivotStep(scope: ClusterScope, deps: Deps): Promise<Unpi
   if (!isPivotedCopy(scope) || isTrue(scope, CONDITIONS.unpivoted)) return { next: "continue" };
   const link = deps.child;
   link?.forget(name);
+  // CAPI objects managed here (never pivoted away, or already back): nothing to move.
+  const here = await getOptional(deps, CLUSTER.apiVersion, CLUSTER.kind, name, capiNamespace(name));
+  if (here && !here.metadata?.labels?.[PIVOT_PAUSED_LABEL]) {
+    // Remembered before the Cluster is deleted: after that, nothing here would say so.
+    markCondition(
+      scope,
+      CONDITIONS.unpivoted,
+      "True",
+      "ManagedHere",
+      "The CAPI objects are on this cluster; deleting the cluster",
+    );
+    await persistCondition(scope, deps);
+    return { next: "continue" };
+  }
 
   if (cluster.metadata.annotations?.[FORGET_ANNOTATION] === "true") {
     deps.log.warn("Forgetting a pivoted child without tearing it down", { cluster: name });
