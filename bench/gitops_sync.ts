@@ -45,6 +45,8 @@ import { type BenchResults, percentile, runBench } from "./_harness.ts";
 
 const CHILDREN = Number(Deno.env.get("LATTICE_BENCH_CHILDREN") ?? 50);
 const CHANGES = Number(Deno.env.get("LATTICE_BENCH_CHANGES") ?? 100);
+/** Heartbeat interval of the 50 agents (the sandbox's default; production: 30 s). */
+const BEAT_MS = Number(Deno.env.get("LATTICE_BENCH_HEARTBEAT_MS") ?? 5_000);
 const CELL = "cell";
 const log = createLogger({ level: Deno.env.get("LATTICE_LOG") === "debug" ? "debug" : "error" });
 const MD_REF = {
@@ -99,7 +101,7 @@ async function bench(): Promise<BenchResults> {
   try {
     await Promise.all([parent, ...childPlanes].map((c) => labelProviderCrds(c)));
     const ca = await createCa({ commonName: "bench-cell" });
-    const registry = new AgentRegistry({ heartbeatIntervalMs: 1_000 });
+    const registry = new AgentRegistry({ heartbeatIntervalMs: BEAT_MS });
     registry.start();
     closers.push(() => registry.close());
     const server = await startAgentServer({
@@ -110,9 +112,9 @@ async function bench(): Promise<BenchResults> {
       port: 0,
     });
     closers.push(() => server.close(1_000));
-    const link = createChildLink({ registry, heartbeatIntervalMs: 1_000 });
+    const link = createChildLink({ registry, heartbeatIntervalMs: BEAT_MS });
     closers.push(() => link.close());
-    closers.push(new ChildStatusWriter(parent, { refreshMs: 5_000 }).attach(registry));
+    closers.push(new ChildStatusWriter(parent, { refreshMs: 6 * BEAT_MS }).attach(registry));
     const receiver = new UnpivotReceiver({
       target: new PivotTarget(parent),
       allowed: () => Promise.resolve(true),
@@ -162,13 +164,13 @@ async function bench(): Promise<BenchResults> {
     const creds = await Promise.all(names.map((n) => issue(ca, n)));
     const agents = names.map((name, i) => {
       const child = childOf(i);
-      const reporter = new ChildReporter(child, name, { intervalMs: 1_000 });
+      const reporter = new ChildReporter(child, name, { intervalMs: BEAT_MS });
       const unpivot = unpivotHandlers(child, { logger: log });
       const agent: AgentClient = new AgentClient({
         address: `localhost:${server.port}`,
         clusterName: name,
         credentials: creds[i],
-        heartbeatIntervalMs: 1_000,
+        heartbeatIntervalMs: BEAT_MS,
         handlers: {
           ...specSyncHandlers(child, { onApplied: () => reporter.refresh() }),
           ...unpivot.handlers,
@@ -256,6 +258,7 @@ async function bench(): Promise<BenchResults> {
       spec_to_capi_ms_max: Math.max(...toCapiMs),
       unpivot_objects: fixture.length,
       unpivot_ms: unpivotMs,
+      heartbeat_ms: BEAT_MS,
       load_average_1m: Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]),
     };
   } finally {
