@@ -34,6 +34,8 @@ import { PhaseTracker, timeline } from "../lib/sandbox/sandbox_progress.ts";
 import { runTool } from "../lib/tools/run.ts";
 import { kubectlThroughProxy, scaleWorkers, upgradeKubernetes } from "../tests/e2e/_flow.ts";
 import { read } from "../tests/e2e/_fleet.ts";
+import { KubeClient } from "../lib/kube/mod.ts";
+import { LATTICE_CLUSTER_REF } from "../lib/api/refs.ts";
 
 /** The version root upgrades to (a kindest/node image must exist for it). */
 export const UPGRADE_TO = "1.34.0";
@@ -144,6 +146,14 @@ async function main(): Promise<number> {
     mark("workload Ready (pivoted)");
 
     print("workload scales its own workers 2 → 3");
+    // Git (root's copy) says so too: while root is connected its copy wins over an edit made
+    // on the child alone (docs/adr/gitops-after-pivot.md).
+    const rootClient = KubeClient.fromKubeconfig(installed.kubeconfig);
+    try {
+      await rootClient.patch(LATTICE_CLUSTER_REF, "workload", { spec: { nodes: { workers: 3 } } });
+    } finally {
+      rootClient.close();
+    }
     await scaleWorkers(workloadKubeconfig, "workload", 3, 20 * MINUTE);
     mark("workload scaled");
 

@@ -10,6 +10,7 @@ import { LATTICE_VERSION } from "../version.ts";
 import {
   AgentState,
   type ClusterHealth,
+  type Heartbeat,
   type LatticeAgentClient,
 } from "../proto/lattice/agent/v1/agent.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
@@ -47,6 +48,8 @@ export interface AgentClientOptions extends ChannelSettings {
   health?: () => Promise<ClusterHealth>;
   /** Reported in heartbeats; default READY. */
   state?: () => AgentState;
+  /** More heartbeat fields (spec hash, the child's status), read as each is sent. */
+  heartbeatExtras?: () => Partial<Pick<Heartbeat, "specHash" | "clusterStatus">>;
   /** Default 30 s. */
   heartbeatIntervalMs?: number;
   /** How often ClusterHealth is re-sent unasked; default 5 min. */
@@ -128,6 +131,11 @@ export class AgentClient {
     this.#channel = undefined;
   }
 
+  /** Sends a heartbeat now on the current stream (no-op while disconnected). */
+  heartbeatNow(): void {
+    this.#stream?.heartbeatNow();
+  }
+
   /** Sends a message on the current stream; false while disconnected. */
   send(payload: AgentPayload): boolean {
     return this.#stream?.send(payload) ?? false;
@@ -178,6 +186,7 @@ export class AgentClient {
           kubernetesVersion: this.#o.kubernetesVersion,
           health: this.#o.health ?? (() => Promise.resolve(EMPTY_HEALTH)),
           state: this.#o.state ?? (() => AgentState.AGENT_STATE_READY),
+          heartbeatExtras: this.#o.heartbeatExtras,
           heartbeatIntervalMs: this.#o.heartbeatIntervalMs ?? 30_000,
           healthIntervalMs: this.#o.healthIntervalMs ?? 300_000,
           dispatcher: this.#dispatcher,

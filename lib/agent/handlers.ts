@@ -10,6 +10,7 @@ import type {
   CellCommand,
   CommandAck,
   PivotBatchAck,
+  UnpivotProgress,
 } from "../proto/lattice/agent/v1/agent.ts";
 
 /** A command payload: one case of CellCommand's oneof. */
@@ -35,6 +36,8 @@ export interface CommandContext {
 export interface CommandResult {
   /** Pivot progress, for PivotCommand and PivotBatch. */
   pivot?: PivotBatchAck;
+  /** Unpivot progress, for UnpivotCommand. */
+  unpivot?: UnpivotProgress;
 }
 
 /** Handles one kind of command; throwing makes an error acknowledgement. */
@@ -84,7 +87,13 @@ export class CommandDispatcher {
     const seen = this.#done.get(id);
     if (seen) return seen;
     const ack = this.#run(message.command, { ...ctx, commandId: id }).then(
-      (result): CommandAck => ({ commandId: id, ok: true, error: "", pivot: result?.pivot }),
+      (result): CommandAck => ({
+        commandId: id,
+        ok: true,
+        error: "",
+        pivot: result?.pivot,
+        ...(result?.unpivot ? { unpivot: result.unpivot } : {}),
+      }),
       (error: Error): CommandAck => ({ commandId: id, ok: false, error: error.message }),
     );
     this.#done.set(id, ack);

@@ -10,6 +10,7 @@ import type {
   AgentState,
   CellCommand,
   ClusterHealth,
+  Heartbeat,
   LatticeAgentClient,
 } from "../proto/lattice/agent/v1/agent.ts";
 import type { AgentPayload, CommandDispatcher } from "./handlers.ts";
@@ -21,6 +22,8 @@ export interface StreamRunOptions {
   kubernetesVersion?: () => Promise<string>;
   health: () => Promise<ClusterHealth>;
   state: () => AgentState;
+  /** More heartbeat fields (the child's spec hash and status), read when each is sent. */
+  heartbeatExtras?: () => Partial<Pick<Heartbeat, "specHash" | "clusterStatus">>;
   heartbeatIntervalMs: number;
   /** ClusterHealth is re-sent about this often (besides on connect and StatusRequest). */
   healthIntervalMs: number;
@@ -144,6 +147,11 @@ export class AgentStreamRun {
     this.#sendHealth(this.#sequence % every !== 0);
   }
 
+  /** Sends a heartbeat now (e.g. the child's spec or status just changed). */
+  heartbeatNow(): void {
+    if (this.#established) this.#heartbeat();
+  }
+
   #heartbeat(): void {
     const sequence = ++this.#sequence;
     this.#sentAt.set(sequence, performance.now());
@@ -151,7 +159,13 @@ export class AgentStreamRun {
     if (this.#sentAt.size > 16) this.#sentAt.delete(this.#sentAt.keys().next().value!);
     this.send({
       $case: "heartbeat",
-      value: { state: this.#o.state(), timestamp: new Date(), sequence },
+      value: {
+        specHash: "",
+        ...this.#o.heartbeatExtras?.(),
+        state: this.#o.state(),
+        timestamp: new Date(),
+        sequence,
+      },
     });
   }
 

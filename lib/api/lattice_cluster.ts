@@ -124,6 +124,33 @@ export type Phase = (typeof PHASES)[number];
 
 const count = (what: string) => z.int().min(0).describe(what);
 
+/** Persisted progress of a pivot (or of an unpivot: the same machine, reversed). */
+export const PivotProgressSchema = z.strictObject({
+  phase: z.enum([
+    "Pausing",
+    "Sending",
+    "Completing",
+    "DeletingSource",
+    "Done",
+    "Aborting",
+    "Aborted",
+  ]).describe(
+    "Step of the pivot: Pausing, Sending, Completing (commit point), DeletingSource, " +
+      "Done, or Aborting/Aborted after a timeout rolled it back.",
+  ),
+  pivotId: z.string().min(1).max(63).describe("Id of this pivot attempt."),
+  batchesAcked: count("Batches the child acknowledged in this attempt."),
+  batchesTotal: count("Batches in this attempt.").optional(),
+  objects: count("Objects in the move graph.").optional(),
+  graphDigest: z.string().max(128).optional()
+    .describe(
+      "Digest of the ordered move graph; a resumed attempt skips acknowledged " +
+        "batches only while it still matches.",
+    ),
+  startedAt: z.iso.datetime().describe("When this attempt started (its timeout runs from here)."),
+  message: z.string().max(4096).optional().describe("Why the pivot waits or was rolled back."),
+});
+
 /** LatticeCluster `status`. */
 export const LatticeClusterStatusSchema = z.strictObject({
   phase: z.enum(PHASES).optional()
@@ -155,32 +182,37 @@ export const LatticeClusterStatusSchema = z.strictObject({
       .describe("State of each Flux controller by name."),
   }).optional().describe("Flux on the cluster."),
   lastReconciled: z.iso.datetime().optional().describe("Time of the last reconcile."),
-  pivot: z.strictObject({
-    phase: z.enum([
-      "Pausing",
-      "Sending",
-      "Completing",
-      "DeletingSource",
-      "Done",
-      "Aborting",
-      "Aborted",
-    ]).describe(
-      "Step of the pivot: Pausing, Sending, Completing (commit point), DeletingSource, " +
-        "Done, or Aborting/Aborted after a timeout rolled it back.",
-    ),
-    pivotId: z.string().min(1).max(63).describe("Id of this pivot attempt."),
-    batchesAcked: count("Batches the child acknowledged in this attempt."),
-    batchesTotal: count("Batches in this attempt.").optional(),
-    objects: count("Objects in the move graph.").optional(),
-    graphDigest: z.string().max(128).optional()
-      .describe(
-        "Digest of the ordered move graph; a resumed attempt skips acknowledged " +
-          "batches only while it still matches.",
-      ),
-    startedAt: z.iso.datetime().describe("When this attempt started (its timeout runs from here)."),
-    message: z.string().max(4096).optional().describe("Why the pivot waits or was rolled back."),
-  }).optional().describe(
+  pivot: PivotProgressSchema.optional().describe(
     "Progress of the pivot into the child, persisted so it resumes after a crash.",
+  ),
+  pivoted: z.strictObject({
+    phase: z.string().optional().describe("Phase the child reports for itself."),
+    kubernetesVersion: z.string().optional().describe("Kubernetes version the child runs."),
+    nodes: z.strictObject({
+      ready: count("Nodes that are Ready on the child."),
+      total: count("All nodes of the child."),
+    }).optional().describe("Node counts the child reports."),
+    fluxVersion: z.string().optional().describe("Flux version on the child."),
+    lastReconciled: z.string().optional().describe("When the child last reconciled itself."),
+    reportedAt: z.iso.datetime().optional().describe("When the parent received this view."),
+    stale: z.boolean().optional().describe(
+      "True when the agent has been silent longer than the stale limit: the view is old.",
+    ),
+    specHash: z.string().max(128).optional()
+      .describe("SHA-256 of the spec the child runs, as it reports it."),
+    specSynced: z.boolean().optional()
+      .describe("Whether the child runs this copy's spec (its reported hash matches)."),
+    children: z.array(z.string()).optional()
+      .describe("The child's own children (a cell): deleting it waits for them."),
+    immutable: z.record(z.string(), z.string()).optional().describe(
+      "Fields fixed at creation (provider, region, bootstrap, networks) as the child was " +
+        "built with: a copy changing them is refused, not sent.",
+    ),
+  }).optional().describe(
+    "After the pivot, on the parent's copy: the child's own view of itself, from its agent.",
+  ),
+  unpivot: PivotProgressSchema.optional().describe(
+    "Progress of the unpivot on the child (deletion moves its CAPI objects back).",
   ),
 }).describe("Observed state of the cluster.");
 

@@ -19,6 +19,9 @@ import {
 } from "../proxy/mod.ts";
 import { SECRET_REF } from "../kube/refs.ts";
 import { FleetReporter, type FleetState } from "../fleet/mod.ts";
+import type { EventRecorder } from "../kube/mod.ts";
+import { ChildReporter, specSyncHandlers } from "../childsync/agent.ts";
+import { unpivotHandlers } from "../pivot/unpivot_agent.ts";
 
 /** What the agent Secret holds. */
 export interface AgentSecret {
@@ -69,6 +72,8 @@ export interface AgentRoleOptions {
   heartbeatIntervalMs?: number;
   /** This cluster's subtree, reported to the parent (docs/fleet_view.md). */
   fleet?: FleetState;
+  /** Records the Warning Event when a sync overwrites local edits. */
+  recorder?: EventRecorder;
   logger: Logger;
 }
 
@@ -86,12 +91,20 @@ export function startAgent(
 ): Agent {
   const log = options.logger.child({ role: "agent" });
   const health = () => nodeHealth(client);
-  const reporter = options.fleet ? new FleetReporter(options.fleet, { logger: log }) : undefined;
+  const fleetReporter = options.fleet
+    ? new FleetReporter(options.fleet, { logger: log })
+    : undefined;
   const executor = new ProxyExecutor(client, options.parentName, {
     nested: options.nested,
     logger: log,
   });
-  const agent = new AgentClient({
+  const reporter = new ChildReporter(client, secret.clusterName, {
+    intervalMs: Math.min(options.heartbeatIntervalMs ?? 30_000, 10_000),
+    onChange: () => agent.heartbeatNow(),
+    logger: log,
+  });
+  const unpivot = unpivotHandlers(client, { logger: log });
+  const agent: AgentClient = new AgentClient({
     address: secret.endpoint,
     clusterName: secret.clusterName,
     credentials: secret.credentials,
@@ -99,8 +112,14 @@ export function startAgent(
       ...defaultHandlers(health),
       ...proxyHandlers(executor),
       ...pivotHandlers(new PivotTarget(client)),
-      fleetResync: (request) => reporter?.resync(request.reason),
+      fleetResync: (request) => fleetReporter?.resync(request.reason),
+      ...specSyncHandlers(client, {
+        recorder: options.recorder,
+        onApplied: () => reporter.refresh(),
+      }),
+      ...unpivot.handlers,
     },
+    heartbeatExtras: () => reporter.extras(),
     health,
     kubernetesVersion: () => kubernetesVersion(client),
     heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -116,15 +135,20 @@ export function startAgent(
   });
   cancelProxyOnDisconnect(agent, executor);
   agent.subscribe((event) => {
-    if (event.type === "connected") reporter?.connected((payload) => agent.send(payload));
-    if (event.type === "disconnected") reporter?.disconnected();
+    if (event.type === "connected") fleetReporter?.connected((payload) => agent.send(payload));
+    if (event.type === "disconnected") {
+      fleetReporter?.disconnected();
+      unpivot.disconnected();
+    }
   });
+  reporter.start();
   agent.start();
   log.info("Agent started", { parent: secret.endpoint, cluster: secret.clusterName });
   return {
     client: agent,
     async stop() {
-      reporter?.stop();
+      fleetReporter?.stop();
+      reporter.stop();
       await agent.stop();
     },
   };

@@ -13,7 +13,7 @@ import { createWebhookApp } from "../cell/webhook.ts";
 import { serveHttps } from "../cell/webhook_server.ts";
 import { clusterLookup } from "../cell/webhook_clusters.ts";
 import { LivingClusters } from "../cell/living.ts";
-import { RevocationList } from "../cell/revocation.ts";
+import { RevocationList, revokeClusterCertificates } from "../cell/revocation.ts";
 import type { CellLimits } from "../cell/limits.ts";
 import { BodyBudget } from "../proxy/body.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
@@ -47,6 +47,12 @@ import {
 } from "../proxy/mod.ts";
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from "../proxy/auth.ts";
 import { accessReviewViewAuthorizer, fleetApp, type FleetNode, startFleet } from "../fleet/mod.ts";
+import { type CellChildLink, createChildLink, type RevokeAgent } from "../childsync/link.ts";
+import { ChildStatusWriter } from "../childsync/cell.ts";
+import { PivotTarget } from "../pivot/target.ts";
+import { UnpivotReceiver } from "../pivot/unpivot_cell.ts";
+import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
+import { FORGET_ANNOTATION } from "../controllers/cluster/unpivot.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -72,6 +78,8 @@ export interface CellOptions {
   limits?: CellLimits;
   /** The bootstrap cell (no LatticeCluster of its own; unparented clusters are its children). */
   bootstrapCell?: boolean;
+  /** Revokes a forgotten child's agent certificate; default revokeClusterCertificates. */
+  revokeAgent?: RevokeAgent;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -89,6 +97,8 @@ export interface Cell {
   identity: CellIdentity;
   tokens: ControllerTokens;
   pivot: PivotHandoff;
+  /** Link to pivoted children: spec down, status up, unpivot. */
+  child: CellChildLink;
   /** Forwards proxied requests that arrived over this cell's own agent to its children. */
   nested: NestedProxy;
   /** The fleet below this cell (docs/fleet_view.md); its page is served at `/fleet/`. */
@@ -227,6 +237,33 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       registry.get(cluster)?.connected ? new PivotStreamTransport(registry, cluster) : undefined,
     logger: log,
   });
+  const child = createChildLink({
+    registry,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    // A forgotten child (lattice.dev/forget) is revoked like a deleted one.
+    revokeAgent: options.revokeAgent ?? ((name) => revokeClusterCertificates(client, name)),
+    logger: log,
+  });
+  const detachChildStatus = new ChildStatusWriter(client, {
+    refreshMs: options.heartbeatIntervalMs ?? 30_000,
+    logger: log,
+  }).attach(registry);
+  const detachUnpivot = new UnpivotReceiver({
+    target: new PivotTarget(client, { logger: log }),
+    allowed: async (cluster) => {
+      const copy = await getOrUndefined(() =>
+        client.get<
+          { metadata?: { deletionTimestamp?: string; annotations?: Record<string, string> } }
+        >(
+          LATTICE_CLUSTER_REF,
+          cluster,
+        )
+      );
+      return !!copy?.metadata?.deletionTimestamp &&
+        copy.metadata.annotations?.[FORGET_ANNOTATION] !== "true";
+    },
+    logger: log,
+  }).attach(registry);
   log.info("Cell serving", { url, grpcEndpoint });
   return {
     url,
@@ -236,6 +273,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     identity: { url, caBundlePem: ca.certPem },
     tokens: secretBootstrapTokens(client, issuer),
     pivot: (cluster) => handoff.handoff(cluster),
+    child,
     nested: nestedProxy({ transport: proxyTransport, authorizer, clusterExists, logger: log }),
     fleet,
     async stop() {
@@ -246,6 +284,9 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       await handoff.idle();
       proxyTransport.close();
       detach();
+      detachChildStatus();
+      detachUnpivot();
+      child.close();
       registry.close();
       await grpc.close(1_000);
     },

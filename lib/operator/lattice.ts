@@ -135,6 +135,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         nested: cell?.nested,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         fleet: (cell?.fleet ?? leafFleet)?.state,
+        recorder,
         logger: log,
       });
     }
@@ -161,6 +162,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
             cell: cell?.identity,
             tokens: cell?.tokens,
             pivot: cell?.pivot,
+            child: cell?.child,
             // The bootstrap cell of `lattice install` provisions the root, which has no cellRef.
             provisionUnparented: options.bootstrapCell === true,
             recorder,

@@ -23,3 +23,5 @@ export * from "./handoff.ts";
 export * from "./wire.ts";
 export * from "./stream_transport.ts";
 export * from "./agent_handlers.ts";
+export * from "./unpivot_agent.ts";
+export * from "./unpivot_cell.ts";

@@ -41,6 +41,10 @@ export interface MemoryProgressStore extends ProgressStore {
 export interface ProgressStoreOptions {
   /** Clock for condition transition times. */
   now?: () => Date;
+  /** Status field holding the progress; default `pivot` (`unpivot` for the reverse). */
+  field?: "pivot" | "unpivot";
+  /** Type the recorded condition gets; default its own (`Pivoted`). */
+  conditionType?: string;
 }
 
 /** A store that keeps progress in memory. */
@@ -87,16 +91,17 @@ export function latticeClusterProgressStore(
     client.get<KubeObject & { status?: LatticeClusterStatus }>(LATTICE_CLUSTER_REF, name);
   return {
     async load() {
-      return (await read()).status?.pivot;
+      return (await read()).status?.[options.field ?? "pivot"];
     },
     async save(progress, condition) {
       // A merge patch keeps keys it does not mention: name every key, null the absent ones.
       const pivot: Record<string, unknown> = {};
       for (const key of PROGRESS_KEYS) pivot[key] = progress[key] ?? null;
-      const status: Record<string, unknown> = { pivot };
+      const status: Record<string, unknown> = { [options.field ?? "pivot"]: pivot };
       if (condition) {
         const current = (await read()).status?.conditions;
-        status.conditions = setCondition(current, condition, { now: options.now?.() });
+        const type = options.conditionType ?? condition.type;
+        status.conditions = setCondition(current, { ...condition, type }, { now: options.now?.() });
       }
       await client.patchStatus(LATTICE_CLUSTER_REF, name, undefined, { status });
     },

@@ -30,6 +30,7 @@ import { ensureClusterSecrets } from "./capi_sim_secrets.ts";
 import { ensureClusterOwner, ensureFinalizer, providerFinalizer } from "./capi_sim_objects.ts";
 import { resourceForGroupKind } from "./_capi_refs.ts";
 import { bootstrapMachine } from "./capi_sim_bootstrap.ts";
+import { type OnClusterDeleted, teardownClusterProcesses } from "./capi_sim_teardown.ts";
 
 /** CAPI's finalizer on Cluster objects; the simulator honours it like CAPI does. */
 export const CAPI_CLUSTER_FINALIZER = "cluster.cluster.x-k8s.io";
@@ -47,6 +48,8 @@ export interface CapiSimulatorOptions {
   env?: Record<string, string>;
   /** Called once per cluster when its plane is up (the sandbox starts its operator). */
   onClusterPlane?: (name: string, plane: ControlPlane) => void | Promise<void>;
+  /** Called when a deleted cluster is torn down, before its plane stops. */
+  onClusterDeleted?: OnClusterDeleted;
 }
 
 /** A cluster the simulator plays. */
@@ -178,13 +181,10 @@ export class CapiSimulator {
       if (!hasFinalizer(capi, CAPI_CLUSTER_FINALIZER)) return;
       this.#log.info("Deleting simulated cluster", { cluster: name });
       await teardown(client, namespace, name, capi);
-      const sim = this.#clusters.get(name);
-      if (sim) {
-        this.#clusters.delete(name);
-        this.#planes.delete(name);
-        sim.client.close();
-        await sim.plane.stop();
-      }
+      await teardownClusterProcesses(this.#clusters, this.#planes, name, {
+        onClusterDeleted: this.#opts.onClusterDeleted,
+        logger: this.#log,
+      });
       const rest = (capi.metadata.finalizers ?? []).filter((f) => f !== CAPI_CLUSTER_FINALIZER);
       await client.patch(ref, name, {
         metadata: { finalizers: rest, resourceVersion: capi.metadata.resourceVersion },

@@ -91,6 +91,7 @@ export class Sandbox {
       const simulator = new CapiSimulator({
         logger: log,
         onClusterPlane: (name, plane) => sandbox!.#runDeployment(name, plane),
+        onClusterDeleted: (name) => sandbox!.stopOperator(name),
       });
       sandbox = new Sandbox(bootstrap, simulator, options);
       sandbox.#operators.set(

@@ -25,7 +25,20 @@ Deno.test("LatticeCluster CRD: cluster-scoped, lc, status subresource, printer c
   const [version] = spec.versions as Record<string, unknown>[];
   assert.deepEqual(version.subresources, { status: {} });
   const columns = (version.additionalPrinterColumns as { name: string }[]).map((c) => c.name);
-  assert.deepEqual(columns, ["Phase", "Provider", "Version", "Nodes", "Age"]);
+  assert.deepEqual(columns, [
+    "Phase",
+    "Provider",
+    "Version",
+    "Nodes",
+    "Running",
+    "Agent",
+    "Heartbeat",
+    "Synced",
+    "Stale",
+    "Child",
+    "Flux",
+    "Age",
+  ]);
 });
 
 Deno.test("the written CRD parses back to the generated object", async () => {

@@ -35,7 +35,10 @@ function setup() {
 
 const beat = (sequence: number): AgentMessage => ({
   clusterName: "c1",
-  payload: { $case: "heartbeat", value: { state: 3, timestamp: new Date(0), sequence } },
+  payload: {
+    $case: "heartbeat",
+    value: { state: 3, timestamp: new Date(0), sequence, specHash: "" },
+  },
 });
 
 Deno.test("heartbeats are answered and recorded; silence marks the agent disconnected", () => {

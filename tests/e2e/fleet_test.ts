@@ -17,6 +17,7 @@ import {
   sourceShim,
 } from "../../lib/sandbox/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
+import { KubeClient } from "../../lib/kube/mod.ts";
 import { LATTICE_CLUSTER, names, read } from "./_fleet.ts";
 import { kubectlThroughProxy, scaleWorkers, upgradeKubernetes } from "./_flow.ts";
 
@@ -83,6 +84,14 @@ Deno.test("end to end: cells provision cells, pivot, and manage themselves", asy
     });
 
     await t.step("workload scales its own workers 2 → 3 through its own CAPI objects", async () => {
+      // Git (the parent's copy) says so too: while its parent is connected, the parent's copy
+      // wins over an edit made on the child alone (docs/adr/gitops-after-pivot.md).
+      const parentClient = KubeClient.fromKubeconfig(mgmt.kubeconfig);
+      try {
+        await parentClient.patch(LATTICE_CLUSTER, "workload", { spec: { nodes: { workers: 3 } } });
+      } finally {
+        parentClient.close();
+      }
       assert.equal(await scaleWorkers(workload.kubeconfig, "workload", 3, 120_000), 4);
       marks.push(["workload scaled", performance.now() - started]);
     });

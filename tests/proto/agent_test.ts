@@ -29,7 +29,10 @@ const AGENT_FIELDS: [NonNullable<AgentMessage["payload"]>, number][] = [
   [{ $case: "ready", value: { agentVersion: "1", kubernetesVersion: "v1.36.3" } }, 2],
   [{ $case: "bootstrapComplete", value: {} }, 3],
   [{ $case: "pivotComplete", value: { success: true, errorMessage: "", pivotId: "p" } }, 4],
-  [{ $case: "heartbeat", value: { state: AgentState.AGENT_STATE_READY, sequence: 1 } }, 5],
+  [{
+    $case: "heartbeat",
+    value: { state: AgentState.AGENT_STATE_READY, sequence: 1, specHash: "" },
+  }, 5],
   [{ $case: "clusterHealth", value: { readyNodes: 1, totalNodes: 2, conditions: [] } }, 6],
   [{
     $case: "k8sResponse",

@@ -1,7 +1,8 @@
 /**
  * Cell mode: provisioning a child. Pending → Provisioning (CAPI objects applied, token
  * issued) → control plane ready → Pivoting (hand-off) → Ready. Once pivoted, the cell
- * holds no CAPI state for the child and no longer applies anything.
+ * holds no CAPI state for the child: its copy is the desired spec, delivered over the
+ * stream, and shows the child's own status (pivoted.ts).
  */
 import { providerOf } from "../../api/mod.ts";
 import type { Action } from "../../runtime/mod.ts";
@@ -9,6 +10,7 @@ import { type BootstrapInfo, capiNamespace, CLUSTER, generateCapiObjects } from 
 import { isInvalid, type KubeObject } from "../../kube/mod.ts";
 import { controlPlaneReady, controlPlaneVersion, nodeCounts } from "./capi_status.ts";
 import { pruneTemplates } from "./prune.ts";
+import { reconcilePivoted } from "./pivoted.ts";
 import { CELL_FIELD_MANAGER, type Deps, getOptional, servedResource } from "./deps.ts";
 import {
   type ClusterScope,
@@ -96,11 +98,7 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
   // The pivot records Pivoted=True itself too; either record means the child owns itself.
   const pivoted = isTrue(scope, CONDITIONS.pivoted) ||
     cluster.status?.conditions?.some((c) => c.type === CONDITIONS.pivoted && c.status === "True");
-  if (pivoted) {
-    markCondition(scope, CONDITIONS.ready, "True", "SelfManaging", "The cluster manages itself");
-    setPhase(scope, "Ready", "the cluster manages itself");
-    return {};
-  }
+  if (pivoted) return await reconcilePivoted(scope, deps);
 
   // Once Pivoting, the pivot owns the CAPI objects (it pauses, moves and deletes them).
   if (

@@ -4,8 +4,8 @@
  * down), wait for it to go, delete whatever generated objects remain and the namespace,
  * release the token, then drop the finalizer.
  *
- * A pivoted cluster has no CAPI objects here: deleting its LatticeCluster on the parent
- * only forgets it; the child keeps running (it owns itself).
+ * A pivoted cluster has no CAPI objects here: they are first moved back from the child
+ * (unpivot.ts), then deleted like any other; the child's agent is revoked at the end.
  */
 import { revokeClusterCertificates } from "../../cell/revocation.ts";
 import { capiNamespace, CLUSTER, clusterSelector, generateCapiObjects } from "../../capi/mod.ts";
@@ -19,6 +19,7 @@ import {
   servedResource,
 } from "./deps.ts";
 import { type ClusterScope, CONDITIONS, markCondition, setPhase } from "./scope.ts";
+import { isPivotedCopy, unpivotStep } from "./unpivot.ts";
 
 /** Outcome of a deletion step: requeue, or `released` when the finalizer is gone. */
 export interface DeletionResult {
@@ -62,7 +63,11 @@ export async function deleteChild(scope: ClusterScope, deps: Deps): Promise<Dele
   const name = cluster.metadata.name;
   setPhase(scope, "Deleting", "deleting the CAPI cluster");
   markCondition(scope, CONDITIONS.ready, "False", "Deleting", "The cluster is being deleted");
-  // First, so a deleted cluster's agent cannot act while its infrastructure goes.
+  const unpivot = await unpivotStep(scope, deps);
+  if (unpivot.next === "released") return { action: {}, released: true };
+  if (unpivot.next === "wait") return { action: unpivot.action, released: false };
+  // After the unpivot (it needs the agent's stream) and before the infrastructure goes: a
+  // deleted cluster's agent can never connect, renew or be proxied to again.
   const deleting = cluster.metadata.deletionTimestamp;
   await revokeClusterCertificates(deps.client, name, {
     unlessRevokedSince: deleting ? new Date(deleting) : undefined,

@@ -5,7 +5,7 @@
 import type { KubeClient, KubeObject, ResourceRef } from "../../kube/mod.ts";
 import { isNotFound } from "../../kube/mod.ts";
 import type { Logger } from "../../log/mod.ts";
-import type { BootstrapTokens, CellIdentity, PivotHandoff } from "./types.ts";
+import type { BootstrapTokens, CellIdentity, ChildLink, PivotHandoff } from "./types.ts";
 import { LATTICE_CLUSTER_REF } from "../../api/refs.ts";
 
 export { LATTICE_CLUSTER_REF };
@@ -28,6 +28,8 @@ export interface Deps {
   cell?: CellIdentity;
   tokens?: BootstrapTokens;
   pivot?: PivotHandoff;
+  /** The link to pivoted children (spec down, status up, unpivot). */
+  child?: ChildLink;
   /** Requeue delay while waiting on CAPI. */
   pollMs: number;
   /** Requeue delay while the pivot runs or CAPI objects are being deleted. */

@@ -31,7 +31,13 @@ import {
   warn,
 } from "./scope.ts";
 import { reconcileSelf } from "./self.ts";
-import type { BootstrapTokens, CellIdentity, ClusterObject, PivotHandoff } from "./types.ts";
+import type {
+  BootstrapTokens,
+  CellIdentity,
+  ChildLink,
+  ClusterObject,
+  PivotHandoff,
+} from "./types.ts";
 import { clusterValidationContext, type SpecProblem, validateCluster } from "./validation.ts";
 
 /** Options of {@linkcode ClusterReconciler}. */
@@ -44,6 +50,8 @@ export interface ClusterReconcilerOptions {
   tokens?: BootstrapTokens;
   /** Pivot hand-off; without it children wait in Pivoting. */
   pivot?: PivotHandoff;
+  /** The link to pivoted children; without it the copy of a pivoted child is only shown. */
+  child?: ChildLink;
   /** Records phase changes and problems as Events. */
   recorder?: EventRecorder;
   logger?: Logger;
@@ -115,6 +123,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
       cell: this.#opts.cell,
       tokens: this.#opts.tokens,
       pivot: this.#opts.pivot,
+      child: this.#opts.child,
       pollMs: this.#opts.pollMs ?? 60_000,
       shortPollMs: this.#opts.shortPollMs ?? 5_000,
     };

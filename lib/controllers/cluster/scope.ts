@@ -29,6 +29,12 @@ export const CONDITIONS = {
   workersUpToDate: "WorkersUpToDate",
   /** Whether spec.networking.default is served (Cilium LB-IPAM) or not (another CNI). */
   loadBalancerPools: "LoadBalancerPools",
+  /** After the pivot: the child runs the spec of the parent's copy. */
+  specSynced: "SpecSynced",
+  /** After the pivot: the child's agent reports within the stale limit. */
+  childReporting: "ChildReporting",
+  /** Deletion of a pivoted child: its CAPI objects are back on the parent. */
+  unpivoted: "Unpivoted",
   /** Summary. */
   ready: "Ready",
 } as const;

@@ -44,6 +44,15 @@ export async function reconcileSelf(scope: ClusterScope, deps: Deps): Promise<Ac
   const namespace = capiNamespace(name);
   const bootstrap = cluster.spec.provider.kubernetes.bootstrap;
   scope.status.provider = providerOf(cluster.spec.provider.config);
+  const unpivot = cluster.status?.unpivot?.phase;
+  if (unpivot && unpivot !== "Aborted") {
+    // Being deleted by the parent: the unpivot moves these CAPI objects back there, and an
+    // apply here could re-create one it just deleted. Stand down.
+    const message = `The parent is taking the CAPI objects back (unpivot ${unpivot})`;
+    markCondition(scope, CONDITIONS.ready, "False", "Unpivoting", message);
+    setPhase(scope, "Deleting", message);
+    return {};
+  }
   const cpType = controlPlaneType(bootstrap);
   const [capiCluster, cp, md] = await Promise.all([
     getOptional(deps, CLUSTER.apiVersion, CLUSTER.kind, name, namespace),

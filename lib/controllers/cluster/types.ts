@@ -50,3 +50,36 @@ export interface CellIdentity {
   /** PEM of the CA children pin when calling it. */
   caBundlePem: string;
 }
+
+/** Where delivering the spec to a pivoted child stands (see lib/childsync). */
+export type ChildSyncState =
+  | { state: "synced" | "sending" | "disconnected" | "unknown"; hash: string }
+  | { state: "failed"; hash: string; error: string };
+
+/** Where moving a pivoted child's CAPI objects back stands, as its agent reports it. */
+export type UnpivotState =
+  | { state: "disconnected" }
+  | { state: "refused" | "failed"; message: string }
+  | { state: "running" | "done"; phase: string; message: string };
+
+/**
+ * The cell's link to its pivoted children, for the controller: spec down, heartbeat age,
+ * the unpivot on deletion, and revoking the agent of a deleted child.
+ */
+export interface ChildLink {
+  /** Offers the copy's spec as desired; sent when the child reports a different hash. */
+  offerSpec(clusterName: string, spec: Record<string, unknown>, generation: number): ChildSyncState;
+  /** Stops syncing (the copy is being deleted). */
+  forget(clusterName: string): void;
+  /** Time of the last heartbeat this cell received, if the agent connected since it started. */
+  lastHeartbeat(clusterName: string): Date | undefined;
+  /** Sends UnpivotCommand and answers the child's progress (idempotent, re-sent each pass). */
+  unpivot(clusterName: string, unpivotId: string): Promise<UnpivotState>;
+  /**
+   * After a deleted child's infrastructure is gone: make its agent certificate unusable.
+   * HOOK for the certificate revocation (#25); see docs/gitops.md.
+   */
+  revokeAgent(clusterName: string): Promise<void>;
+  /** A silent agent's view is stale after this long (N heartbeat intervals). */
+  staleAfterMs: number;
+}

@@ -200,6 +200,11 @@ const remove = gitopsCommand({
   name: "delete",
   summary: "Delete a cluster's folder (refused while it has children unless --recursive)",
   usage: "lattice cluster delete NAME [--recursive]",
+  description: "Once pushed, the parent's Flux prunes the cluster's LatticeCluster; the parent " +
+    "moves its Cluster API objects back from it (the pivot in reverse) and deletes its " +
+    "machines. While its agent is unreachable the deletion waits (condition Unpivoted). To " +
+    "forget it instead, leaving its machines running: kubectl annotate latticecluster NAME " +
+    "lattice.dev/forget=true (on the parent).",
   options: { ...REPO_OPTION, recursive: { type: "boolean" } },
   optionHelp: { ...REPO_HELP, recursive: "Also delete the cluster's descendants" },
   async run(args, ctx) {

@@ -65,6 +65,9 @@ export interface AgentMessage {
      * after connect (and when asked), then deltas. docs/fleet_view.md.
      */
     { $case: "fleetSubtree"; value: FleetSubtreeUpdate }
+    | //
+    /** One step of an unpivot (deletion): the child hands its CAPI objects back. */
+    { $case: "unpivotTransfer"; value: UnpivotTransfer }
     | undefined;
 }
 
@@ -92,6 +95,29 @@ export interface Heartbeat {
     | undefined;
   /** Increases by one per heartbeat on a stream; echoed by HeartbeatAck to measure round trips. */
   sequence: number;
+  /**
+   * SHA-256 (hex) of the child's own LatticeCluster spec, so the parent re-sends its copy
+   * whenever they differ (level-triggered: a change made while the link was down arrives).
+   */
+  specHash: string;
+  /** The child's own view of itself, shown on the parent's copy (status.pivoted). */
+  clusterStatus?: ChildClusterStatus | undefined;
+}
+
+/** What the child's own LatticeCluster status says, reported up with every heartbeat. */
+export interface ChildClusterStatus {
+  phase: string;
+  kubernetesVersion: string;
+  readyNodes: number;
+  totalNodes: number;
+  fluxVersion: string;
+  /** RFC 3339 time of the child's last reconcile of itself. */
+  lastReconciled: string;
+  /** The child's metadata.generation and observedGeneration (synced spec reconciled?). */
+  generation: number;
+  observedGeneration: number;
+  /** Names of the child's own child clusters (a cell's children): deletion waits for them. */
+  children: string[];
 }
 
 export interface ClusterHealth {
@@ -123,7 +149,20 @@ export interface CommandAck {
   /** Why the command failed; empty when ok. */
   error: string;
   /** Set in answer to PivotCommand and PivotBatch: where the transfer stands. */
-  pivot?: PivotBatchAck | undefined;
+  pivot?:
+    | PivotBatchAck
+    | undefined;
+  /** Set in answer to UnpivotCommand: where the unpivot stands on the child. */
+  unpivot?: UnpivotProgress | undefined;
+}
+
+/** Progress of an unpivot as the child persists it (its LatticeCluster status.unpivot). */
+export interface UnpivotProgress {
+  unpivotId: string;
+  /** Pausing, Sending, Completing, DeletingSource, Done, Aborting, Aborted; empty before start. */
+  phase: string;
+  message: string;
+  objects: number;
 }
 
 /** Progress of a pivot transfer, so a retried pivot resumes instead of re-sending everything. */
@@ -165,6 +204,15 @@ export interface CellCommand {
     | //
     /** Asks the agent for a full FleetSubtreeUpdate snapshot (e.g. after a sequence gap). */
     { $case: "fleetResync"; value: FleetResyncRequest }
+    | //
+    /** The parent's copy of the child's LatticeCluster spec: the child applies it to its own. */
+    { $case: "specSync"; value: ClusterSpecSync }
+    | //
+    /** Start or continue moving the child's CAPI objects back to the parent (deletion). */
+    { $case: "unpivot"; value: UnpivotCommand }
+    | //
+    /** The answer to one UnpivotTransfer (not acknowledged itself). */
+    { $case: "unpivotTransferAck"; value: UnpivotTransferAck }
     | undefined;
   /**
    * When set, the agent answers with exactly one CommandAck carrying it. Empty for
@@ -392,6 +440,47 @@ export interface FleetResyncRequest {
   reason: string;
 }
 
+/** The desired spec of the child's own LatticeCluster, from the parent's copy (from git). */
+export interface ClusterSpecSync {
+  clusterName: string;
+  /** The spec as JSON. */
+  spec: Buffer;
+  /** SHA-256 (hex) of the canonical spec JSON; the heartbeat reports it back once applied. */
+  specHash: string;
+  /** metadata.generation of the parent's copy, for messages and events. */
+  generation: number;
+}
+
+/**
+ * Asks the child to move its CAPI objects back to the parent: the pivot in reverse, run by
+ * the child (source) with the parent as target. Idempotent: re-sent until the ack says Done.
+ */
+export interface UnpivotCommand {
+  clusterName: string;
+  capiNamespace: string;
+  /** Chosen by the parent; the child keeps it for the whole unpivot. */
+  unpivotId: string;
+}
+
+/** One step the child's unpivot asks the parent to perform (the PivotTransport calls). */
+export interface UnpivotTransfer {
+  requestId: string;
+  unpivotId: string;
+  clusterName: string;
+  capiNamespace: string;
+  step?: { $case: "batch"; value: PivotBatch } | { $case: "unpause"; value: PivotUnpause } | {
+    $case: "abort";
+    value: PivotAbort;
+  } | undefined;
+}
+
+export interface UnpivotTransferAck {
+  requestId: string;
+  ok: boolean;
+  error: string;
+  progress?: PivotBatchAck | undefined;
+}
+
 function createBaseAgentMessage(): AgentMessage {
   return { clusterName: "", payload: undefined };
 }
@@ -431,6 +520,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "fleetSubtree":
         FleetSubtreeUpdate.encode(message.payload.value, writer.uint32(242).fork()).join();
+        break;
+      case "unpivotTransfer":
+        UnpivotTransfer.encode(message.payload.value, writer.uint32(162).fork()).join();
         break;
     }
     return writer;
@@ -540,6 +632,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.payload = { $case: "fleetSubtree", value: FleetSubtreeUpdate.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.payload = { $case: "unpivotTransfer", value: UnpivotTransfer.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -619,6 +719,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "fleetSubtree": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "fleetSubtree", value: FleetSubtreeUpdate.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "unpivotTransfer": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "unpivotTransfer", value: UnpivotTransfer.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -817,7 +923,7 @@ export const PivotComplete: MessageFns<PivotComplete> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { state: 0, timestamp: undefined, sequence: 0 };
+  return { state: 0, timestamp: undefined, sequence: 0, specHash: "", clusterStatus: undefined };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -830,6 +936,12 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.sequence !== 0) {
       writer.uint32(24).uint64(message.sequence);
+    }
+    if (message.specHash !== "") {
+      writer.uint32(162).string(message.specHash);
+    }
+    if (message.clusterStatus !== undefined) {
+      ChildClusterStatus.encode(message.clusterStatus, writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -871,6 +983,22 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.sequence = longToNumber(reader.uint64());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.specHash = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.clusterStatus = ChildClusterStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -891,6 +1019,171 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.state = object.state ?? 0;
     message.timestamp = object.timestamp ?? undefined;
     message.sequence = object.sequence ?? 0;
+    message.specHash = object.specHash ?? "";
+    message.clusterStatus = (object.clusterStatus !== undefined && object.clusterStatus !== null)
+      ? ChildClusterStatus.fromPartial(object.clusterStatus)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseChildClusterStatus(): ChildClusterStatus {
+  return {
+    phase: "",
+    kubernetesVersion: "",
+    readyNodes: 0,
+    totalNodes: 0,
+    fluxVersion: "",
+    lastReconciled: "",
+    generation: 0,
+    observedGeneration: 0,
+    children: [],
+  };
+}
+
+export const ChildClusterStatus: MessageFns<ChildClusterStatus> = {
+  encode(message: ChildClusterStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phase !== "") {
+      writer.uint32(10).string(message.phase);
+    }
+    if (message.kubernetesVersion !== "") {
+      writer.uint32(18).string(message.kubernetesVersion);
+    }
+    if (message.readyNodes !== 0) {
+      writer.uint32(24).int32(message.readyNodes);
+    }
+    if (message.totalNodes !== 0) {
+      writer.uint32(32).int32(message.totalNodes);
+    }
+    if (message.fluxVersion !== "") {
+      writer.uint32(42).string(message.fluxVersion);
+    }
+    if (message.lastReconciled !== "") {
+      writer.uint32(50).string(message.lastReconciled);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(56).int64(message.generation);
+    }
+    if (message.observedGeneration !== 0) {
+      writer.uint32(64).int64(message.observedGeneration);
+    }
+    for (const v of message.children) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChildClusterStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChildClusterStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kubernetesVersion = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.readyNodes = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.totalNodes = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fluxVersion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastReconciled = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.observedGeneration = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.children.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ChildClusterStatus>): ChildClusterStatus {
+    return ChildClusterStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChildClusterStatus>): ChildClusterStatus {
+    const message = createBaseChildClusterStatus();
+    message.phase = object.phase ?? "";
+    message.kubernetesVersion = object.kubernetesVersion ?? "";
+    message.readyNodes = object.readyNodes ?? 0;
+    message.totalNodes = object.totalNodes ?? 0;
+    message.fluxVersion = object.fluxVersion ?? "";
+    message.lastReconciled = object.lastReconciled ?? "";
+    message.generation = object.generation ?? 0;
+    message.observedGeneration = object.observedGeneration ?? 0;
+    message.children = object.children?.map((e) => e) || [];
     return message;
   },
 };
@@ -1156,7 +1449,7 @@ export const FluxStatusResponse_ControllerStatusEntry: MessageFns<FluxStatusResp
 };
 
 function createBaseCommandAck(): CommandAck {
-  return { commandId: "", ok: false, error: "", pivot: undefined };
+  return { commandId: "", ok: false, error: "", pivot: undefined, unpivot: undefined };
 }
 
 export const CommandAck: MessageFns<CommandAck> = {
@@ -1172,6 +1465,9 @@ export const CommandAck: MessageFns<CommandAck> = {
     }
     if (message.pivot !== undefined) {
       PivotBatchAck.encode(message.pivot, writer.uint32(34).fork()).join();
+    }
+    if (message.unpivot !== undefined) {
+      UnpivotProgress.encode(message.unpivot, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -1221,6 +1517,14 @@ export const CommandAck: MessageFns<CommandAck> = {
             message.pivot = PivotBatchAck.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.unpivot = UnpivotProgress.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1244,6 +1548,100 @@ export const CommandAck: MessageFns<CommandAck> = {
     message.pivot = (object.pivot !== undefined && object.pivot !== null)
       ? PivotBatchAck.fromPartial(object.pivot)
       : undefined;
+    message.unpivot = (object.unpivot !== undefined && object.unpivot !== null)
+      ? UnpivotProgress.fromPartial(object.unpivot)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUnpivotProgress(): UnpivotProgress {
+  return { unpivotId: "", phase: "", message: "", objects: 0 };
+}
+
+export const UnpivotProgress: MessageFns<UnpivotProgress> = {
+  encode(message: UnpivotProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.unpivotId !== "") {
+      writer.uint32(10).string(message.unpivotId);
+    }
+    if (message.phase !== "") {
+      writer.uint32(18).string(message.phase);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.objects !== 0) {
+      writer.uint32(32).uint32(message.objects);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnpivotProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnpivotProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.unpivotId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.objects = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UnpivotProgress>): UnpivotProgress {
+    return UnpivotProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnpivotProgress>): UnpivotProgress {
+    const message = createBaseUnpivotProgress();
+    message.unpivotId = object.unpivotId ?? "";
+    message.phase = object.phase ?? "";
+    message.message = object.message ?? "";
+    message.objects = object.objects ?? 0;
     return message;
   },
 };
@@ -1455,6 +1853,15 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "fleetResync":
         FleetResyncRequest.encode(message.command.value, writer.uint32(242).fork()).join();
         break;
+      case "specSync":
+        ClusterSpecSync.encode(message.command.value, writer.uint32(162).fork()).join();
+        break;
+      case "unpivot":
+        UnpivotCommand.encode(message.command.value, writer.uint32(170).fork()).join();
+        break;
+      case "unpivotTransferAck":
+        UnpivotTransferAck.encode(message.command.value, writer.uint32(178).fork()).join();
+        break;
     }
     if (message.commandId !== "") {
       writer.uint32(74).string(message.commandId);
@@ -1590,6 +1997,33 @@ export const CellCommand: MessageFns<CellCommand> = {
             message.command = { $case: "fleetResync", value: FleetResyncRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.command = { $case: "specSync", value: ClusterSpecSync.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.command = { $case: "unpivot", value: UnpivotCommand.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.command = {
+              $case: "unpivotTransferAck",
+              value: UnpivotTransferAck.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
           case 9: {
             if (tag !== 74) {
               break;
@@ -1700,6 +2134,27 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "fleetResync": {
         if (object.command?.value !== undefined && object.command?.value !== null) {
           message.command = { $case: "fleetResync", value: FleetResyncRequest.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "specSync": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "specSync", value: ClusterSpecSync.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "unpivot": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "unpivot", value: UnpivotCommand.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "unpivotTransferAck": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = {
+            $case: "unpivotTransferAck",
+            value: UnpivotTransferAck.fromPartial(object.command.value),
+          };
         }
         break;
       }
@@ -3716,6 +4171,415 @@ export const FleetResyncRequest: MessageFns<FleetResyncRequest> = {
   fromPartial(object: DeepPartial<FleetResyncRequest>): FleetResyncRequest {
     const message = createBaseFleetResyncRequest();
     message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseClusterSpecSync(): ClusterSpecSync {
+  return { clusterName: "", spec: Buffer.alloc(0), specHash: "", generation: 0 };
+}
+
+export const ClusterSpecSync: MessageFns<ClusterSpecSync> = {
+  encode(message: ClusterSpecSync, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clusterName !== "") {
+      writer.uint32(10).string(message.clusterName);
+    }
+    if (message.spec.length !== 0) {
+      writer.uint32(18).bytes(message.spec);
+    }
+    if (message.specHash !== "") {
+      writer.uint32(26).string(message.specHash);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(32).int64(message.generation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterSpecSync {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterSpecSync();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clusterName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spec = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.specHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClusterSpecSync>): ClusterSpecSync {
+    return ClusterSpecSync.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClusterSpecSync>): ClusterSpecSync {
+    const message = createBaseClusterSpecSync();
+    message.clusterName = object.clusterName ?? "";
+    message.spec = object.spec ?? Buffer.alloc(0);
+    message.specHash = object.specHash ?? "";
+    message.generation = object.generation ?? 0;
+    return message;
+  },
+};
+
+function createBaseUnpivotCommand(): UnpivotCommand {
+  return { clusterName: "", capiNamespace: "", unpivotId: "" };
+}
+
+export const UnpivotCommand: MessageFns<UnpivotCommand> = {
+  encode(message: UnpivotCommand, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clusterName !== "") {
+      writer.uint32(10).string(message.clusterName);
+    }
+    if (message.capiNamespace !== "") {
+      writer.uint32(18).string(message.capiNamespace);
+    }
+    if (message.unpivotId !== "") {
+      writer.uint32(26).string(message.unpivotId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnpivotCommand {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnpivotCommand();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clusterName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.capiNamespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.unpivotId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UnpivotCommand>): UnpivotCommand {
+    return UnpivotCommand.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnpivotCommand>): UnpivotCommand {
+    const message = createBaseUnpivotCommand();
+    message.clusterName = object.clusterName ?? "";
+    message.capiNamespace = object.capiNamespace ?? "";
+    message.unpivotId = object.unpivotId ?? "";
+    return message;
+  },
+};
+
+function createBaseUnpivotTransfer(): UnpivotTransfer {
+  return { requestId: "", unpivotId: "", clusterName: "", capiNamespace: "", step: undefined };
+}
+
+export const UnpivotTransfer: MessageFns<UnpivotTransfer> = {
+  encode(message: UnpivotTransfer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.unpivotId !== "") {
+      writer.uint32(18).string(message.unpivotId);
+    }
+    if (message.clusterName !== "") {
+      writer.uint32(26).string(message.clusterName);
+    }
+    if (message.capiNamespace !== "") {
+      writer.uint32(34).string(message.capiNamespace);
+    }
+    switch (message.step?.$case) {
+      case "batch":
+        PivotBatch.encode(message.step.value, writer.uint32(42).fork()).join();
+        break;
+      case "unpause":
+        PivotUnpause.encode(message.step.value, writer.uint32(50).fork()).join();
+        break;
+      case "abort":
+        PivotAbort.encode(message.step.value, writer.uint32(58).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnpivotTransfer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnpivotTransfer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unpivotId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clusterName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.capiNamespace = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.step = { $case: "batch", value: PivotBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.step = { $case: "unpause", value: PivotUnpause.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.step = { $case: "abort", value: PivotAbort.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UnpivotTransfer>): UnpivotTransfer {
+    return UnpivotTransfer.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnpivotTransfer>): UnpivotTransfer {
+    const message = createBaseUnpivotTransfer();
+    message.requestId = object.requestId ?? "";
+    message.unpivotId = object.unpivotId ?? "";
+    message.clusterName = object.clusterName ?? "";
+    message.capiNamespace = object.capiNamespace ?? "";
+    switch (object.step?.$case) {
+      case "batch": {
+        if (object.step?.value !== undefined && object.step?.value !== null) {
+          message.step = { $case: "batch", value: PivotBatch.fromPartial(object.step.value) };
+        }
+        break;
+      }
+      case "unpause": {
+        if (object.step?.value !== undefined && object.step?.value !== null) {
+          message.step = { $case: "unpause", value: PivotUnpause.fromPartial(object.step.value) };
+        }
+        break;
+      }
+      case "abort": {
+        if (object.step?.value !== undefined && object.step?.value !== null) {
+          message.step = { $case: "abort", value: PivotAbort.fromPartial(object.step.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseUnpivotTransferAck(): UnpivotTransferAck {
+  return { requestId: "", ok: false, error: "", progress: undefined };
+}
+
+export const UnpivotTransferAck: MessageFns<UnpivotTransferAck> = {
+  encode(message: UnpivotTransferAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    if (message.progress !== undefined) {
+      PivotBatchAck.encode(message.progress, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnpivotTransferAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnpivotTransferAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.progress = PivotBatchAck.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UnpivotTransferAck>): UnpivotTransferAck {
+    return UnpivotTransferAck.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnpivotTransferAck>): UnpivotTransferAck {
+    const message = createBaseUnpivotTransferAck();
+    message.requestId = object.requestId ?? "";
+    message.ok = object.ok ?? false;
+    message.error = object.error ?? "";
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? PivotBatchAck.fromPartial(object.progress)
+      : undefined;
     return message;
   },
 };
