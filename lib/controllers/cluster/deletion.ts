@@ -19,7 +19,7 @@ import {
   servedResource,
 } from "./deps.ts";
 import { type ClusterScope, CONDITIONS, markCondition, setPhase } from "./scope.ts";
-import { isPivotedCopy, unpivotStep } from "./unpivot.ts";
+import { unpivotStep } from "./unpivot.ts";
 
 /** Outcome of a deletion step: requeue, or `released` when the finalizer is gone. */
 export interface DeletionResult {
