@@ -145,6 +145,7 @@ Deno.test("nestedProxy re-authorizes the next hop with the prefixed identity", a
     headers: { "impersonate-user": "alice", accept: "application/json" },
     body: Buffer.alloc(0),
     watch: false,
+    bodyFollows: false,
   };
   const res = await next(identity, request, new AbortController().signal);
   const seen = await res.json();

@@ -28,6 +28,7 @@ function request(fields: Partial<KubernetesRequest> = {}): KubernetesRequest {
     headers: { "impersonate-user": "alice", "impersonate-group": "devs" },
     body: Buffer.alloc(0),
     watch: false,
+    bodyFollows: false,
     ...fields,
   };
 }

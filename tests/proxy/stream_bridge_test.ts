@@ -12,6 +12,7 @@ const REQUEST: KubernetesRequest = {
   headers: {},
   body: Buffer.alloc(0),
   watch: false,
+  bodyFollows: false,
 };
 
 function setup() {
