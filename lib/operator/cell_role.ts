@@ -87,6 +87,8 @@ export interface Cell {
   pivot: PivotHandoff;
   /** Forwards proxied requests that arrived over this cell's own agent to its children. */
   nested: NestedProxy;
+  /** Carries proxied requests to children (its open requests and bodies can be counted). */
+  proxyTransport: ProxyStreamTransport;
   stop(): Promise<void>;
 }
 
@@ -207,6 +209,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     tokens: secretBootstrapTokens(client, issuer),
     pivot: (cluster) => handoff.handoff(cluster),
     nested: nestedProxy({ transport: proxyTransport, authorizer, clusterExists, logger: log }),
+    proxyTransport,
     async stop() {
       stop.abort();
       await https.finished;

@@ -19,6 +19,8 @@ export interface BodySink {
   write(chunk: KubernetesRequestBody): Promise<void> | void;
   /** Whether the request is still open (the client or the child did not end it). */
   open(): boolean;
+  /** Resolves when the request ends: a read waiting on the caller is abandoned at once. */
+  ended?: Promise<void>;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function pumpBody(
   sink: BodySink,
 ): Promise<void> {
   const reader = body.getReader();
+  sink.ended?.then(() => reader.cancel().catch(() => {}));
   try {
     while (true) {
       const { done, value } = await reader.read();

@@ -141,6 +141,7 @@ export class StreamTransport implements ProxyTransport {
     this.#bodies++;
     pumpBody(requestId, body, {
       open,
+      ended: entry.closed,
       // Waits for the stream to drain, or for the request to end (client gone, answer in).
       write: (chunk) =>
         Promise.race([

@@ -39,10 +39,19 @@ Deno.test("proxy: request bodies stream through the cell, bounded", async (t) =>
         apiGroup: "rbac.authorization.k8s.io",
       }],
     });
-    const open = () =>
-      env.executors.reduce((n, e) => n + e.inFlight + e.bodiesInFlight, 0) === 0
-        ? Promise.resolve(true)
-        : Promise.resolve(undefined);
+    let last = "";
+    const openRelays = () => last;
+    // Open relays: requests and streamed bodies on the cell and on the child.
+    const open = () => {
+      const cell = env.cell.proxyTransport;
+      const count = cell.inFlight + cell.bodiesInFlight +
+        env.executors.reduce((n, e) => n + e.inFlight + e.bodiesInFlight, 0);
+      if (count !== 0) {
+        last = `cell ${cell.inFlight} requests, ${cell.bodiesInFlight} bodies; child ` +
+          env.executors.map((e) => `${e.inFlight} requests, ${e.bodiesInFlight} bodies`);
+      }
+      return Promise.resolve(count === 0 ? true : undefined);
+    };
 
     await t.step("a 3 MiB ConfigMap create arrives byte-exact", async () => {
       // The apiserver takes 3 MiB bodies; a ConfigMap holds at most 1 MiB of data, so the
@@ -86,7 +95,9 @@ Deno.test("proxy: request bodies stream through the cell, bounded", async (t) =>
         path: "/api/v1/namespaces/default/configmaps/big",
       });
       assert.equal(again.data.value, value.replace("abcdefghij", "ABCDEFGHIJ"));
-      await until("no open request on the child", open, 10_000);
+      await until("no open relay", open, 10_000).catch((e) => {
+        throw new Error(`${e.message}: ${openRelays()}`);
+      });
     });
 
     await t.step("a chunked body past the limit: 413, the cell's memory stays flat", async () => {
@@ -109,7 +120,9 @@ Deno.test("proxy: request bodies stream through the cell, bounded", async (t) =>
       );
       // Four 64 MiB offers, each cut at 4 MiB and never held whole.
       assert.ok(growth < 64 << 20, `rss grew ${growth >> 20} MiB`);
-      await until("no open request on the child", open, 10_000);
+      await until("no open relay", open, 10_000).catch((e) => {
+        throw new Error(`${e.message}: ${openRelays()}`);
+      });
     });
 
     await t.step("a client leaving mid-body leaves no open request", async () => {
@@ -137,11 +150,19 @@ Deno.test("proxy: request bodies stream through the cell, bounded", async (t) =>
       }
       await until(
         "the request reached the child",
-        () => Promise.resolve(env.executors.some((e) => e.bodiesInFlight > 0) ? true : undefined),
+        () =>
+          Promise.resolve(
+            env.cell.proxyTransport.bodiesInFlight > 0 &&
+              env.executors.some((e) => e.bodiesInFlight > 0)
+              ? true
+              : undefined,
+          ),
         20_000,
       );
       conn.close();
-      await until("no open request on the child", open, 20_000);
+      await until("no open relay", open, 20_000).catch((e) => {
+        throw new Error(`${e.message}: ${openRelays()}`);
+      });
     });
   } finally {
     await env.close();
