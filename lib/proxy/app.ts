@@ -222,7 +222,10 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
         body: (budget) => readLimitedBody(raw, { limit, budget, timeoutMs: options.bodyTimeoutMs }),
         bodyStream: (budget) => {
           const declared = raw.headers.get("content-length");
-          if (!raw.body || (declared !== null && Number(declared) <= INLINE_BODY_BYTES)) {
+          const bodiless = raw.method === "GET" || raw.method === "HEAD";
+          if (
+            !raw.body || bodiless || (declared !== null && Number(declared) <= INLINE_BODY_BYTES)
+          ) {
             return undefined;
           }
           if (!(Number(declared ?? "0") <= limit)) {
