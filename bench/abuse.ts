@@ -110,12 +110,13 @@ if (import.meta.main && !("gc" in globalThis)) {
         await new Promise((r) => setTimeout(r, 100));
       }
       await grantProxy(env, "alice", "child");
-      // On the child, alice reads configmaps through one of her (prefixed) groups.
+      // On the child, alice reads and creates configmaps through one of her (prefixed)
+      // groups: the child accepts her over-limit bodies, so the cell must cut them (413).
       await env.childClient.apply({
         apiVersion: "rbac.authorization.k8s.io/v1",
         kind: "Role",
         metadata: { name: "cm-reader", namespace: "default" },
-        rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }],
+        rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create"] }],
       });
       await env.childClient.apply({
         apiVersion: "rbac.authorization.k8s.io/v1",

@@ -151,6 +151,7 @@ function serveAdmitted(
         write: (command) => {
           if (!closed && call.writable) call.write(command);
         },
+        ready: () => drained(call, () => closed),
         close: (reason) => close(reason, status.ABORTED),
       });
     }
@@ -215,5 +216,19 @@ function renew(
       command: { $case: "certificateRenewal", value: { requestId: request.requestId, ...answer } },
       commandId: "",
     });
+  });
+}
+
+const DRAIN_ENDS = ["drain", "close", "finish", "error", "cancelled"];
+
+/** Resolves when `call` can take more writes: its buffer drained, or it ended. */
+function drained(call: AgentCall, isClosed: () => boolean): Promise<void> {
+  if (isClosed() || !call.writable || !call.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of DRAIN_ENDS) call.off(event, done);
+      resolve();
+    };
+    for (const event of DRAIN_ENDS) call.on(event, done);
   });
 }

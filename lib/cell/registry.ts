@@ -21,6 +21,11 @@ export { CommandFailedError } from "./registry_commands.ts";
 export interface AgentStream {
   /** Queues one message to the agent. */
   write(command: CellCommand): void;
+  /**
+   * Resolves when the stream can take more (its send buffer drained, or it closed); absent,
+   * the stream never pushes back.
+   */
+  ready?(): Promise<void>;
   /** Ends the stream, telling the agent why. */
   close(reason: string): void;
 }
@@ -208,6 +213,19 @@ export class AgentRegistry {
     const entry = this.#entries.get(clusterName);
     if (!entry?.stream) throw new Error(`Cannot send to ${clusterName}: agent not connected`);
     entry.stream.write(command);
+  }
+
+  /**
+   * Like {@linkcode send}, and resolves once the stream can take more: a caller writing
+   * much (a streamed request body) awaits it so the cell never queues more than the
+   * stream's buffer for one agent.
+   */
+  async sendPaced(clusterName: string, command: CellCommand): Promise<void> {
+    const entry = this.#entries.get(clusterName);
+    if (!entry?.stream) throw new Error(`Cannot send to ${clusterName}: agent not connected`);
+    const stream = entry.stream;
+    stream.write(command);
+    await stream.ready?.();
   }
 
   /**

@@ -103,6 +103,8 @@ export interface Cell {
   nested: NestedProxy;
   /** The fleet below this cell (docs/fleet_view.md); its page is served at `/fleet/`. */
   fleet: FleetNode;
+  /** Carries proxied requests to children (its open requests and bodies can be counted). */
+  proxyTransport: ProxyStreamTransport;
   stop(): Promise<void>;
 }
 
@@ -276,6 +278,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     child,
     nested: nestedProxy({ transport: proxyTransport, authorizer, clusterExists, logger: log }),
     fleet,
+    proxyTransport,
     async stop() {
       page.hub.close();
       fleet.stop();

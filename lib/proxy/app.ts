@@ -15,7 +15,8 @@ import type { RateLimiterOptions } from "../cell/webhook_rate_limit.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { KubernetesRequest } from "../proto/lattice/agent/v1/agent.ts";
 import type { Authenticator, Authorizer } from "./auth.ts";
-import { BodyBudget, readLimitedBody } from "./body.ts";
+import { BodyBudget, limitedBodyStream, readLimitedBody } from "./body.ts";
+import { INLINE_BODY_BYTES } from "./body_pump.ts";
 import { filterResponseHeaders, isRelayableStatus } from "./headers.ts";
 import { type Identity, identityHeaders } from "./identity.ts";
 import type { NestedProxy } from "./executor.ts";
@@ -36,8 +37,9 @@ export interface ProxyOptions {
    */
   clusterExists?: (cluster: string) => Promise<boolean>;
   /**
-   * Largest request body accepted; default 4 MiB (the apiserver's own limit is 3 MiB, and a
-   * request must fit in one stream message).
+   * Largest request body accepted; default 4 MiB (the apiserver's own limit is 3 MiB). Bodies
+   * above 64 KiB, or of unknown length, stream to the child in chunks and are never held
+   * whole; smaller ones travel inside the request message.
    */
   maxBodyBytes?: number;
   /** Bytes of request bodies held at once by all requests; default a 32 MiB budget. */
@@ -65,6 +67,12 @@ interface Incoming {
   headers: Record<string, string>;
   /** Reads the body, taking its bytes from `budget`; called only once authorized. */
   body: (budget: BodyBudget) => Promise<Uint8Array>;
+  /**
+   * The body as a limited stream, for bodies too large (or of unknown size) to travel inside
+   * the request message; undefined when `body` should be read whole. Called only once
+   * authorized.
+   */
+  bodyStream: (budget: BodyBudget) => ReadableStream<Uint8Array> | undefined;
   signal: AbortSignal;
 }
 
@@ -131,7 +139,10 @@ async function forward(
   }
   Object.assign(headers, identityHeaders(identity));
   // Read only now: an unauthenticated or unauthorized caller never gets a byte buffered.
-  const body = await incoming.body(budget);
+  // A large body (or one of unknown size) is never buffered at all: it streams to the child
+  // chunk by chunk behind the request, counted against the limit as it goes.
+  const stream = incoming.bodyStream(budget);
+  const body = stream ? new Uint8Array() : await incoming.body(budget);
   const request: KubernetesRequest = {
     requestId: "",
     method: incoming.method,
@@ -139,16 +150,20 @@ async function forward(
     headers,
     body: Buffer.from(body.buffer, body.byteOffset, body.length),
     watch: isStreamingRequest(rest + query),
+    bodyFollows: !!stream,
   };
   options.logger?.debug("Proxying", { cluster, method: request.method, path: rest });
   let opening: Promise<Awaited<ReturnType<ProxyTransport["open"]>>>;
   try {
-    opening = options.transport.open(cluster, request, { signal: incoming.signal });
+    opening = options.transport.open(cluster, request, { signal: incoming.signal, body: stream });
   } finally {
     // The transport has written (copied) the request: its bytes are no longer held here.
     budget.give(body.length);
   }
-  const proxied = await opening;
+  const proxied = await opening.catch((error) => {
+    if (stream && !stream.locked) stream.cancel().catch(() => {});
+    throw error;
+  });
   if (!isRelayableStatus(proxied.status)) {
     await proxied.body.cancel().catch(() => {});
     throw new StatusError(
@@ -205,6 +220,19 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
         pathWithQuery,
         headers,
         body: (budget) => readLimitedBody(raw, { limit, budget, timeoutMs: options.bodyTimeoutMs }),
+        bodyStream: (budget) => {
+          const declared = raw.headers.get("content-length");
+          const bodiless = raw.method === "GET" || raw.method === "HEAD";
+          if (
+            !raw.body || bodiless || (declared !== null && Number(declared) <= INLINE_BODY_BYTES)
+          ) {
+            return undefined;
+          }
+          if (!(Number(declared ?? "0") <= limit)) {
+            throw new StatusError(413, `Cannot proxy: the body exceeds ${limit} bytes`);
+          }
+          return limitedBodyStream(raw.body, { limit, budget, timeoutMs: options.bodyTimeoutMs });
+        },
         signal: raw.signal,
       });
     } catch (error) {
@@ -231,7 +259,8 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
  */
 export function nestedProxy(options: ProxyOptions): NestedProxy {
   const budget = options.bodyBudget ?? new BodyBudget();
-  return async (identity, request, signal) => {
+  const limit = options.maxBodyBytes ?? 4 << 20;
+  return async (identity, request, signal, streamed) => {
     try {
       return await forward(options, budget, identity, {
         method: request.method,
@@ -246,6 +275,10 @@ export function nestedProxy(options: ProxyOptions): NestedProxy {
                 details: { retryAfterSeconds: 1 },
               }),
             ),
+        bodyStream: (budget) =>
+          streamed
+            ? limitedBodyStream(streamed, { limit, budget, timeoutMs: options.bodyTimeoutMs })
+            : undefined,
         signal,
       });
     } catch (error) {

@@ -107,3 +107,85 @@ export async function readLimitedBody(
   }
   return body;
 }
+
+/** Options for {@linkcode limitedBodyStream}. */
+export type BodyStreamOptions = ReadBodyOptions;
+
+/**
+ * `body` as a stream that refuses it (413) the moment it passes `limit` and (408) when it
+ * has not ended within the timeout. Nothing is buffered: each chunk is taken from the shared
+ * `budget` when it is read and given back when the next one is asked for (its consumer has
+ * written it on), so a request holds at most one chunk of the budget at a time.
+ */
+export function limitedBodyStream(
+  body: ReadableStream<Uint8Array>,
+  options: BodyStreamOptions,
+): ReadableStream<Uint8Array> {
+  const { limit, budget } = options;
+  const reader = body.getReader();
+  let size = 0;
+  let held = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const release = () => {
+    budget.give(held);
+    held = 0;
+  };
+  const end = () => {
+    release();
+    clearTimeout(timer);
+  };
+  let expired = false;
+  return new ReadableStream<Uint8Array>({
+    start() {
+      timer = setTimeout(() => {
+        expired = true;
+        reader.cancel(new Error("body timeout")).catch(() => {});
+      }, options.timeoutMs ?? 60_000);
+    },
+    async pull(controller) {
+      release();
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        end();
+        throw expired
+          ? new StatusError(408, "Cannot proxy: the request body did not arrive in time", {
+            cause,
+          })
+          : cause;
+      }
+      if (expired) {
+        end();
+        throw new StatusError(408, "Cannot proxy: the request body did not arrive in time");
+      }
+      if (next.done) {
+        end();
+        controller.close();
+        return;
+      }
+      const chunk = next.value;
+      if (size + chunk.length > limit) {
+        end();
+        reader.cancel().catch(() => {});
+        throw new StatusError(413, `Cannot proxy: the body exceeds ${limit} bytes`);
+      }
+      if (!budget.take(chunk.length)) {
+        end();
+        reader.cancel().catch(() => {});
+        throw new StatusError(
+          503,
+          "Cannot proxy: too many request bodies in flight on this cell; retry",
+          { details: { retryAfterSeconds: 1 } },
+        );
+      }
+      held = chunk.length;
+      size += chunk.length;
+      controller.enqueue(chunk);
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}

@@ -11,7 +11,11 @@ import { Buffer } from "node:buffer";
 import type { KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { statusBody } from "../cell/errors.ts";
-import type { KubernetesRequest, KubernetesResponse } from "../proto/lattice/agent/v1/agent.ts";
+import type {
+  KubernetesRequest,
+  KubernetesRequestBody,
+  KubernetesResponse,
+} from "../proto/lattice/agent/v1/agent.ts";
 import { filterResponseHeaders } from "./headers.ts";
 import { checkForwardedPath, InvalidPathError, isStreamingRequest } from "./paths.ts";
 import type { RequestExecutor } from "./transport.ts";
@@ -22,6 +26,8 @@ export type NestedProxy = (
   identity: Identity,
   request: KubernetesRequest,
   signal: AbortSignal,
+  /** The streamed body when `request.bodyFollows`. */
+  body?: ReadableStream<Uint8Array>,
 ) => Promise<Response>;
 
 /** Options for {@linkcode ProxyExecutor}. */
@@ -30,8 +36,16 @@ export interface ProxyExecutorOptions {
   chunkBytes?: number;
   /** Handler of nested `/clusters/{name}/...` requests; absent, they answer 404. */
   nested?: NestedProxy;
+  /**
+   * Bytes of a streamed request body queued for the apiserver before the request is failed
+   * (503): the apiserver reads far faster than the stream delivers, so this is only reached
+   * by a stuck apiserver. Default 1 MiB per request.
+   */
+  bodyWindowBytes?: number;
   logger?: Logger;
 }
+
+class BodyOverflowError extends Error {}
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 // Request headers the child sees besides the impersonation; the rest is dropped.
@@ -67,6 +81,8 @@ export class ProxyExecutor implements RequestExecutor {
   readonly #nested?: NestedProxy;
   readonly #log: Logger;
   readonly #running = new Map<string, AbortController>();
+  readonly #bodies = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
+  readonly #bodyWindow: number;
 
   /** `cellName` is the parent cell's cluster name: the impersonation prefix. */
   constructor(client: KubeClient, cellName: string, options: ProxyExecutorOptions = {}) {
@@ -74,12 +90,18 @@ export class ProxyExecutor implements RequestExecutor {
     this.#cellName = cellName;
     this.#chunkBytes = options.chunkBytes ?? 64 << 10;
     this.#nested = options.nested;
+    this.#bodyWindow = options.bodyWindowBytes ?? 1 << 20;
     this.#log = options.logger ?? silentLogger;
   }
 
   /** How many requests are running now (watches included). */
   get inFlight(): number {
     return this.#running.size;
+  }
+
+  /** How many streamed request bodies are being received now. */
+  get bodiesInFlight(): number {
+    return this.#bodies.size;
   }
 
   /** {@inheritDoc RequestExecutor.execute} */
@@ -92,18 +114,34 @@ export class ProxyExecutor implements RequestExecutor {
     }
     const controller = new AbortController();
     this.#running.set(id, controller);
+    let body: ReadableStream<Uint8Array> | undefined;
+    if (request.bodyFollows) {
+      body = new ReadableStream<Uint8Array>(
+        {
+          start: (bodyController) => void this.#bodies.set(id, bodyController),
+          cancel: () => void this.#bodies.delete(id),
+        },
+        new ByteLengthQueuingStrategy({ highWaterMark: this.#bodyWindow }),
+      );
+    }
     const forget = () => {
-      if (this.#running.get(id) === controller) this.#running.delete(id);
+      if (this.#running.get(id) === controller) {
+        this.#running.delete(id);
+        this.#dropBody(id, new Error("The request ended"));
+      }
     };
     // Forgotten as its last frame leaves, so inFlight is exact when the cell sees the end.
     const tracked = (frame: KubernetesResponse) => {
       if (frame.endOfStream) forget();
       send(frame);
     };
-    this.#run(request, tracked, controller.signal)
+    this.#run(request, tracked, controller.signal, body)
       .catch((error) => {
-        if (controller.signal.aborted) tracked(frame(id, { status: 499, endOfStream: true }));
-        else {
+        if (controller.signal.reason instanceof BodyOverflowError) {
+          tracked(statusFrame(id, 503, controller.signal.reason.message));
+        } else if (controller.signal.aborted) {
+          tracked(frame(id, { status: 499, endOfStream: true }));
+        } else {
           this.#log.warn("Proxied request failed", {
             requestId: id,
             error,
@@ -117,11 +155,50 @@ export class ProxyExecutor implements RequestExecutor {
 
   /** {@inheritDoc RequestExecutor.cancel} */
   cancel(requestId: string): void {
+    this.#dropBody(requestId, new Error("Cancelled by the cell"));
     this.#running.get(requestId)?.abort(new Error("Cancelled by the cell"));
+  }
+
+  /** {@inheritDoc RequestExecutor.body} */
+  body(chunk: KubernetesRequestBody): void {
+    const id = chunk.requestId;
+    const controller = this.#bodies.get(id);
+    // The request ended already (answered early, cancelled): the rest is dropped.
+    if (!controller) return;
+    if (chunk.data.length > 0) {
+      controller.enqueue(new Uint8Array(chunk.data));
+      if ((controller.desiredSize ?? 0) < 0) {
+        const error = new BodyOverflowError(
+          "Cannot proxy: the child's apiserver does not read the request body",
+        );
+        this.#dropBody(id, error);
+        this.#running.get(id)?.abort(error);
+        return;
+      }
+    }
+    if (chunk.endOfBody) {
+      this.#bodies.delete(id);
+      controller.close();
+    }
+  }
+
+  /** Frees a streamed body's queue at once. */
+  #dropBody(requestId: string, reason: Error): void {
+    const controller = this.#bodies.get(requestId);
+    if (!controller) return;
+    this.#bodies.delete(requestId);
+    try {
+      controller.error(reason);
+    } catch {
+      // Already closed or cancelled.
+    }
   }
 
   /** Cancels every running request (the stream that carried them is gone). */
   cancelAll(): void {
+    for (const id of [...this.#bodies.keys()]) {
+      this.#dropBody(id, new Error("The stream to the cell closed"));
+    }
     for (const controller of this.#running.values()) {
       controller.abort(new Error("The stream to the cell closed"));
     }
@@ -131,6 +208,7 @@ export class ProxyExecutor implements RequestExecutor {
     request: KubernetesRequest,
     send: (frame: KubernetesResponse) => void,
     signal: AbortSignal,
+    body?: ReadableStream<Uint8Array>,
   ): Promise<void> {
     const id = request.requestId;
     const method = request.method.toUpperCase();
@@ -155,13 +233,13 @@ export class ProxyExecutor implements RequestExecutor {
         send(statusFrame(id, 404, "Cannot proxy: this cluster is not a cell"));
         return;
       }
-      response = await this.#nested(identity, request, signal);
+      response = await this.#nested(identity, request, signal, body);
     } else {
       response = await this.#client.fetchRaw({
         method,
         path: request.path,
         headers: this.#childHeaders(request.headers, identity),
-        body: request.body.length > 0 ? new Uint8Array(request.body) : undefined,
+        body: body ?? (request.body.length > 0 ? new Uint8Array(request.body) : undefined),
         contentType: request.headers["content-type"],
         signal,
         timeoutMs: isStreamingRequest(request.path) ? undefined : 60_000,

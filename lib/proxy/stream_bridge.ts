@@ -11,6 +11,7 @@
 import type { AgentClient, CommandHandlers } from "../agent/mod.ts";
 import type { AgentEvent, AgentRegistry } from "../cell/registry.ts";
 import type { KubernetesRequest } from "../proto/lattice/agent/v1/agent.ts";
+import { pumpBody } from "./body_pump.ts";
 import type { ProxyExecutor } from "./executor.ts";
 import {
   type ClusterState,
@@ -41,6 +42,9 @@ interface InFlight {
   assembler: ResponseAssembler;
   signal?: AbortSignal;
   onAbort: () => void;
+  /** Resolves when the request is forgotten (ended, cancelled, stream lost). */
+  closed: Promise<void>;
+  onClosed: () => void;
 }
 
 /** A {@linkcode ProxyTransport} over the agents' streams; `close()` when done. */
@@ -87,17 +91,24 @@ export class StreamTransport implements ProxyTransport {
       onCancel: () => this.#cancel(requestId),
     });
     const onAbort = () => assembler.abort();
+    let onClosed = () => {};
+    const closed = new Promise<void>((resolve) => onClosed = resolve);
     this.#inFlight.set(requestId, {
       cluster,
       generation: this.#registry.get(cluster)?.connectedAt?.getTime(),
       assembler,
       signal: options.signal,
       onAbort,
+      closed,
+      onClosed,
     });
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       this.#registry.send(cluster, {
-        command: { $case: "k8sRequest", value: { ...request, requestId } },
+        command: {
+          $case: "k8sRequest",
+          value: { ...request, requestId, bodyFollows: !!options.body },
+        },
         commandId: "",
       });
     } catch (cause) {
@@ -112,7 +123,39 @@ export class StreamTransport implements ProxyTransport {
         ),
       );
     }
+    if (options.body) this.#sendBody(cluster, requestId, options.body);
     return assembler.response;
+  }
+
+  /** How many requests are streaming their body to a child now. */
+  get bodiesInFlight(): number {
+    return this.#bodies;
+  }
+
+  #bodies = 0;
+
+  #sendBody(cluster: string, requestId: string, body: ReadableStream<Uint8Array>): void {
+    const entry = this.#inFlight.get(requestId);
+    if (!entry) return;
+    const open = () => this.#inFlight.get(requestId) === entry;
+    this.#bodies++;
+    pumpBody(requestId, body, {
+      open,
+      ended: entry.closed,
+      // Waits for the stream to drain, or for the request to end (client gone, answer in).
+      write: (chunk) =>
+        Promise.race([
+          this.#registry.sendPaced(cluster, {
+            command: { $case: "k8sRequestBody", value: chunk },
+            commandId: "",
+          }),
+          entry.closed,
+        ]),
+    }).catch((error: Error) => {
+      if (!open()) return;
+      entry.assembler.fail(error);
+      this.#cancel(requestId);
+    }).finally(() => this.#bodies--);
   }
 
   /** Fails every open request and stops listening to the registry. */
@@ -167,6 +210,7 @@ export class StreamTransport implements ProxyTransport {
   #forget(requestId: string): void {
     const entry = this.#inFlight.get(requestId);
     entry?.signal?.removeEventListener("abort", entry.onAbort);
+    entry?.onClosed();
     this.#inFlight.delete(requestId);
   }
 }
@@ -182,6 +226,9 @@ export function proxyHandlers(executor: ProxyExecutor): CommandHandlers {
     },
     k8sCancel: (cancel) => {
       executor.cancel(cancel.requestId);
+    },
+    k8sRequestBody: (chunk) => {
+      executor.body(chunk);
     },
   };
 }

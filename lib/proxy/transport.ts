@@ -7,7 +7,12 @@
  * bridge share one reassembly path ({@linkcode ResponseAssembler}).
  */
 import { Buffer } from "node:buffer";
-import type { KubernetesRequest, KubernetesResponse } from "../proto/lattice/agent/v1/agent.ts";
+import type {
+  KubernetesRequest,
+  KubernetesRequestBody,
+  KubernetesResponse,
+} from "../proto/lattice/agent/v1/agent.ts";
+import { pumpBody } from "./body_pump.ts";
 
 /** What the cell knows of a cluster's reachability. */
 export type ClusterState = "connected" | "disconnected" | "unknown";
@@ -24,6 +29,12 @@ export interface ProxiedResponse {
 export interface OpenOptions {
   /** Aborting cancels the request on the child (the client went away). */
   signal?: AbortSignal;
+  /**
+   * The request's body, streamed to the child after the request (`bodyFollows`) instead of
+   * inside it. An error of this stream (e.g. a 413 from a limited body) cancels the request
+   * on the child and rejects the open (or errors the response body) with that error.
+   */
+  body?: ReadableStream<Uint8Array>;
 }
 
 /** Carries proxied requests to child clusters. */
@@ -164,6 +175,8 @@ export interface RequestExecutor {
   execute(request: KubernetesRequest, send: (frame: KubernetesResponse) => void): void;
   /** Ends a running request; a final `endOfStream` frame follows. */
   cancel(requestId: string): void;
+  /** Feeds a chunk of a request's streamed body (`bodyFollows`). */
+  body?(chunk: KubernetesRequestBody): void;
 }
 
 /** Options for {@linkcode InProcessTransport}. */
@@ -216,10 +229,23 @@ export class InProcessTransport implements ProxyTransport {
     });
     const onAbort = () => assembler.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    executor.execute({ ...request, requestId }, (frame) => {
+    let open = true;
+    executor.execute({ ...request, requestId, bodyFollows: !!options.body }, (frame) => {
       const copy = { ...frame, body: Buffer.from(frame.body) };
-      if (!assembler.push(copy)) options.signal?.removeEventListener("abort", onAbort);
+      if (!assembler.push(copy)) {
+        open = false;
+        options.signal?.removeEventListener("abort", onAbort);
+      }
     });
+    if (options.body) {
+      pumpBody(requestId, options.body, {
+        write: (chunk) => executor.body?.({ ...chunk, data: Buffer.from(chunk.data) }),
+        open: () => open && !assembler.done,
+      }).catch((error: Error) => {
+        assembler.fail(error);
+        executor.cancel(requestId);
+      });
+    }
     return assembler.response;
   }
 }

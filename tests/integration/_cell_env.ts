@@ -44,6 +44,8 @@ export interface CellEnv {
   agent(name: string, credentials: AgentCredentials, handlers?: CommandHandlers): AgentClient;
   /** Starts the child plane's agent as cluster `name` (the proxy executor on the child). */
   connectChild(name: string): Promise<AgentClient>;
+  /** The proxy executors started by connectChild (their open requests can be counted). */
+  executors: ProxyExecutor[];
   /** A token of service account `name` in `default` on the parent. */
   token(name: string): Promise<string>;
   /** fetch() against the cell (the caller consumes the body). */
@@ -141,6 +143,7 @@ export async function startCellEnv(options: CellEnvOptions = {}): Promise<CellEn
       agent.start();
       return agent;
     },
+    executors,
     async connectChild(name) {
       const executor = new ProxyExecutor(childClient, CELL, { logger });
       executors.push(executor);

@@ -94,7 +94,35 @@ Deno.test("security: the proxy of a live cell resists the attacks of issue #25",
         );
         assert.equal(anonymous.status, 401, anonymous.head);
         assert.ok(anonymous.sent < 32 << 20, `read ${anonymous.sent} bytes from a bad token`);
-        const large = await rawExchange(env.port, env.cell.caPem, head(alice), 256 << 20);
+        // The body streams to the child behind the request: a child that refuses the caller
+        // answers at once, and the rest of the body is not read either.
+        const refused = await rawExchange(env.port, env.cell.caPem, head(alice), 256 << 20);
+        assert.equal(refused.status, 403, refused.head);
+        assert.match(refused.head, /audit-id/i, "the child's own answer");
+        assert.ok(refused.sent < 32 << 20, `read ${refused.sent} bytes after the child refused`);
+        // A child that accepts the caller reads on: the cell stops the body at its limit.
+        const grant = { name: "alice-create-cm", namespace: "default" };
+        await env.childClient.apply({
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "Role",
+          metadata: grant,
+          rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["create"] }],
+        });
+        await env.childClient.apply({
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: grant,
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: grant.name },
+          subjects: [{
+            kind: "User",
+            name: `lattice:${CELL}:${SA("alice")}`,
+            apiGroup: "rbac.authorization.k8s.io",
+          }],
+        });
+        const large = await until("the child's grant in effect", async () => {
+          const answer = await rawExchange(env.port, env.cell.caPem, head(alice), 256 << 20);
+          return answer.status === 403 ? undefined : answer;
+        }, 20_000);
         assert.equal(large.status, 413, large.head);
         assert.ok(large.sent < 32 << 20, `read ${large.sent} bytes past the 4 MiB limit`);
       },

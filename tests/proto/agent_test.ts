@@ -79,6 +79,7 @@ const CELL_FIELDS: [NonNullable<CellCommand["command"]>, number][] = [
       headers: { accept: "application/json" },
       body: Buffer.alloc(0),
       watch: false,
+      bodyFollows: false,
     },
   }, 5],
   [{

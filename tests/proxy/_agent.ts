@@ -5,6 +5,7 @@
 import { Buffer } from "node:buffer";
 import type {
   KubernetesRequest,
+  KubernetesRequestBody,
   KubernetesResponse,
 } from "../../lib/proto/lattice/agent/v1/agent.ts";
 import type { RequestExecutor } from "../../lib/proxy/mod.ts";
@@ -23,21 +24,46 @@ export function frame(
   };
 }
 
-/** Records requests; answers with `answer` when set. */
+/**
+ * Records requests once their body is complete (a streamed body is gathered from its
+ * chunks first); answers with `answer` when set.
+ */
 export class ScriptedAgent implements RequestExecutor {
   readonly requests: KubernetesRequest[] = [];
+  /** Every request started, its body complete or not. */
+  readonly started: KubernetesRequest[] = [];
   readonly cancelled: string[] = [];
+  /** Sizes of the streamed body chunks received, in order. */
+  readonly chunks: number[] = [];
   readonly senders = new Map<string, (frame: KubernetesResponse) => void>();
+  readonly #bodies = new Map<string, { request: KubernetesRequest; parts: Uint8Array[] }>();
   answer?: (request: KubernetesRequest, send: (frame: KubernetesResponse) => void) => void;
 
   execute(request: KubernetesRequest, send: (frame: KubernetesResponse) => void): void {
-    this.requests.push(request);
+    this.started.push(request);
     this.senders.set(request.requestId, send);
-    this.answer?.(request, send);
+    if (request.bodyFollows) this.#bodies.set(request.requestId, { request, parts: [] });
+    else this.#complete(request);
+  }
+
+  body(chunk: KubernetesRequestBody): void {
+    const entry = this.#bodies.get(chunk.requestId);
+    if (!entry) return;
+    this.chunks.push(chunk.data.length);
+    entry.parts.push(new Uint8Array(chunk.data));
+    if (!chunk.endOfBody) return;
+    this.#bodies.delete(chunk.requestId);
+    this.#complete({ ...entry.request, body: Buffer.concat(entry.parts) });
   }
 
   cancel(requestId: string): void {
     this.cancelled.push(requestId);
+    this.#bodies.delete(requestId);
+  }
+
+  #complete(request: KubernetesRequest): void {
+    this.requests.push(request);
+    this.answer?.(request, this.senders.get(request.requestId)!);
   }
 }
 

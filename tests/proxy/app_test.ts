@@ -132,6 +132,50 @@ Deno.test("a body over the limit is refused with 413", async () => {
   });
   assert.equal((await status(res)).code, 413);
   assert.equal(agent.requests.length, 0);
+  // A body of unknown length streams: the child saw the request start and then its cancel.
+  assert.deepEqual(agent.cancelled, agent.started.map((r) => r.requestId));
+});
+
+Deno.test("a declared length over the limit is refused before the child hears of it", async () => {
+  const { call, agent } = setup();
+  const res = await call("/clusters/child/api/v1/pods", {
+    method: "POST",
+    token: "good",
+    body: "x".repeat(101),
+    headers: { "content-length": "101" },
+  });
+  assert.equal((await status(res)).code, 413);
+  assert.equal(agent.started.length, 0);
+});
+
+Deno.test("a chunked body streams to the child in bounded chunks, byte-exact", async () => {
+  const { agent, transport } = setup();
+  const big = proxyApp({
+    transport,
+    authenticator: { authenticate: () => Promise.resolve(ALICE) },
+    authorizer: { authorize: () => Promise.resolve({ allowed: true }) },
+    maxBodyBytes: 1 << 20,
+  });
+  const payload = new Uint8Array(300_000).map((_, i) => i % 251);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < payload.length; at += 100_000) {
+        controller.enqueue(payload.slice(at, at + 100_000));
+      }
+      controller.close();
+    },
+  });
+  const res = await big.request("https://cell/clusters/child/api/v1/pods", {
+    method: "POST",
+    headers: { authorization: "Bearer any" },
+    body,
+  });
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.equal(agent.requests.length, 1);
+  assert.equal(agent.requests[0].bodyFollows, true);
+  assert.deepEqual(new Uint8Array(agent.requests[0].body), payload);
+  assert.ok(Math.max(...agent.chunks) <= 64 << 10, `chunks ${agent.chunks}`);
 });
 
 Deno.test("nestedProxy re-authorizes the next hop with the prefixed identity", async () => {
@@ -145,6 +189,7 @@ Deno.test("nestedProxy re-authorizes the next hop with the prefixed identity", a
     headers: { "impersonate-user": "alice", accept: "application/json" },
     body: Buffer.alloc(0),
     watch: false,
+    bodyFollows: false,
   };
   const res = await next(identity, request, new AbortController().signal);
   const seen = await res.json();

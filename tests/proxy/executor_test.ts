@@ -28,6 +28,7 @@ function request(fields: Partial<KubernetesRequest> = {}): KubernetesRequest {
     headers: { "impersonate-user": "alice", "impersonate-group": "devs" },
     body: Buffer.alloc(0),
     watch: false,
+    bodyFollows: false,
     ...fields,
   };
 }
@@ -131,4 +132,89 @@ Deno.test("cancel aborts a running request and ends its stream", async () => {
   assert.equal(aborted, true);
   assert.equal(executor.inFlight, 0);
   assert.equal(frames.at(-1)!.endOfStream, true);
+});
+
+function bodyChunk(data: string, endOfBody = false) {
+  return { requestId: "r1", data: Buffer.from(data), endOfBody };
+}
+
+Deno.test("a streamed body reaches the apiserver side chunk by chunk", async () => {
+  using client = KubeClient.fromKubeconfig(UNREACHABLE);
+  const executor = new ProxyExecutor(client, "root", {
+    // The nested hop stands in for the apiserver: it answers with the body it read.
+    nested: async (_identity, _request, _signal, body) =>
+      new Response(await new Response(body).text(), { status: 201 }),
+  });
+  const frames: KubernetesResponse[] = [];
+  const ended = new Promise<void>((resolve) => {
+    executor.execute(
+      request({ method: "POST", path: "/clusters/b/api/v1/x", bodyFollows: true }),
+      (frame) => {
+        frames.push(frame);
+        if (frame.endOfStream) resolve();
+      },
+    );
+  });
+  assert.equal(executor.bodiesInFlight, 1);
+  executor.body(bodyChunk("abc"));
+  executor.body(bodyChunk("def"));
+  executor.body(bodyChunk("", true));
+  await ended;
+  assert.equal(frames[0].status, 201);
+  assert.equal(frames.map((f) => f.body.toString()).join(""), "abcdef");
+  assert.equal(executor.bodiesInFlight, 0);
+  assert.equal(executor.inFlight, 0);
+  // Chunks for a request that ended are dropped.
+  executor.body(bodyChunk("late"));
+  assert.equal(executor.bodiesInFlight, 0);
+});
+
+Deno.test("a streamed body the apiserver does not read fails at its window (503)", async () => {
+  using client = KubeClient.fromKubeconfig(UNREACHABLE);
+  const executor = new ProxyExecutor(client, "root", {
+    bodyWindowBytes: 8,
+    nested: (_identity, _request, signal) =>
+      new Promise((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason))
+      ),
+  });
+  const frames: KubernetesResponse[] = [];
+  const ended = new Promise<void>((resolve) => {
+    executor.execute(request({ path: "/clusters/b/api", bodyFollows: true }), (frame) => {
+      frames.push(frame);
+      if (frame.endOfStream) resolve();
+    });
+  });
+  executor.body(bodyChunk("12345"));
+  executor.body(bodyChunk("67890"));
+  await ended;
+  assert.equal(statusOf(frames).code, 503);
+  assert.equal(executor.bodiesInFlight, 0);
+  assert.equal(executor.inFlight, 0);
+});
+
+Deno.test("cancel frees a streamed body at once", async () => {
+  using client = KubeClient.fromKubeconfig(UNREACHABLE);
+  let bodyError: unknown;
+  const executor = new ProxyExecutor(client, "root", {
+    nested: async (_identity, _request, _signal, body) => {
+      try {
+        await new Response(body).arrayBuffer();
+      } catch (error) {
+        bodyError = error;
+      }
+      throw new Error("gone");
+    },
+  });
+  const ended = new Promise<void>((resolve) => {
+    executor.execute(request({ path: "/clusters/b/api", bodyFollows: true }), (frame) => {
+      if (frame.endOfStream) resolve();
+    });
+  });
+  executor.body(bodyChunk("partial"));
+  executor.cancel("r1");
+  assert.equal(executor.bodiesInFlight, 0);
+  await ended;
+  assert.ok(bodyError instanceof Error);
+  assert.equal(executor.inFlight, 0);
 });

@@ -12,6 +12,7 @@ const REQUEST: KubernetesRequest = {
   headers: {},
   body: Buffer.alloc(0),
   watch: false,
+  bodyFollows: false,
 };
 
 function setup() {
@@ -137,5 +138,99 @@ Deno.test("StreamTransport: a replacing stream fails the old stream's requests o
   } finally {
     transport.close();
     registry.close();
+  }
+});
+
+Deno.test("StreamTransport: a streamed body waits for the stream to drain, chunk by chunk", async () => {
+  const registry = new AgentRegistry();
+  const written: CellCommand[] = [];
+  let drain = () => {};
+  const stream: AgentStream = {
+    write: (c) => written.push(c),
+    close: () => {},
+    // Never ready until the test says so.
+    ready: () => new Promise((resolve) => drain = resolve),
+  };
+  const session = registry.attach("child", stream);
+  const transport = new StreamTransport(registry, { newRequestId: () => "r1" });
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      if (pulled > 3) controller.close();
+      else controller.enqueue(new Uint8Array(100 << 10).fill(pulled));
+    },
+  }, { highWaterMark: 0 });
+  try {
+    const opened = transport.open("child", REQUEST, { body });
+    const sent = () => written.filter((c) => c.command?.$case === "k8sRequestBody").length;
+    await new Promise((r) => setTimeout(r, 20));
+    const first = written[0].command;
+    assert.equal(first?.$case === "k8sRequest" && first.value.bodyFollows, true);
+    // One 100 KiB chunk read, split in 64 KiB pieces: the first piece waits for drain.
+    assert.equal(sent(), 1);
+    assert.equal(pulled, 1);
+    for (let i = 0; i < 20 && transport.bodiesInFlight > 0; i++) {
+      drain();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const chunks = written.flatMap((c) =>
+      c.command?.$case === "k8sRequestBody" ? [c.command.value] : []
+    );
+    assert.equal(chunks.reduce((n, c) => n + c.data.length, 0), 300 << 10);
+    assert.ok(chunks.every((c) => c.data.length <= 64 << 10));
+    assert.equal(chunks.at(-1)?.endOfBody, true);
+    registry.receive(session, {
+      clusterName: "child",
+      payload: { $case: "k8sResponse", value: frame("r1", { status: 201, endOfStream: true }) },
+    });
+    assert.equal((await opened).status, 201);
+  } finally {
+    transport.close();
+    registry.close();
+  }
+});
+
+Deno.test("StreamTransport: a client leaving mid-body stops the body and cancels", async () => {
+  const { written, transport, done } = setup();
+  const controller = new AbortController();
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new Uint8Array(10));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  try {
+    const opened = transport.open("child", REQUEST, { body, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(transport.bodiesInFlight, 1);
+    controller.abort();
+    await assert.rejects(opened);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(transport.bodiesInFlight, 0);
+    assert.equal(transport.inFlight, 0);
+    assert.equal(cancelled, true);
+    assert.equal(written.at(-1)?.command?.$case, "k8sCancel");
+  } finally {
+    done();
+  }
+});
+
+Deno.test("StreamTransport: a body error (413) cancels the request and rejects the open", async () => {
+  const { written, transport, done } = setup();
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.error(new ClusterUnavailableError("stand-in for a 413", "disconnected"));
+    },
+  });
+  try {
+    await assert.rejects(transport.open("child", REQUEST, { body }), /stand-in/);
+    assert.equal(written.at(-1)?.command?.$case, "k8sCancel");
+    assert.equal(transport.inFlight, 0);
+  } finally {
+    done();
   }
 });

@@ -15,6 +15,7 @@ const REQUEST: KubernetesRequest = {
   headers: {},
   body: Buffer.alloc(0),
   watch: true,
+  bodyFollows: false,
 };
 
 Deno.test("ResponseAssembler: head on the first frame, chunks in order, end closes", async () => {

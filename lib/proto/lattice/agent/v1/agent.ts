@@ -213,6 +213,9 @@ export interface CellCommand {
     | //
     /** The answer to one UnpivotTransfer (not acknowledged itself). */
     { $case: "unpivotTransferAck"; value: UnpivotTransferAck }
+    | //
+    /** A chunk of a proxied request's body (KubernetesRequest.body_follows). */
+    { $case: "k8sRequestBody"; value: KubernetesRequestBody }
     | undefined;
   /**
    * When set, the agent answers with exactly one CommandAck carrying it. Empty for
@@ -315,13 +318,31 @@ export interface KubernetesRequest {
   path: string;
   /** Headers that matter (Accept, Content-Type, Impersonate-*); repeated values joined by ", ". */
   headers: { [key: string]: string };
+  /** The whole body when it is small; empty when body_follows is set. */
   body: Buffer;
   watch: boolean;
+  /**
+   * The body is not in this message: it follows in KubernetesRequestBody chunks with this
+   * request_id, the last one with end_of_body. The agent starts the request at once and
+   * streams the chunks to the apiserver as they arrive.
+   */
+  bodyFollows: boolean;
 }
 
 export interface KubernetesRequest_HeadersEntry {
   key: string;
   value: string;
+}
+
+/**
+ * One chunk of a KubernetesRequest's body (see body_follows). Chunks arrive in order; the
+ * cell writes them as the caller sends them, honouring the stream's flow control. A
+ * KubernetesCancel for the request drops the rest.
+ */
+export interface KubernetesRequestBody {
+  requestId: string;
+  data: Buffer;
+  endOfBody: boolean;
 }
 
 /**
@@ -1862,6 +1883,9 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "unpivotTransferAck":
         UnpivotTransferAck.encode(message.command.value, writer.uint32(178).fork()).join();
         break;
+      case "k8sRequestBody":
+        KubernetesRequestBody.encode(message.command.value, writer.uint32(402).fork()).join();
+        break;
     }
     if (message.commandId !== "") {
       writer.uint32(74).string(message.commandId);
@@ -2024,6 +2048,14 @@ export const CellCommand: MessageFns<CellCommand> = {
             };
             continue;
           }
+          case 50: {
+            if (tag !== 402) {
+              break;
+            }
+
+            message.command = { $case: "k8sRequestBody", value: KubernetesRequestBody.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 9: {
             if (tag !== 74) {
               break;
@@ -2155,6 +2187,12 @@ export const CellCommand: MessageFns<CellCommand> = {
             $case: "unpivotTransferAck",
             value: UnpivotTransferAck.fromPartial(object.command.value),
           };
+        }
+        break;
+      }
+      case "k8sRequestBody": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "k8sRequestBody", value: KubernetesRequestBody.fromPartial(object.command.value) };
         }
         break;
       }
@@ -2855,7 +2893,7 @@ export const FluxUpgradeCommand: MessageFns<FluxUpgradeCommand> = {
 };
 
 function createBaseKubernetesRequest(): KubernetesRequest {
-  return { requestId: "", method: "", path: "", headers: {}, body: Buffer.alloc(0), watch: false };
+  return { requestId: "", method: "", path: "", headers: {}, body: Buffer.alloc(0), watch: false, bodyFollows: false };
 }
 
 export const KubernetesRequest: MessageFns<KubernetesRequest> = {
@@ -2877,6 +2915,9 @@ export const KubernetesRequest: MessageFns<KubernetesRequest> = {
     }
     if (message.watch !== false) {
       writer.uint32(48).bool(message.watch);
+    }
+    if (message.bodyFollows !== false) {
+      writer.uint32(400).bool(message.bodyFollows);
     }
     return writer;
   },
@@ -2945,6 +2986,14 @@ export const KubernetesRequest: MessageFns<KubernetesRequest> = {
             message.watch = reader.bool();
             continue;
           }
+          case 50: {
+            if (tag !== 400) {
+              break;
+            }
+
+            message.bodyFollows = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2976,6 +3025,7 @@ export const KubernetesRequest: MessageFns<KubernetesRequest> = {
     );
     message.body = object.body ?? Buffer.alloc(0);
     message.watch = object.watch ?? false;
+    message.bodyFollows = object.bodyFollows ?? false;
     return message;
   },
 };
@@ -3043,6 +3093,85 @@ export const KubernetesRequest_HeadersEntry: MessageFns<KubernetesRequest_Header
     const message = createBaseKubernetesRequest_HeadersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseKubernetesRequestBody(): KubernetesRequestBody {
+  return { requestId: "", data: Buffer.alloc(0), endOfBody: false };
+}
+
+export const KubernetesRequestBody: MessageFns<KubernetesRequestBody> = {
+  encode(message: KubernetesRequestBody, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    if (message.endOfBody !== false) {
+      writer.uint32(24).bool(message.endOfBody);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KubernetesRequestBody {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKubernetesRequestBody();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.endOfBody = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<KubernetesRequestBody>): KubernetesRequestBody {
+    return KubernetesRequestBody.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KubernetesRequestBody>): KubernetesRequestBody {
+    const message = createBaseKubernetesRequestBody();
+    message.requestId = object.requestId ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    message.endOfBody = object.endOfBody ?? false;
     return message;
   },
 };
