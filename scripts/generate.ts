@@ -10,6 +10,7 @@
 import { CRD_DEFINITIONS, crdFileName, renderCrd } from "../lib/api/mod.ts";
 import { installBundle, renderManifests } from "../lib/bundle/mod.ts";
 import { exampleFiles } from "../lib/sandbox/examples.ts";
+import { vendoredFluxProblems } from "../lib/flux/vendored.ts";
 
 /** One generated file: where it goes and what it must contain. */
 export interface GeneratedFile {
@@ -99,6 +100,12 @@ if (import.meta.main) {
     const stale = await staleFiles(root);
     if (stale.length > 0) {
       console.error(`out of date (run deno task generate):\n${stale.join("\n")}`);
+      Deno.exit(1);
+    }
+    // Vendored Flux manifests: checked offline against their PROVENANCE sha256 list.
+    const flux = await vendoredFluxProblems(new URL("third_party/flux/", root));
+    if (flux.length > 0) {
+      console.error(`vendored Flux drifted (run deno task vendor-flux):\n${flux.join("\n")}`);
       Deno.exit(1);
     }
   } else {
