@@ -26,13 +26,16 @@ export const DEFAULT_INTERVAL = "1m";
 
 /** API references of the Flux objects Lattice writes. */
 export const GIT_REPOSITORY_REF = {
-  apiVersion: "source.toolkit.fluxcd.io/v1",
+  group: "source.toolkit.fluxcd.io",
+  version: "v1",
   kind: "GitRepository",
   plural: "gitrepositories",
   namespaced: true,
 } as const;
+/** The Kustomization kind of kustomize-controller. */
 export const KUSTOMIZATION_REF = {
-  apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+  group: "kustomize.toolkit.fluxcd.io",
+  version: "v1",
   kind: "Kustomization",
   plural: "kustomizations",
   namespaced: true,

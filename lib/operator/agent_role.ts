@@ -18,6 +18,7 @@ import {
   proxyHandlers,
 } from "../proxy/mod.ts";
 import { SECRET_REF } from "../kube/refs.ts";
+import { FluxAgent, type FluxAgentOptions } from "../flux/mod.ts";
 
 /** What the agent Secret holds. */
 export interface AgentSecret {
@@ -66,6 +67,8 @@ export interface AgentRoleOptions {
   /** Handles nested `/clusters/{b}/...` requests when this cluster is a cell itself. */
   nested?: NestedProxy;
   heartbeatIntervalMs?: number;
+  /** Flux reporting and install timing (the sandbox shortens them). */
+  flux?: Omit<FluxAgentOptions, "clusterName" | "logger">;
   logger: Logger;
 }
 
@@ -87,6 +90,11 @@ export function startAgent(
     nested: options.nested,
     logger: log,
   });
+  const flux = new FluxAgent(client, {
+    ...options.flux,
+    clusterName: secret.clusterName,
+    logger: log,
+  });
   const agent = new AgentClient({
     address: secret.endpoint,
     clusterName: secret.clusterName,
@@ -95,6 +103,7 @@ export function startAgent(
       ...defaultHandlers(health),
       ...proxyHandlers(executor),
       ...pivotHandlers(new PivotTarget(client)),
+      ...flux.handlers(),
     },
     health,
     kubernetesVersion: () => kubernetesVersion(client),
@@ -111,10 +120,12 @@ export function startAgent(
   });
   cancelProxyOnDisconnect(agent, executor);
   agent.start();
+  flux.start((payload) => agent.send(payload));
   log.info("Agent started", { parent: secret.endpoint, cluster: secret.clusterName });
   return {
     client: agent,
     async stop() {
+      await flux.stop();
       await agent.stop();
     },
   };

@@ -41,6 +41,7 @@ import {
   StreamTransport as ProxyStreamTransport,
 } from "../proxy/mod.ts";
 import { subjectAccessReviewAuthorizer, tokenReviewAuthenticator } from "../proxy/auth.ts";
+import { CellFluxSync, type CellFluxSyncOptions } from "../flux/mod.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -62,6 +63,8 @@ export interface CellOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval the registry expects; default 30 s. */
   heartbeatIntervalMs?: number;
+  /** Flux for children: the bootstrap source and timing (see CellFluxSync). */
+  flux?: Omit<CellFluxSyncOptions, "selfName" | "logger">;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -170,6 +173,13 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       registry.get(cluster)?.connected ? new PivotStreamTransport(registry, cluster) : undefined,
     logger: log,
   });
+  const fluxSync = new CellFluxSync(client, registry, {
+    bootstrap: false,
+    ...options.flux,
+    selfName: options.name,
+    logger: log,
+  });
+  fluxSync.start();
   log.info("Cell serving", { url, grpcEndpoint });
   return {
     url,
@@ -181,6 +191,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     pivot: (cluster) => handoff.handoff(cluster),
     nested: nestedProxy({ transport: proxyTransport, authorizer, logger: log }),
     async stop() {
+      await fluxSync.stop();
       stop.abort();
       await https.finished;
       await handoff.idle();

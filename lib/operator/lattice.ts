@@ -19,6 +19,17 @@ import type { RuntimeMetrics } from "../runtime/mod.ts";
 import { type Cell, startCell } from "./cell_role.ts";
 import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
 import { runOperator, type RunOperatorOptions } from "./run.ts";
+import type { CellFluxSource } from "../flux/mod.ts";
+
+/** Flux settings of {@linkcode runLattice}. */
+export interface LatticeFluxOptions {
+  /** The repository a cell without a Flux of its own (bootstrap) hands its child. */
+  source?: CellFluxSource;
+  /** How often Flux state is read and children are checked (ms). */
+  pollMs?: number;
+  /** How long new Flux controllers get to become available (ms). */
+  healthTimeoutMs?: number;
+}
 
 /** Options for {@linkcode runLattice}. */
 export interface LatticeOptions {
@@ -47,6 +58,8 @@ export interface LatticeOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval; default 30 s. */
   heartbeatIntervalMs?: number;
+  /** Flux: the repository a bootstrap cell hands its child, and timing (sandbox, install). */
+  flux?: LatticeFluxOptions;
   /** Port of /healthz, /readyz, /metrics; default 8080; 0 = any. */
   metricsPort?: number;
   leaderElection?: RunOperatorOptions["leaderElection"];
@@ -104,6 +117,11 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         grpcPort: options.grpcPort ?? cellSpec?.ports?.grpc ?? 50051,
         binary: options.binary,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        flux: {
+          bootstrap: options.bootstrapCell === true,
+          source: options.flux?.source,
+          pollMs: options.flux?.pollMs,
+        },
         recorder,
         logger: log,
       });
@@ -113,6 +131,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         parentName: own?.spec.cellRef ?? "parent",
         nested: cell?.nested,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        flux: { pollMs: options.flux?.pollMs, healthTimeoutMs: options.flux?.healthTimeoutMs },
         logger: log,
       });
     }
