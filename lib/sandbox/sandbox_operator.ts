@@ -18,7 +18,7 @@ export interface InProcessOperatorOptions {
 
 /** A {@linkcode StartOperator} running the real operator in this process. */
 export function inProcessOperator(options: InProcessOperatorOptions = {}): StartOperator {
-  return async ({ name, plane, logger, bootstrapCell }) => {
+  return async ({ name, plane, logger, bootstrapCell, flux }) => {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
     const stop = new AbortController();
     const ready = Promise.withResolvers<string | undefined>();
@@ -31,6 +31,7 @@ export function inProcessOperator(options: InProcessOperatorOptions = {}): Start
       metricsPort: 0,
       binary: options.binary,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+      flux,
       logger,
       onReady: ({ cell }) => ready.resolve(cell?.url),
       signal: stop.signal,
