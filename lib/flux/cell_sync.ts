@@ -21,7 +21,6 @@ import { stringify } from "yaml";
 import { fluxDeployments, type FluxObjectView, installedVersion } from "./health.ts";
 import {
   FLUX_NAMESPACE,
-  GIT_CREDENTIALS_SECRET,
   GIT_REPOSITORY_NAME,
   GIT_REPOSITORY_REF,
   KUSTOMIZATION_NAME,
@@ -210,18 +209,18 @@ export class CellFluxSync {
         c.type === "Pivoted" && c.status === "True"
       );
       if (!pivoted || !this.#registry.get(name)?.connected) continue;
-      await this.#child(name, child, source, ownRepo, ownVersion, hold);
+      this.#child(name, child, source, ownRepo, ownVersion, hold);
     }
   }
 
-  async #child(
+  #child(
     name: string,
     child: ChildView,
     source: FleetSource,
     ownRepo: { version?: string; interval?: string },
     ownVersion: string | undefined,
     hold: boolean,
-  ): Promise<void> {
+  ): void {
     const state = this.#state(name);
     if (state.inflight) return;
     const reported = state.reported;

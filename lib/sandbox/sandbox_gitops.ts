@@ -7,6 +7,7 @@ import type { LatticeClusterInput } from "../api/mod.ts";
 import { KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { LatticeFluxOptions } from "../operator/lattice.ts";
+import type { CellFluxSource } from "../flux/mod.ts";
 import type { ControlPlane } from "./control_plane.ts";
 import { FluxKubelet } from "./flux_kubelet.ts";
 import { type GitServer, startGitServer } from "./git_server.ts";
@@ -38,6 +39,9 @@ export class SandboxGitopsRuntime {
   readonly kubelets = new Map<string, FluxKubelet>();
   readonly #o: SandboxGitops;
   readonly #log: Logger;
+  readonly #clients: KubeClient[] = [];
+  /** The source the bootstrap cell hands its child; mutable (see setFluxSource). */
+  readonly #source: CellFluxSource;
 
   private constructor(o: SandboxGitops, server: GitServer, log: Logger) {
     this.#o = o;
@@ -46,6 +50,26 @@ export class SandboxGitopsRuntime {
     const name = this.repoDir.slice(this.repoDir.lastIndexOf("/") + 1);
     this.repoUrl = `${server.url}/${encodeURIComponent(name)}`;
     this.#log = log;
+    const credentials = o.fluxCredentials ??
+      (o.auth ? `${o.auth.username}:${o.auth.password}` : "");
+    this.#source = {
+      repoUrl: this.repoUrl,
+      branch: "main",
+      credentials: new TextEncoder().encode(credentials),
+      path: "",
+    };
+  }
+
+  /**
+   * Changes what the bootstrap cell hands the repository root's Flux (as re-running
+   * `lattice install --git-repo URL --git-credentials FILE` would): the root's agent probes
+   * the new source and keeps the old one when it cannot be fetched.
+   */
+  setFluxSource(change: { repoUrl?: string; credentials?: string }): void {
+    if (change.repoUrl !== undefined) this.#source.repoUrl = change.repoUrl;
+    if (change.credentials !== undefined) {
+      this.#source.credentials = new TextEncoder().encode(change.credentials);
+    }
   }
 
   /** Creates the repository if needed and starts serving it. */
@@ -74,17 +98,8 @@ export class SandboxGitopsRuntime {
 
   /** What the operator of a plane is told about Flux. */
   operatorFlux(bootstrap: boolean): LatticeFluxOptions {
-    const credentials = this.#o.fluxCredentials ??
-      (this.#o.auth ? `${this.#o.auth.username}:${this.#o.auth.password}` : "");
     return {
-      source: bootstrap
-        ? {
-          repoUrl: this.repoUrl,
-          branch: "main",
-          credentials: new TextEncoder().encode(credentials),
-          path: "",
-        }
-        : undefined,
+      source: bootstrap ? this.#source : undefined,
       pollMs: this.#o.pollMs ?? 2_000,
       healthTimeoutMs: this.#o.healthTimeoutMs ?? 180_000,
     };
@@ -93,7 +108,9 @@ export class SandboxGitopsRuntime {
   /** Starts the Flux kubelet of a cluster's plane (idempotent). */
   runFlux(name: string, plane: ControlPlane): void {
     if (this.kubelets.has(name)) return;
-    const kubelet = new FluxKubelet(KubeClient.fromKubeconfig(plane.kubeconfig), {
+    const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    this.#clients.push(client);
+    const kubelet = new FluxKubelet(client, {
       cluster: name,
       kubeconfigPath: plane.kubeconfigPath,
       dir: `${plane.dir}/flux`,
@@ -112,6 +129,7 @@ export class SandboxGitopsRuntime {
   async stop(): Promise<void> {
     await Promise.all([...this.kubelets.values()].map((k) => k.stop()));
     this.kubelets.clear();
+    for (const c of this.#clients) c.close();
     await this.server.stop();
   }
 }
