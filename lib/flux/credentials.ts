@@ -41,8 +41,11 @@ export function gitCredentialsData(credentials: Uint8Array): Record<string, stri
   if (/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return { identity: text + "\n" };
   if (!text.includes("\n") && !/[{}]/.test(text) && !/:\s/.test(text)) {
     const i = text.indexOf(":");
-    if (i > 0) return { username: text.slice(0, i), password: text.slice(i + 1) };
     if (i === 0) throw new Error("Cannot read git credentials: username before ':' is empty");
+    if (i === text.length - 1) {
+      throw new Error("Cannot read git credentials: password after ':' is empty");
+    }
+    if (i > 0) return { username: text.slice(0, i), password: text.slice(i + 1) };
     return { username: "git", password: text };
   }
   let value: unknown;

@@ -21,3 +21,5 @@ export { readRepoFlux, REPO_CONFIG_REF, type RepoFlux } from "./repo_config.ts";
 export { childPath, installKey, normalizePath, resolveChildFlux } from "./resolve.ts";
 export { FLUX_READY, fluxCondition, writeFluxStatus } from "./status_write.ts";
 export { fluxManifests, vendoredFluxProblems } from "./vendored.ts";
+export { type GitSource, readGitSource, repoUrlProblem } from "./git_source.ts";
+export { SelfFlux, type SelfFluxOptions } from "./self.ts";

@@ -19,7 +19,7 @@ import type { RuntimeMetrics } from "../runtime/mod.ts";
 import { type Cell, startCell } from "./cell_role.ts";
 import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
 import { runOperator, type RunOperatorOptions } from "./run.ts";
-import type { CellFluxSource } from "../flux/mod.ts";
+import { type CellFluxSource, SelfFlux } from "../flux/mod.ts";
 
 /** Flux settings of {@linkcode runLattice}. */
 export interface LatticeFluxOptions {
@@ -135,10 +135,21 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         logger: log,
       });
     }
+    // Without a parent, nobody sends this cluster Flux commands: it keeps its own.
+    const selfFlux = !secret && !options.bootstrapCell
+      ? new SelfFlux(client, {
+        clusterName: name,
+        pollMs: options.flux?.pollMs,
+        healthTimeoutMs: options.flux?.healthTimeoutMs,
+        logger: log,
+      })
+      : undefined;
+    selfFlux?.start();
     const ended = Promise.withResolvers<void>();
     previousTerm = ended.promise;
     signal.addEventListener("abort", () => {
       (async () => {
+        await selfFlux?.stop();
         await agent?.stop();
         await cell?.stop();
       })().catch((error) => log.warn("Cannot stop the term's roles", { error }))
