@@ -106,6 +106,8 @@ export async function fluxStatus(
     errors.push(`Kustomization ${KUSTOMIZATION_NAME}: ${kustReady.message ?? kustReady.reason}`);
   }
   const installed = deployments.size > 0;
+  if (installed && !repo) errors.push(`GitRepository ${GIT_REPOSITORY_NAME} does not exist yet`);
+  if (installed && !kust) errors.push(`Kustomization ${KUSTOMIZATION_NAME} does not exist yet`);
   return {
     version: installedVersion(deployments) ?? "",
     healthy: installed && Object.values(controllerStatus).every((s) => s === "Running"),

@@ -13,7 +13,13 @@
  *   Kustomization `cluster-config` of the cluster's folder (prune, wait) and `lattice-config`
  *   of `.lattice/` (the repository config every cluster reads its Flux defaults from).
  */
-import { DEPLOYMENT_REF, type KubeClient, type KubeObject, SECRET_REF } from "../kube/mod.ts";
+import {
+  CRD_REF,
+  DEPLOYMENT_REF,
+  type KubeClient,
+  type KubeObject,
+  SECRET_REF,
+} from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { FluxInstallCommand } from "../proto/lattice/agent/v1/agent.ts";
 import {
@@ -138,10 +144,32 @@ export class FluxInstaller {
       o.kind === "CustomResourceDefinition" || o.kind === "Namespace"
     );
     const rest = objs.filter((o) => !first.includes(o));
-    for (const batch of [first, rest]) {
-      await Promise.all(
-        batch.map((o) => this.#client.apply(o, { fieldManager: FLUX_FIELD_MANAGER, force: true })),
-      );
+    await Promise.all(first.map((o) => this.#apply(o)));
+    await this.#established(
+      first.filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata!.name!),
+    );
+    await Promise.all(rest.map((o) => this.#apply(o)));
+  }
+
+  /** Waits until the CRDs are Established (served), so their objects can be applied. */
+  async #established(names: string[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (const name of names) {
+      for (;;) {
+        const crd = await this.#client.get<
+          { status?: { conditions?: { type: string; status: string }[] } }
+        >(CRD_REF, name);
+        if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) {
+          break;
+        }
+        if (Date.now() >= deadline) {
+          throw new FluxInstallError(
+            "CrdNotEstablished",
+            `Cannot install Flux: CRD ${name} not Established in 60s`,
+          );
+        }
+        await sleep(200);
+      }
     }
   }
 
@@ -295,8 +323,16 @@ export class FluxInstaller {
     }
   }
 
-  #apply(obj: KubeObject): Promise<KubeObject> {
-    return this.#client.apply(obj, { fieldManager: FLUX_FIELD_MANAGER, force: true });
+  async #apply(obj: KubeObject): Promise<KubeObject> {
+    // A just-Established CRD may take a moment to appear in discovery.
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await this.#client.apply(obj, { fieldManager: FLUX_FIELD_MANAGER, force: true });
+      } catch (error) {
+        if (attempt >= 20 || !/Cannot resolve/.test((error as Error).message)) throw error;
+        await sleep(250);
+      }
+    }
   }
 
   async #sync(d: FluxDesired): Promise<void> {

@@ -20,35 +20,7 @@ import {
 } from "../../lib/flux/mod.ts";
 import type { FluxInstallCommand } from "../../lib/proto/lattice/agent/v1/agent.ts";
 import { withControlPlane } from "../integration/_plane.ts";
-
-/** Marks flux Deployments available unless their image tag is in `broken`. */
-function standInKubelet(client: KubeClient, broken: Set<string>) {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const list = await client.list<
-        KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }
-      >(DEPLOYMENT_REF, { namespace: FLUX_NAMESPACE }).catch((
-        e,
-      ) => (console.error("list", e.message), { items: [] }));
-      for (const d of list.items) {
-        const image = d.spec.template.spec.containers[0].image;
-        const ok = ![...broken].some((tag) => image.endsWith(`:${tag}`));
-        await client.patchStatus(DEPLOYMENT_REF, d.metadata!.name!, FLUX_NAMESPACE, {
-          status: {
-            observedGeneration: d.metadata!.generation,
-            replicas: 1,
-            updatedReplicas: 1,
-            readyReplicas: ok ? 1 : 0,
-            availableReplicas: ok ? 1 : 0,
-          },
-        }).catch((e) => console.error("standin", e.message));
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return { stop: async () => (stopped = true, await loop) };
-}
+import { standInKubelet } from "./_standin.ts";
 
 function command(over: Partial<FluxInstallCommand> = {}): FluxInstallCommand {
   return {

@@ -16,7 +16,8 @@ import { type GitSource, readGitSource } from "../../flux/mod.ts";
 export const installCommand: Command = {
   name: "install",
   summary: "Bootstrap the first (root) cluster through a temporary kind cluster",
-  usage: "lattice install --config FILE [--git-repo URL [--git-credentials FILE]] [--image IMAGE] [...]",
+  usage:
+    "lattice install --config FILE [--git-repo URL [--git-credentials FILE]] [--image IMAGE] [...]",
   description: "Creates a kind cluster with Cluster API (clusterctl init) and Lattice as a " +
     "bootstrap cell, provisions the root LatticeCluster from it (its join applies the CNI and " +
     "a Job installs Cluster API), pivots the root's Cluster API objects into the root, then " +
