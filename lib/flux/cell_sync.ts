@@ -27,7 +27,7 @@ import {
   KUSTOMIZATION_REF,
 } from "./names.ts";
 import { fluxReleaseProblem } from "./releases.ts";
-import { readRepoFlux } from "./repo_config.ts";
+import { readRepoFlux, type RepoFlux } from "./repo_config.ts";
 import { type ChildFlux, type FleetSource, installKey, resolveChildFlux } from "./resolve.ts";
 import { type FluxProblem, writeFluxStatus } from "./status_write.ts";
 
@@ -38,6 +38,8 @@ export interface CellFluxSource {
   credentials?: Uint8Array;
   /** Folder of the cell's child in the repository; default "" (the root). */
   path?: string;
+  /** The repository config's Flux settings as known at start (until the child reports). */
+  repoFlux?: RepoFlux;
 }
 
 /** Options for {@linkcode CellFluxSync}. */
@@ -225,8 +227,8 @@ export class CellFluxSync {
     if (state.inflight) return;
     const reported = state.reported;
     const repo = ownRepo.version || ownRepo.interval ? ownRepo : {
-      version: reported?.repoFluxVersion || undefined,
-      interval: reported?.repoFluxInterval || undefined,
+      version: reported?.repoFluxVersion || this.#o.source?.repoFlux?.version,
+      interval: reported?.repoFluxInterval || this.#o.source?.repoFlux?.interval,
     };
     const { command, origin } = resolveChildFlux({
       childName: name,

@@ -7,7 +7,8 @@ import type { LatticeClusterInput } from "../api/mod.ts";
 import { KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { LatticeFluxOptions } from "../operator/lattice.ts";
-import type { CellFluxSource } from "../flux/mod.ts";
+import type { CellFluxSource, RepoFlux } from "../flux/mod.ts";
+import { parse } from "yaml";
 import type { ControlPlane } from "./control_plane.ts";
 import { FluxKubelet } from "./flux_kubelet.ts";
 import { type GitServer, startGitServer } from "./git_server.ts";
@@ -43,7 +44,7 @@ export class SandboxGitopsRuntime {
   /** The source the bootstrap cell hands its child; mutable (see setFluxSource). */
   readonly #source: CellFluxSource;
 
-  private constructor(o: SandboxGitops, server: GitServer, log: Logger) {
+  private constructor(o: SandboxGitops, server: GitServer, log: Logger, repoFlux?: RepoFlux) {
     this.#o = o;
     this.server = server;
     this.repoDir = o.repoDir.replace(/\/+$/, "");
@@ -57,6 +58,7 @@ export class SandboxGitopsRuntime {
       branch: "main",
       credentials: new TextEncoder().encode(credentials),
       path: "",
+      repoFlux,
     };
   }
 
@@ -88,12 +90,15 @@ export class SandboxGitopsRuntime {
         fluxInterval: o.fluxInterval ?? "10s",
       });
     }
+    const config = parse(
+      await Deno.readTextFile(`${dir}/.lattice/config.yaml`).catch(() => "{}"),
+    ) as { spec?: { flux?: RepoFlux } } | null;
     const server = await startGitServer({
       projectRoot: dir.slice(0, dir.lastIndexOf("/")) || "/",
       auth: o.auth,
       logger: fleet.logger,
     });
-    return new SandboxGitopsRuntime(o, server, fleet.logger ?? silentLogger);
+    return new SandboxGitopsRuntime(o, server, fleet.logger ?? silentLogger, config?.spec?.flux);
   }
 
   /** What the operator of a plane is told about Flux. */
