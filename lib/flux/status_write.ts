@@ -35,6 +35,13 @@ export function fluxCondition(
   if (status.errors.length) {
     return { status: "False", reason: "SyncFailed", message: status.errors.join("; ") };
   }
+  if (!status.lastSync && !status.lastAppliedRevision && !status.suspended) {
+    return {
+      status: "Unknown",
+      reason: "WaitingForSync",
+      message: `Flux ${status.version} runs; waiting for the first sync of the cluster's folder`,
+    };
+  }
   if (status.suspended) {
     return {
       status: "True",

@@ -4,7 +4,7 @@
  * is in `broken` (the sandbox's real-Flux kubelet is exercised by tests/e2e/gitops_test.ts).
  */
 import { DEPLOYMENT_REF, type KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
-import { FLUX_NAMESPACE } from "../../lib/flux/mod.ts";
+import { FLUX_NAMESPACE, GIT_REPOSITORY_REF, KUSTOMIZATION_REF } from "../../lib/flux/mod.ts";
 
 export function standInKubelet(client: KubeClient, broken: Set<string>) {
   let stopped = false;
@@ -27,6 +27,29 @@ export function standInKubelet(client: KubeClient, broken: Set<string>) {
             availableReplicas: ok ? 1 : 0,
           },
         }).catch((e) => console.error("standin", e.message));
+      }
+      // Stand in for the controllers too: the sync objects report a first sync.
+      for (const ref of [GIT_REPOSITORY_REF, KUSTOMIZATION_REF]) {
+        const list = await client.list<KubeObject & { status?: { conditions?: unknown[] } }>(ref, {
+          namespace: FLUX_NAMESPACE,
+        }).catch(() => ({ items: [] }));
+        for (const o of list.items) {
+          // Only the live sync objects: a probe of a new source is left unfetched.
+          if (o.status?.conditions?.length || o.metadata?.name?.endsWith("-probe")) continue;
+          await client.patchStatus(ref, o.metadata!.name!, FLUX_NAMESPACE, {
+            status: {
+              observedGeneration: o.metadata!.generation,
+              lastAppliedRevision: "main@sha1:0000000",
+              conditions: [{
+                type: "Ready",
+                status: "True",
+                reason: "ReconciliationSucceeded",
+                message: "stand-in",
+                lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+              }],
+            },
+          }).catch(() => {});
+        }
       }
       await new Promise((r) => setTimeout(r, 200));
     }
