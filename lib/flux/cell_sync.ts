@@ -248,7 +248,11 @@ export class CellFluxSync {
       return;
     }
     const key = installKey(command);
-    const install = !reported?.installed || state.sentKey !== key;
+    const attempt = `${key}|${command.version}`;
+    // A command failed for a desired state that changed since: send the (now) desired one,
+    // which also clears the failure the agent still reports.
+    const stale = state.failed !== undefined && state.failed.key !== attempt;
+    const install = !reported?.installed || state.sentKey !== key || stale;
     const upgrade = !install && reported.version !== command.version;
     if (!install && !upgrade) {
       // The child runs what is desired: whatever went wrong before no longer matters.
@@ -260,7 +264,6 @@ export class CellFluxSync {
       return;
     }
     if (upgrade && hold) return;
-    const attempt = `${key}|${command.version}`;
     if (
       state.failed?.key === attempt && Date.now() - state.failed.at < (this.#o.retryMs ?? 120_000)
     ) return;

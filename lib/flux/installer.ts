@@ -293,7 +293,8 @@ export class FluxInstaller {
         const ready = probe.status?.conditions?.find((c) => c.type === "Ready");
         const fresh = (probe.status?.observedGeneration ?? 0) >= (probe.metadata?.generation ?? 1);
         if (fresh && ready?.status === "True") return;
-        if (fresh && ready?.status === "False" && ready.reason !== "Progressing") {
+        // The probe is new: any failure it reports is about the new source.
+        if (ready?.status === "False" && ready.reason !== "Progressing") {
           throw new FluxInstallError(
             "SourceUnavailable",
             `Cannot switch the cluster repository to ${d.repoUrl}: ${
