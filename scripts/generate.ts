@@ -13,6 +13,7 @@ import { checkVendoredCrds } from "./vendor_crds/provenance.ts";
 import { CRD_DEFINITIONS, crdFileName, renderCrd } from "../lib/api/mod.ts";
 import { installBundle, renderManifests } from "../lib/bundle/mod.ts";
 import { exampleFiles } from "../lib/sandbox/examples.ts";
+import { vendoredFluxProblems } from "../lib/flux/vendored.ts";
 
 /** One generated file: where it goes and what it must contain. */
 export interface GeneratedFile {
@@ -107,7 +108,12 @@ if (import.meta.main) {
     if (vendored.length > 0) {
       console.error(`vendored CRDs drifted (run deno task vendor-crds):\n${vendored.join("\n")}`);
     }
-    if (stale.length > 0 || vendored.length > 0) Deno.exit(1);
+    // Vendored Flux manifests: checked offline against their PROVENANCE sha256 list.
+    const flux = await vendoredFluxProblems(new URL("third_party/flux/", root));
+    if (flux.length > 0) {
+      console.error(`vendored Flux drifted (run deno task vendor-flux):\n${flux.join("\n")}`);
+    }
+    if (stale.length > 0 || vendored.length > 0 || flux.length > 0) Deno.exit(1);
   } else {
     for (const file of await generatedFiles(root)) {
       await Deno.mkdir(new URL(".", `file://${file.path}`), { recursive: true });

@@ -180,6 +180,11 @@ export const LatticeClusterStatusSchema = z.strictObject({
     lastSync: z.iso.datetime().optional().describe("Time of the last successful sync."),
     controllers: z.record(z.string(), z.string()).optional()
       .describe("State of each Flux controller by name."),
+    suspended: z.boolean().optional().describe("Whether syncing is suspended."),
+    revision: z.string().max(256).optional()
+      .describe("Git revision the cluster's folder was last applied at."),
+    errors: z.array(z.string().max(1024)).max(10).optional()
+      .describe("Why Flux is not healthy or not syncing (at most 10)."),
   }).optional().describe("Flux on the cluster."),
   lastReconciled: z.iso.datetime().optional().describe("Time of the last reconcile."),
   pivot: PivotProgressSchema.optional().describe(

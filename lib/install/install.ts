@@ -21,6 +21,14 @@ import { isNotFound, KubeClient } from "../kube/mod.ts";
 import { PhaseTracker, timeline } from "../sandbox/sandbox_progress.ts";
 import { provisionCluster } from "./provision.ts";
 import { DEPLOYMENT_REF, SECRET_REF } from "../kube/refs.ts";
+import { Buffer } from "node:buffer";
+import {
+  DEFAULT_COMPONENTS,
+  DEFAULT_FLUX_VERSION,
+  DEFAULT_INTERVAL,
+  FluxInstaller,
+  type GitSource,
+} from "../flux/mod.ts";
 
 /** The temporary bootstrap cluster and how the root is readied for the pivot. */
 export interface BootstrapBackend {
@@ -58,6 +66,11 @@ export interface InstallOptions {
   timeoutMs?: number;
   /** Poll interval; default 2 s. */
   pollMs?: number;
+  /**
+   * The fleet's repository (`--git-repo`, `--git-credentials`): Flux is installed on the
+   * root to sync the repository's root folder, and every child gets it from its parent.
+   */
+  git?: GitSource;
   print?: (line: string) => void;
 }
 
@@ -101,6 +114,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   }
   print(`${name} holds its own Cluster API objects; detaching it from the bootstrap cell`);
   await detach(kubeconfig);
+  if (options.git) await installRootFlux(kubeconfig, root, options.git, print);
   if (options.keepBootstrap) {
     print(`Keeping the bootstrap cluster (${backend.description})`);
   } else {
@@ -108,6 +122,37 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     await backend.destroy(print);
   }
   return { kubeconfig, timeline: timeline(tracker.history, tracker.elapsedMs()) };
+}
+
+/**
+ * Installs Flux on the root, syncing the repository's root folder: the version of the
+ * root's `spec.flux`, else the newest vendored (the root's operator moves it to the
+ * repository config's version once its Flux synced `.lattice/config.yaml`).
+ */
+async function installRootFlux(
+  kubeconfig: string,
+  root: LatticeClusterInput,
+  git: GitSource,
+  print: (line: string) => void,
+): Promise<void> {
+  const client = KubeClient.fromKubeconfig(kubeconfig);
+  try {
+    const version = root.spec.flux?.version ?? DEFAULT_FLUX_VERSION;
+    print(`Installing Flux ${version} on ${root.metadata.name}, syncing ${git.repoUrl} (./)`);
+    await new FluxInstaller(client, { healthTimeoutMs: 600_000 }).install({
+      version,
+      repoUrl: git.repoUrl,
+      branch: git.branch,
+      path: "",
+      gitCredentials: Buffer.from(git.credentials),
+      components: [...DEFAULT_COMPONENTS],
+      interval: root.spec.flux?.interval ?? DEFAULT_INTERVAL,
+      suspend: root.spec.flux?.suspend === true,
+      force: false,
+    });
+  } finally {
+    client.close();
+  }
 }
 
 /**

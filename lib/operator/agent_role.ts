@@ -22,6 +22,7 @@ import { FleetReporter, type FleetState } from "../fleet/mod.ts";
 import type { EventRecorder } from "../kube/mod.ts";
 import { ChildReporter, specSyncHandlers } from "../childsync/agent.ts";
 import { unpivotHandlers } from "../pivot/unpivot_agent.ts";
+import { FluxAgent, type FluxAgentOptions } from "../flux/mod.ts";
 
 /** What the agent Secret holds. */
 export interface AgentSecret {
@@ -74,6 +75,8 @@ export interface AgentRoleOptions {
   fleet?: FleetState;
   /** Records the Warning Event when a sync overwrites local edits. */
   recorder?: EventRecorder;
+  /** Flux reporting and install timing (the sandbox shortens them). */
+  flux?: Omit<FluxAgentOptions, "clusterName" | "logger">;
   logger: Logger;
 }
 
@@ -104,6 +107,11 @@ export function startAgent(
     logger: log,
   });
   const unpivot = unpivotHandlers(client, { logger: log });
+  const flux = new FluxAgent(client, {
+    ...options.flux,
+    clusterName: secret.clusterName,
+    logger: log,
+  });
   const agent: AgentClient = new AgentClient({
     address: secret.endpoint,
     clusterName: secret.clusterName,
@@ -118,6 +126,7 @@ export function startAgent(
         onApplied: () => reporter.refresh(),
       }),
       ...unpivot.handlers,
+      ...flux.handlers(),
     },
     heartbeatExtras: () => reporter.extras(),
     health,
@@ -143,12 +152,14 @@ export function startAgent(
   });
   reporter.start();
   agent.start();
+  flux.start((payload) => agent.send(payload));
   log.info("Agent started", { parent: secret.endpoint, cluster: secret.clusterName });
   return {
     client: agent,
     async stop() {
       fleetReporter?.stop();
       reporter.stop();
+      await flux.stop();
       await agent.stop();
     },
   };

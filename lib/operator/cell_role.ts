@@ -53,6 +53,7 @@ import { PivotTarget } from "../pivot/target.ts";
 import { UnpivotReceiver } from "../pivot/unpivot_cell.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import { FORGET_ANNOTATION } from "../controllers/cluster/unpivot.ts";
+import { CellFluxSync, type CellFluxSyncOptions } from "../flux/mod.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -80,6 +81,8 @@ export interface CellOptions {
   bootstrapCell?: boolean;
   /** Revokes a forgotten child's agent certificate; default revokeClusterCertificates. */
   revokeAgent?: RevokeAgent;
+  /** Flux for children: the bootstrap source and timing (see CellFluxSync). */
+  flux?: Omit<CellFluxSyncOptions, "selfName" | "logger">;
   recorder: EventRecorder;
   logger: Logger;
 }
@@ -266,6 +269,13 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     },
     logger: log,
   }).attach(registry);
+  const fluxSync = new CellFluxSync(client, registry, {
+    bootstrap: false,
+    ...options.flux,
+    selfName: options.name,
+    logger: log,
+  });
+  fluxSync.start();
   log.info("Cell serving", { url, grpcEndpoint });
   return {
     url,
@@ -282,6 +292,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     async stop() {
       page.hub.close();
       fleet.stop();
+      await fluxSync.stop();
       stop.abort();
       await https.finished;
       await handoff.idle();

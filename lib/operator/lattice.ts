@@ -23,6 +23,17 @@ import { type Cell, startCell } from "./cell_role.ts";
 import { type Agent, readAgentSecret, startAgent } from "./agent_role.ts";
 import { runOperator, type RunOperatorOptions } from "./run.ts";
 import { type FleetNode, startFleet } from "../fleet/mod.ts";
+import { type CellFluxSource, SelfFlux } from "../flux/mod.ts";
+
+/** Flux settings of {@linkcode runLattice}. */
+export interface LatticeFluxOptions {
+  /** The repository a cell without a Flux of its own (bootstrap) hands its child. */
+  source?: CellFluxSource;
+  /** How often Flux state is read and children are checked (ms). */
+  pollMs?: number;
+  /** How long new Flux controllers get to become available (ms). */
+  healthTimeoutMs?: number;
+}
 
 /** Options for {@linkcode runLattice}. */
 export interface LatticeOptions {
@@ -54,6 +65,8 @@ export interface LatticeOptions {
   binary?: BinarySource;
   /** Agent heartbeat interval; default 30 s. */
   heartbeatIntervalMs?: number;
+  /** Flux: the repository a bootstrap cell hands its child, and timing (sandbox, install). */
+  flux?: LatticeFluxOptions;
   /** Port of /healthz, /readyz, /metrics; default 8080; 0 = any. */
   metricsPort?: number;
   /** The cell's connection, rate, body and renewal limits (lib/cell/limits.ts). */
@@ -118,6 +131,11 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         limits: options.cellLimits,
         bootstrapCell: options.bootstrapCell,
+        flux: {
+          bootstrap: options.bootstrapCell === true,
+          source: options.flux?.source,
+          pollMs: options.flux?.pollMs,
+        },
         recorder,
         logger: log,
       });
@@ -136,13 +154,25 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         fleet: (cell?.fleet ?? leafFleet)?.state,
         recorder,
+        flux: { pollMs: options.flux?.pollMs, healthTimeoutMs: options.flux?.healthTimeoutMs },
         logger: log,
       });
     }
+    // Without a parent, nobody sends this cluster Flux commands: it keeps its own.
+    const selfFlux = !secret && !options.bootstrapCell
+      ? new SelfFlux(client, {
+        clusterName: name,
+        pollMs: options.flux?.pollMs,
+        healthTimeoutMs: options.flux?.healthTimeoutMs,
+        logger: log,
+      })
+      : undefined;
+    selfFlux?.start();
     const ended = Promise.withResolvers<void>();
     previousTerm = ended.promise;
     signal.addEventListener("abort", () => {
       (async () => {
+        await selfFlux?.stop();
         await agent?.stop();
         leafFleet?.stop();
         await cell?.stop();

@@ -10,6 +10,8 @@ import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import { CLUSTER_API_CRD_SETS, CLUSTERCTL_CRD_SET } from "./crds.ts";
 import { labelProviderCrds } from "./clusterctl.ts";
 import { CapiSimulator } from "./capi_simulator.ts";
+import type { LatticeFluxOptions } from "../operator/lattice.ts";
+import { type SandboxGitops, SandboxGitopsRuntime } from "./sandbox_gitops.ts";
 import {
   type ClusterRow,
   formatTransition,
@@ -40,6 +42,8 @@ export interface StartOperatorRequest {
   logger: Logger;
   /** The bootstrap cell has no LatticeCluster of its own: it is told to act as a cell. */
   bootstrapCell: boolean;
+  /** Flux settings (GitOps mode): the repository the bootstrap cell hands its child. */
+  flux?: LatticeFluxOptions;
 }
 
 /** Starts the real operator for a plane (the sandbox's stand-in for its Deployment). */
@@ -57,6 +61,12 @@ export interface SandboxOptions {
   logger?: Logger;
   /** How long to wait for every cluster to be Ready; default 10 min. */
   timeoutMs?: number;
+  /**
+   * GitOps mode: the clusters live in a git repository served on loopback, and each
+   * cluster runs the real Flux controllers syncing its folder; only the repository root is
+   * applied directly (to the bootstrap cell), the rest arrives through Flux.
+   */
+  gitops?: SandboxGitops;
 }
 
 /** A running sandbox. */
@@ -67,6 +77,8 @@ export class Sandbox {
   readonly #operators = new Map<string, OperatorHandle>();
   readonly #opts: SandboxOptions;
   readonly #log: Logger;
+  /** GitOps mode's repository, git server and Flux kubelets. */
+  gitops?: SandboxGitopsRuntime;
   #bootstrapGone = false;
 
   private constructor(bootstrap: ControlPlane, simulator: CapiSimulator, opts: SandboxOptions) {
@@ -94,6 +106,16 @@ export class Sandbox {
         onClusterDeleted: (name) => sandbox!.stopOperator(name),
       });
       sandbox = new Sandbox(bootstrap, simulator, options);
+      if (options.gitops) {
+        sandbox.gitops = await SandboxGitopsRuntime.start(options.gitops, {
+          clusters: options.clusters,
+          rootParent: BOOTSTRAP_CELL,
+          logger: log,
+        });
+        print(
+          `Cluster repository: ${sandbox.gitops.repoDir} (served at ${sandbox.gitops.repoUrl})`,
+        );
+      }
       sandbox.#operators.set(
         BOOTSTRAP_CELL,
         await options.startOperator({
@@ -101,6 +123,7 @@ export class Sandbox {
           plane: bootstrap,
           logger: log.child({ cluster: BOOTSTRAP_CELL }),
           bootstrapCell: true,
+          flux: sandbox.gitops?.operatorFlux(true),
         }),
       );
       simulator.watchPlane(BOOTSTRAP_CELL, KubeClient.fromKubeconfig(bootstrap.kubeconfig));
@@ -131,6 +154,7 @@ export class Sandbox {
    */
   #runDeployment(name: string, plane: ControlPlane): void {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
+    this.gitops?.runFlux(name, plane);
     const started = (async () => {
       for (;;) {
         try {
@@ -154,6 +178,7 @@ export class Sandbox {
               plane,
               logger: this.#log.child({ cluster: name }),
               bootstrapCell: false,
+              flux: this.gitops?.operatorFlux(false),
             }),
           );
           return;
@@ -178,6 +203,11 @@ export class Sandbox {
     while (Date.now() < deadline) {
       for (const doc of [...pending]) {
         const parent = doc.spec.cellRef ?? BOOTSTRAP_CELL;
+        // GitOps: only the repository root is applied by hand; Flux brings the rest.
+        if (this.gitops && parent !== BOOTSTRAP_CELL) {
+          pending.splice(pending.indexOf(doc), 1);
+          continue;
+        }
         const parentReady = parent === BOOTSTRAP_CELL || (await this.rows())
           .some((r) => r.name === parent && r.phase === "Ready");
         const plane = this.planeOf(parent);
@@ -311,6 +341,7 @@ export class Sandbox {
       await op.stop().catch((error) => this.#log.warn("Cannot stop operator", { error }));
     }
     this.#operators.clear();
+    await this.gitops?.stop();
     await this.simulator.stop();
     await this.bootstrap.stop();
   }

@@ -30,7 +30,7 @@ export function sandboxCellHost(specHost: string | undefined): string {
 export function inProcessOperator(options: InProcessOperatorOptions = {}): StartOperator {
   // A restarted cell keeps its ports, like a Service's: its children's Secrets name them.
   const ports = new Map<string, { https: number; grpc: number }>();
-  return async ({ name, plane, logger, bootstrapCell }) => {
+  return async ({ name, plane, logger, bootstrapCell, flux }) => {
     const client = KubeClient.fromKubeconfig(plane.kubeconfig);
     const stop = new AbortController();
     const ready = Promise.withResolvers<
@@ -45,6 +45,7 @@ export function inProcessOperator(options: InProcessOperatorOptions = {}): Start
       metricsPort: 0,
       binary: options.binary,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+      flux,
       logger,
       onReady: ({ cell }) =>
         ready.resolve(

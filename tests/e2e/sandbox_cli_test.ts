@@ -1,6 +1,8 @@
 /**
  * The README's first command, as a person runs it: `lattice sandbox up` (with
- * --exit-when-ready so the test ends), then `status` and `down` with nothing running.
+ * --exit-when-ready so the test ends), then `status` and `down` with nothing running. The
+ * sandbox runs in GitOps mode: it creates the cluster repository, prints its path, and the
+ * workload cluster reaches its parent through mgmt's real Flux.
  */
 import assert from "node:assert/strict";
 import { cli } from "../cli/_cli.ts";
@@ -9,7 +11,7 @@ Deno.test("lattice sandbox up reaches Ready for the examples and prints the tree
   const dir = await Deno.makeTempDir({ prefix: "lattice-sandbox-cli-" });
   const env = { LATTICE_SANDBOX_DIR: dir, HOME: dir, LATTICE_LOG: "error" };
   try {
-    const up = await cli(["sandbox", "up", "--exit-when-ready", "--timeout", "300"], env);
+    const up = await cli(["sandbox", "up", "--exit-when-ready", "--timeout", "600"], env);
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /mgmt: Pivoting → Ready/);
     assert.match(up.stdout, /workload: Pivoting → Ready/);
@@ -20,6 +22,11 @@ Deno.test("lattice sandbox up reaches Ready for the examples and prints the tree
     assert.match(up.stdout, /^ {2}token \(24 h, read-only\): [\w-]+\.[\w-]+\.[\w-]+$/m);
     assert.match(up.stdout, /lattice cluster tree --live --watch/);
     assert.match(up.stdout, /Sandbox stopped\./);
+    assert.match(up.stdout, new RegExp(`Cluster repository: ${dir}/repo`));
+    assert.match(
+      await Deno.readTextFile(`${dir}/repo/children/workload/cluster.yaml`),
+      /cellRef: mgmt/,
+    );
     const kubeconfig = await Deno.readTextFile(`${dir}/kubeconfigs/workload.yaml`);
     assert.match(kubeconfig, /server: https:\/\/localhost:\d+/);
 

@@ -18,14 +18,7 @@ import { EventRecorder, KubeClient } from "../../lib/kube/mod.ts";
 import { withControlPlane } from "./_plane.ts";
 import { CONFIGMAP_REF } from "../../lib/kube/refs.ts";
 import { REVOCATIONS_CONFIGMAP } from "../../lib/cell/revocation.ts";
-import {
-  clusterDoc,
-  condition,
-  CRDS,
-  eventReasons,
-  getCluster,
-  mustGetCluster,
-} from "./_cluster_helpers.ts";
+import { clusterDoc, condition, CRDS, getCluster, mustGetCluster } from "./_cluster_helpers.ts";
 import { TEST_CA_PEM } from "../capi/fixtures.ts";
 
 class ScriptedLink implements ChildLink {

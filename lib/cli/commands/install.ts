@@ -10,12 +10,14 @@ import { DEFAULT_KIND_NAME, DOCKER_DEFAULT_CNI, KindBootstrap } from "../../inst
 import { missingPrerequisites } from "../../install/prerequisites.ts";
 import { createLogger, type Level, LEVELS } from "../../log/mod.ts";
 import { CliError, type Command, EXIT_USAGE, stringOption } from "../command.ts";
+import { type GitSource, readGitSource } from "../../flux/mod.ts";
 
 /** The `install` command. */
 export const installCommand: Command = {
   name: "install",
   summary: "Bootstrap the first (root) cluster through a temporary kind cluster",
-  usage: "lattice install --config FILE [--image IMAGE] [--kubeconfig-out PATH] [...]",
+  usage:
+    "lattice install --config FILE [--git-repo URL [--git-credentials FILE]] [--image IMAGE] [...]",
   description: "Creates a kind cluster with Cluster API (clusterctl init) and Lattice as a " +
     "bootstrap cell, provisions the root LatticeCluster from it (its join applies the CNI and " +
     "a Job installs Cluster API), pivots the root's Cluster API objects into the root, then " +
@@ -29,6 +31,9 @@ export const installCommand: Command = {
     "load-image": { type: "boolean" },
     "keep-bootstrap": { type: "boolean" },
     timeout: { type: "string" },
+    "git-repo": { type: "string" },
+    "git-credentials": { type: "string" },
+    "git-branch": { type: "string" },
   },
   optionHelp: {
     config: "LatticeCluster manifest of the root cluster (a cell without cellRef)",
@@ -40,6 +45,11 @@ export const installCommand: Command = {
     "load-image": "Load --image from the local Docker engine into kind and the root's nodes",
     "keep-bootstrap": "Keep the kind cluster at the end (for debugging)",
     timeout: "Minutes the root may take to reach Ready (default 45)",
+    "git-repo": "The cluster repository every cluster's Flux syncs (https:// or ssh://)",
+    "git-credentials":
+      "File with the repository's read credentials: user:password, a token, an SSH key or " +
+      "a map of git-credentials Secret keys",
+    "git-branch": "Branch the clusters follow (default main)",
   },
   async run(args, ctx) {
     const file = stringOption(args, "config");
@@ -62,6 +72,18 @@ export const installCommand: Command = {
       root = parseRootConfig(text, file);
     } catch (error) {
       throw new CliError((error as Error).message, 1, { cause: error });
+    }
+    let git: GitSource | undefined;
+    const gitRepo = stringOption(args, "git-repo");
+    const gitCredentials = stringOption(args, "git-credentials");
+    if (gitCredentials && !gitRepo) {
+      throw new CliError("--git-credentials needs --git-repo URL", EXIT_USAGE);
+    }
+    if (gitRepo) {
+      git = await readGitSource(gitRepo, gitCredentials, stringOption(args, "git-branch"))
+        .catch((error) => {
+          throw new CliError((error as Error).message, EXIT_USAGE, { cause: error });
+        });
     }
     const missing = await missingPrerequisites(undefined, ctx.env.PATH ?? "");
     if (missing.length > 0) {
@@ -102,6 +124,7 @@ export const installCommand: Command = {
         kubeconfigOut,
         keepBootstrap: args.values["keep-bootstrap"] === true,
         timeoutMs: minutes * 60_000,
+        git,
         print: ctx.stdout,
       });
       ctx.stdout("");

@@ -15,6 +15,7 @@ import {
 import { type CliContext, CliError, type Command, stringOption } from "../command.ts";
 import { KubeClient } from "../../kube/mod.ts";
 import { fleetViewerToken } from "../../fleet/viewer.ts";
+import { ensureFluxBinaries } from "../../sandbox/flux_binaries.ts";
 
 /** What `up` leaves for `down` and `status`. */
 export interface SandboxState {
@@ -25,6 +26,8 @@ export interface SandboxState {
   cells: Record<string, string>;
   /** The root cell's fleet page and how to open it (`lattice cluster tree --live` reads it). */
   fleet?: { pageUrl: string; cellUrl: string; tokenFile: string; caFile: string };
+  /** The cluster repository (GitOps mode). */
+  repo?: string;
 }
 
 /** The sandbox's folder: LATTICE_SANDBOX_DIR or ~/.cache/lattice/sandbox. */
@@ -67,14 +70,18 @@ async function loadClusters(file: string | undefined): Promise<LatticeClusterInp
 const up: Command = {
   name: "up",
   summary: "Start the bootstrap cell and provision the example clusters",
-  usage: "lattice sandbox up [--clusters FILE] [--exit-when-ready]",
+  usage: "lattice sandbox up [--clusters FILE] [--repo DIR | --no-gitops] [--exit-when-ready]",
   options: {
     clusters: { type: "string" },
+    repo: { type: "string" },
+    "no-gitops": { type: "boolean" },
     "exit-when-ready": { type: "boolean" },
     timeout: { type: "string" },
   },
   optionHelp: {
     clusters: "LatticeCluster manifests to create (default: the examples/ fleet)",
+    repo: "The cluster repository Flux syncs (default <sandbox>/repo; created with the fleet)",
+    "no-gitops": "No repository and no Flux: apply every cluster directly",
     "exit-when-ready": "Tear everything down once every cluster is Ready (smoke test)",
     timeout: "Seconds to wait for every cluster to be Ready (default 600)",
   },
@@ -98,9 +105,17 @@ const up: Command = {
       "Cluster API's controllers and machines are simulated (CAPI simulator); " +
         "apiservers, webhook, join, stream, pivot and proxy are real.",
     );
+    const gitops = !args.values["no-gitops"];
+    const repo = stringOption(args, "repo") ?? `${dir}/repo`;
+    if (gitops) {
+      await ensureFluxBinaries(ctx.stdout).catch((error) => {
+        throw new CliError((error as Error).message, 1, { cause: error });
+      });
+    }
     const sandbox = await Sandbox.up({
       clusters,
       dir,
+      gitops: gitops ? { repoDir: repo } : undefined,
       logger,
       print: ctx.stdout,
       timeoutMs: timeoutS * 1000,
@@ -126,6 +141,7 @@ const up: Command = {
         kubeconfigPath: r.kubeconfigPath,
       })),
       cells,
+      repo: sandbox.gitops?.repoDir,
     };
     const root = sandbox.operatorOf("bootstrap");
     let token = "";
@@ -159,6 +175,16 @@ const up: Command = {
       ctx.stdout("  live tree in a terminal: lattice cluster tree --live --watch");
     }
     ctx.stdout("");
+    if (sandbox.gitops) {
+      ctx.stdout(`Cluster repository: ${sandbox.gitops.repoDir}`);
+      ctx.stdout(
+        `  cd ${sandbox.gitops.repoDir} && lattice cluster create NAME --parent ` +
+          `${rows.find((r) => r.parent === "bootstrap")?.name ?? "ROOT"} && git commit -am ...`,
+      );
+      ctx.stdout(
+        "  Every cluster's Flux (real source- and kustomize-controller) syncs its folder.",
+      );
+    }
     ctx.stdout("Reach each cluster directly:");
     ctx.stdout(`  kubectl --kubeconfig ${dir}/kubeconfigs/bootstrap.yaml get latticeclusters`);
     for (const row of rows) ctx.stdout(`  kubectl --kubeconfig ${row.kubeconfigPath} get nodes`);

@@ -132,6 +132,18 @@ export interface FluxStatusResponse {
   lastSync: string;
   controllerStatus: { [key: string]: string };
   errors: string[];
+  /** Whether any Flux controller is installed. */
+  installed: boolean;
+  /** Whether syncing is suspended (spec.flux.suspend). */
+  suspended: boolean;
+  /** The git revision the cluster's Kustomization last applied. */
+  lastAppliedRevision: string;
+  /**
+   * What the repository config this cluster synced (.lattice/config.yaml) asks of Flux, so a
+   * parent without a Flux of its own (a bootstrap cell) can resolve versions too.
+   */
+  repoFluxVersion: string;
+  repoFluxInterval: string;
 }
 
 export interface FluxStatusResponse_ControllerStatusEntry {
@@ -300,6 +312,10 @@ export interface FluxInstallCommand {
   components: string[];
   /** e.g. "1m" */
   interval: string;
+  /** Stop syncing (GitRepository and Kustomization suspended) while true. */
+  suspend: boolean;
+  /** Install even if the new controllers do not become healthy (no rollback). */
+  force: boolean;
 }
 
 export interface FluxUpgradeCommand {
@@ -1289,7 +1305,18 @@ export const ClusterHealth: MessageFns<ClusterHealth> = {
 };
 
 function createBaseFluxStatusResponse(): FluxStatusResponse {
-  return { version: "", healthy: false, lastSync: "", controllerStatus: {}, errors: [] };
+  return {
+    version: "",
+    healthy: false,
+    lastSync: "",
+    controllerStatus: {},
+    errors: [],
+    installed: false,
+    suspended: false,
+    lastAppliedRevision: "",
+    repoFluxVersion: "",
+    repoFluxInterval: "",
+  };
 }
 
 export const FluxStatusResponse: MessageFns<FluxStatusResponse> = {
@@ -1308,6 +1335,21 @@ export const FluxStatusResponse: MessageFns<FluxStatusResponse> = {
     });
     for (const v of message.errors) {
       writer.uint32(42).string(v!);
+    }
+    if (message.installed !== false) {
+      writer.uint32(320).bool(message.installed);
+    }
+    if (message.suspended !== false) {
+      writer.uint32(328).bool(message.suspended);
+    }
+    if (message.lastAppliedRevision !== "") {
+      writer.uint32(338).string(message.lastAppliedRevision);
+    }
+    if (message.repoFluxVersion !== "") {
+      writer.uint32(346).string(message.repoFluxVersion);
+    }
+    if (message.repoFluxInterval !== "") {
+      writer.uint32(354).string(message.repoFluxInterval);
     }
     return writer;
   },
@@ -1368,6 +1410,46 @@ export const FluxStatusResponse: MessageFns<FluxStatusResponse> = {
             message.errors.push(reader.string());
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.installed = reader.bool();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.suspended = reader.bool();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.lastAppliedRevision = reader.string();
+            continue;
+          }
+          case 43: {
+            if (tag !== 346) {
+              break;
+            }
+
+            message.repoFluxVersion = reader.string();
+            continue;
+          }
+          case 44: {
+            if (tag !== 354) {
+              break;
+            }
+
+            message.repoFluxInterval = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1398,6 +1480,11 @@ export const FluxStatusResponse: MessageFns<FluxStatusResponse> = {
       {},
     );
     message.errors = object.errors?.map((e) => e) || [];
+    message.installed = object.installed ?? false;
+    message.suspended = object.suspended ?? false;
+    message.lastAppliedRevision = object.lastAppliedRevision ?? "";
+    message.repoFluxVersion = object.repoFluxVersion ?? "";
+    message.repoFluxInterval = object.repoFluxInterval ?? "";
     return message;
   },
 };
@@ -2699,6 +2786,8 @@ function createBaseFluxInstallCommand(): FluxInstallCommand {
     gitCredentials: Buffer.alloc(0),
     components: [],
     interval: "",
+    suspend: false,
+    force: false,
   };
 }
 
@@ -2724,6 +2813,12 @@ export const FluxInstallCommand: MessageFns<FluxInstallCommand> = {
     }
     if (message.interval !== "") {
       writer.uint32(58).string(message.interval);
+    }
+    if (message.suspend !== false) {
+      writer.uint32(320).bool(message.suspend);
+    }
+    if (message.force !== false) {
+      writer.uint32(328).bool(message.force);
     }
     return writer;
   },
@@ -2797,6 +2892,22 @@ export const FluxInstallCommand: MessageFns<FluxInstallCommand> = {
             message.interval = reader.string();
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.suspend = reader.bool();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2821,6 +2932,8 @@ export const FluxInstallCommand: MessageFns<FluxInstallCommand> = {
     message.gitCredentials = object.gitCredentials ?? Buffer.alloc(0);
     message.components = object.components?.map((e) => e) || [];
     message.interval = object.interval ?? "";
+    message.suspend = object.suspend ?? false;
+    message.force = object.force ?? false;
     return message;
   },
 };
