@@ -16,7 +16,18 @@ if (import.meta.main) {
   for (const [target, output] of targets) {
     console.log(`compiling ${output} (${target})`);
     const status = await new Deno.Command(Deno.execPath(), {
-      args: ["compile", "-A", "--target", target, "--output", output, "main.ts"],
+      // The vendored Flux releases are read at run time (lib/flux/vendored.ts).
+      args: [
+        "compile",
+        "-A",
+        "--include",
+        "third_party/flux",
+        "--target",
+        target,
+        "--output",
+        output,
+        "main.ts",
+      ],
       cwd: root,
       stdout: "inherit",
       stderr: "inherit",
