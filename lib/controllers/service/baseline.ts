@@ -17,6 +17,8 @@ export class DefaultDenyReconciler implements Reconciler<KubeObject> {
   readonly #client: KubeClient;
   readonly #log?: Logger;
   readonly #applied = new Map<string, string>();
+  /** Objects already reported missing: said once, then retried quietly every minute. */
+  readonly #warned = new Set<string>();
 
   constructor(client: KubeClient, logger?: Logger) {
     this.#client = client;
@@ -34,9 +36,15 @@ export class DefaultDenyReconciler implements Reconciler<KubeObject> {
       try {
         await applyObject(this.#client, obj);
         this.#applied.set(key, hash);
+        this.#warned.delete(key);
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        // A CRD that is not installed fails discovery with the apiserver's 404 as cause.
+        if (!isNotFound(error) && !(error instanceof Error && isNotFound(error.cause))) {
+          throw error;
+        }
         missing = true;
+        if (this.#warned.has(key)) continue;
+        this.#warned.add(key);
         this.#log?.warn("Cannot apply default deny: its CRD or namespace is missing", {
           object: key,
         });

@@ -25,7 +25,7 @@ import { fluxDeployments } from "../../lib/flux/health.ts";
 import { silentLogger } from "../../lib/log/mod.ts";
 import { startControlPlane } from "../../lib/sandbox/mod.ts";
 import { until } from "../_until.ts";
-import { standInKubelet } from "./_standin.ts";
+import { standInKubelet } from "../flux/_standin.ts";
 
 interface Lc extends KubeObject {
   status?: {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { DEPLOYMENT_REF, KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { binaryForImage, FluxKubelet } from "../../lib/sandbox/flux_kubelet.ts";
 import { deploymentAvailable, type DeploymentView } from "../../lib/flux/health.ts";
-import { withControlPlane } from "../integration/_plane.ts";
+import { withControlPlane } from "./_plane.ts";
 import { until } from "../_until.ts";
 
 const FAKE = `#!/bin/sh

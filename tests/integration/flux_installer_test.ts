@@ -19,8 +19,8 @@ import {
   KUSTOMIZATION_REF,
 } from "../../lib/flux/mod.ts";
 import type { FluxInstallCommand } from "../../lib/proto/lattice/agent/v1/agent.ts";
-import { withControlPlane } from "../integration/_plane.ts";
-import { standInKubelet } from "./_standin.ts";
+import { withControlPlane } from "./_plane.ts";
+import { standInKubelet } from "../flux/_standin.ts";
 
 function command(over: Partial<FluxInstallCommand> = {}): FluxInstallCommand {
   return {
