@@ -18,7 +18,14 @@ import assert from "node:assert/strict";
 import { CONFIGMAP_REF, DEPLOYMENT_REF } from "../../lib/kube/mod.ts";
 import { GIT_REPOSITORY_REF, KUSTOMIZATION_REF } from "../../lib/flux/mod.ts";
 import { until } from "../_until.ts";
-import { fluxReady, readyWithFlux, startGitopsFleet } from "./_gitops.ts";
+import {
+  deleteAndWait,
+  fluxReady,
+  readyWithFlux,
+  scaleAndWait,
+  startGitopsFleet,
+} from "./_gitops.ts";
+import { capiNamespace, MACHINE_DEPLOYMENT, machineDeploymentName } from "../../lib/capi/mod.ts";
 
 const AUTH = { username: "lattice", password: "sandbox-secret" };
 
@@ -209,6 +216,24 @@ Deno.test("gitops: every cluster syncs its folder with real Flux", async (t) => 
         await fleet.waitCluster("mgmt", "bootstrap", "FluxReady again", (c) => readyWithFlux(c));
       });
     }
+
+    await t.step("cluster scale + commit → the new cluster's workers change", async () => {
+      await scaleAndWait(fleet, "eu-prod-2", 2);
+      const client = fleet.client("eu-prod-2");
+      const ref = await client.resourceFor(MACHINE_DEPLOYMENT.apiVersion, MACHINE_DEPLOYMENT.kind);
+      await until("the MachineDeployment asks for 2 workers", async () => {
+        const md = await client.get<{ spec?: { replicas?: number } }>(
+          ref,
+          machineDeploymentName("eu-prod-2"),
+          capiNamespace("eu-prod-2"),
+        );
+        return md.spec?.replicas === 2 ? true : undefined;
+      }, 120_000);
+    });
+
+    await t.step("cluster delete + commit → the cluster is gone from mgmt", async () => {
+      await deleteAndWait(fleet, "eu-prod-2", "mgmt");
+    });
   } finally {
     await fleet.down();
   }
