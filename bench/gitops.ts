@@ -6,6 +6,8 @@
  * - commit_to_cell_ready_s / commit_to_leaf_ready_s: `lattice cluster create` + `git
  *   commit` until the new cluster reports Ready with a healthy Flux (a cell `eu` under mgmt,
  *   then a leaf `eu-prod-1` under eu: 3 levels of Flux);
+ * - commit_to_leaf_workers_changed_s: `lattice cluster scale` + commit until the leaf's own
+ *   MachineDeployment asks for the new count.
  * - flux_upgrade_3_levels_s (and per level): `lattice flux set-version` + commit until all
  *   three clusters report the new version (root first);
  * - flux_controllers / flux_rss_mib / flux_rss_per_controller_mib / flux_cpu_s: what the real
@@ -15,7 +17,9 @@
  * issue #16).
  */
 import { type BenchResults, processRssKiB, runBench } from "./_harness.ts";
-import { readyWithFlux, startGitopsFleet } from "../tests/e2e/_gitops.ts";
+import { readyWithFlux, scaleAndWait, startGitopsFleet } from "../tests/e2e/_gitops.ts";
+import { until } from "../tests/_until.ts";
+import { capiNamespace, MACHINE_DEPLOYMENT, machineDeploymentName } from "../lib/capi/mod.ts";
 
 async function cpuSeconds(pid: number): Promise<number> {
   try {
@@ -70,6 +74,22 @@ async function gitops(): Promise<BenchResults> {
     await fleet.commit("Add eu-prod-1");
     await fleet.waitCluster("eu-prod-1", "eu", "Ready", (c) => readyWithFlux(c, "2.7.3"), 900_000);
     results.commit_to_leaf_ready_s = (performance.now() - t) / 1000;
+
+    // `lattice cluster scale` + commit until the leaf's own MachineDeployment asks for it:
+    // the parent's Flux applies the copy, the spec sync hands it down, the leaf's CAPI follows.
+    t = performance.now();
+    await scaleAndWait(fleet, "eu-prod-1", 2);
+    const leaf = fleet.client("eu-prod-1");
+    const mdRef = await leaf.resourceFor(MACHINE_DEPLOYMENT.apiVersion, MACHINE_DEPLOYMENT.kind);
+    await until("the leaf's MachineDeployment asks for 2 workers", async () => {
+      const md = await leaf.get<{ spec?: { replicas?: number } }>(
+        mdRef,
+        machineDeploymentName("eu-prod-1"),
+        capiNamespace("eu-prod-1"),
+      );
+      return md.spec?.replicas === 2 ? true : undefined;
+    }, 300_000);
+    results.commit_to_leaf_workers_changed_s = (performance.now() - t) / 1000;
 
     t = performance.now();
     await fleet.cli("flux", "set-version", "2.9.3");
