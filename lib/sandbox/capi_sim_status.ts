@@ -88,10 +88,7 @@ export function controlPlaneStatus(r: Replicas, now: Date): Record<string, unkno
       trueCondition("MachinesReady", now),
       trueCondition("MachinesUpToDate", now),
       falseCondition("RollingOut", "NotRollingOut", now),
-      falseCondition("ScalingUp", "NotScalingUp", now),
-      falseCondition("ScalingDown", "NotScalingDown", now),
-      falseCondition("Remediating", "NotRemediating", now),
-      ...quiet(now),
+      ...steady(now),
     ],
   };
 }
@@ -106,6 +103,16 @@ function quiet(now: Date): SimCondition[] {
   return [
     falseCondition("Deleting", "NotDeleting", now),
     falseCondition("Paused", "NotPaused", now),
+  ];
+}
+
+/** The conditions of a replica owner with nothing in motion: not scaling, not remediating. */
+function steady(now: Date): SimCondition[] {
+  return [
+    falseCondition("ScalingUp", "NotScalingUp", now),
+    falseCondition("ScalingDown", "NotScalingDown", now),
+    falseCondition("Remediating", "NotRemediating", now),
+    ...quiet(now),
   ];
 }
 
@@ -134,10 +141,7 @@ export function machineDeploymentStatus(
       trueCondition("MachinesReady", now),
       trueCondition("MachinesUpToDate", now),
       falseCondition("RollingOut", "NotRollingOut", now),
-      falseCondition("ScalingUp", "NotScalingUp", now),
-      falseCondition("ScalingDown", "NotScalingDown", now),
-      falseCondition("Remediating", "NotRemediating", now),
-      ...quiet(now),
+      ...steady(now),
     ],
   };
 }
@@ -156,10 +160,7 @@ export function machineSetStatus(
       r.upToDate
         ? trueCondition("MachinesUpToDate", now)
         : falseCondition("MachinesUpToDate", "NotUpToDate", now),
-      falseCondition("ScalingUp", "NotScalingUp", now),
-      falseCondition("ScalingDown", "NotScalingDown", now),
-      falseCondition("Remediating", "NotRemediating", now),
-      ...quiet(now),
+      ...steady(now),
     ],
   };
 }
@@ -246,10 +247,7 @@ export function clusterStatus(
       trueCondition("MachinesReady", now),
       trueCondition("MachinesUpToDate", now),
       falseCondition("RollingOut", "NotRollingOut", now),
-      falseCondition("ScalingUp", "NotScalingUp", now),
-      falseCondition("ScalingDown", "NotScalingDown", now),
-      falseCondition("Remediating", "NotRemediating", now),
-      ...quiet(now),
+      ...steady(now),
     ],
   };
 }
