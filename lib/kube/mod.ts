@@ -8,6 +8,7 @@
 export { KubeClient } from "./client.ts";
 export type {
   ApplyOptions,
+  CallOptions,
   DeleteOptions,
   KubeClientOptions,
   KubeRequest,
