@@ -54,3 +54,11 @@ export {
   type ResourceRef,
 } from "./types.ts";
 export * from "./refs.ts";
+export {
+  type KubeStatus,
+  STATUS_REASONS,
+  statusBody,
+  StatusError,
+  type StatusErrorOptions,
+  statusOf,
+} from "./status.ts";

@@ -76,7 +76,7 @@ export function reasonOf(error: unknown): string {
   if (error instanceof ReconcileError) return error.reason;
   if (error instanceof DOMException && error.name === "AbortError") return "Cancelled";
   if (error instanceof Error && error.name === "DeadlineExceeded") return "Timeout";
-  if (error instanceof Error && error.name === "ApiError") {
+  if (error instanceof Error && (error.name === "ApiError" || error.name === "StatusError")) {
     const reason = (error as Error & { reason?: unknown }).reason;
     if (typeof reason === "string" && /^[A-Z][A-Za-z]*$/.test(reason)) return reason;
   }
