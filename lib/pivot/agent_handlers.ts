@@ -8,7 +8,7 @@
 import type { CommandContext, CommandHandlers, CommandResult } from "../agent/handlers.ts";
 import type { PivotBatchAck } from "../proto/lattice/agent/v1/agent.ts";
 import type { PivotTarget } from "./target.ts";
-import { decodeBatch } from "./wire.ts";
+import { fromWireBatch } from "./wire.ts";
 
 /** What the handlers need of a {@linkcode PivotTarget} (a PivotTarget satisfies it). */
 export type PivotTargetApi = Pick<PivotTarget, "applyBatch" | "complete" | "abort">;
@@ -88,11 +88,7 @@ export function pivotHandlers(
     },
 
     pivotBatch: async (command): Promise<CommandResult> => {
-      const batch = decodeBatch(command.objects, {
-        pivotId: command.pivotId,
-        index: command.batchIndex,
-        total: command.totalBatches ?? 0,
-      });
+      const batch = fromWireBatch(command);
       await target.applyBatch(batch);
       remember(batch.pivotId, batch.clusterName, batch.namespace)
         .batches.set(batch.index, batch.entries.length);

@@ -16,7 +16,6 @@ import type {
   UnpivotTransfer,
   UnpivotTransferAck,
 } from "../proto/lattice/agent/v1/agent.ts";
-import { Buffer } from "node:buffer";
 import { latticeClusterProgressStore, type ProgressStore } from "./progress.ts";
 import { runPivot, type RunPivotOptions } from "./source.ts";
 import type {
@@ -28,7 +27,7 @@ import type {
   PivotCompleteResult,
   PivotTransport,
 } from "./types.ts";
-import { encodeBatchBody } from "./wire.ts";
+import { toWireBatch } from "./wire.ts";
 
 /** The condition the child records for its unpivot. */
 export const UNPIVOTED_CONDITION = "Unpivoted";
@@ -67,13 +66,7 @@ export class ReverseTransport implements PivotTransport {
   async sendBatch(batch: PivotBatch): Promise<PivotAck> {
     await this.#request({
       $case: "batch",
-      value: {
-        pivotId: batch.pivotId,
-        batchIndex: batch.index,
-        totalBatches: batch.total,
-        objects: Buffer.from(encodeBatchBody(batch)),
-        final: batch.index === batch.total - 1,
-      },
+      value: toWireBatch(batch),
     }, `send unpivot batch ${batch.index}`);
     return {
       pivotId: batch.pivotId,
