@@ -120,6 +120,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
       const byNode = !override && !cellSpec?.host && !!options.nodeName;
       cell = await startCell(client, {
         name,
+        signal,
         host: override ?? cellSpec?.host ?? options.nodeName ?? "localhost",
         // A NodePort cell named by its node answers on every node: after a failover,
         // children that dial the previous leader's node still match the certificate.

@@ -5,6 +5,7 @@
  * not carry — which cluster and namespace a pivot id belongs to — and the progress of each
  * pivot for the acknowledgements.
  */
+import { systemClock } from "../runtime/clock.ts";
 import type { CommandContext, CommandHandlers, CommandResult } from "../agent/handlers.ts";
 import type { PivotBatchAck } from "../proto/lattice/agent/v1/agent.ts";
 import type { PivotTarget } from "./target.ts";
@@ -128,7 +129,7 @@ function ids(state: PivotState): { clusterName: string; namespace: string } {
  * when the handler settles, so this waits one macrotask.
  */
 function reportComplete(ctx: CommandContext, pivotId: string, error?: string): void {
-  setTimeout(() => {
+  systemClock.setTimeout(() => {
     ctx.send({
       $case: "pivotComplete",
       value: { success: error === undefined, errorMessage: error ?? "", pivotId },
