@@ -97,8 +97,9 @@ export function byLevel<T>(items: readonly T[], levelOf: (item: T) => number): T
   const groups = new Map<number, T[]>();
   for (const item of items) {
     const level = levelOf(item);
-    if (!groups.has(level)) groups.set(level, []);
-    groups.get(level)!.push(item);
+    const group = groups.get(level);
+    if (group) group.push(item);
+    else groups.set(level, [item]);
   }
-  return [...groups.keys()].sort((a, b) => a - b).map((k) => groups.get(k)!);
+  return [...groups.entries()].sort(([a], [b]) => a - b).map(([, group]) => group);
 }

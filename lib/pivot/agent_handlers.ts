@@ -52,7 +52,8 @@ export function pivotHandlers(
     // Re-inserting keeps the map in least-recently-used order for the eviction below.
     pivots.delete(pivotId);
     pivots.set(pivotId, state);
-    if (pivots.size > limit) pivots.delete(pivots.keys().next().value!);
+    const oldest = pivots.keys().next();
+    if (pivots.size > limit && !oldest.done) pivots.delete(oldest.value);
     return state;
   };
 
