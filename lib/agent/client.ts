@@ -4,6 +4,7 @@
  * rotates its client certificate before expiry. The child keeps working meanwhile: nothing
  * here blocks the operator's own reconcilers.
  */
+import { every, systemClock } from "../runtime/clock.ts";
 import { Buffer } from "node:buffer";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { LATTICE_VERSION } from "../version.ts";
@@ -80,7 +81,7 @@ export class AgentClient {
   #stream?: AgentStreamRun;
   #loop?: Promise<void>;
   #renewing?: Promise<string>;
-  #renewTimer?: ReturnType<typeof setInterval>;
+  #renewTimer?: () => void;
 
   constructor(options: AgentClientOptions) {
     assertDialable(options.address);
@@ -114,16 +115,17 @@ export class AgentClient {
   /** Starts the connect loop (idempotent). */
   start(): void {
     this.#loop ??= this.#run();
-    this.#renewTimer ??= setInterval(
-      () => this.#maybeRenew(),
+    this.#renewTimer ??= every(
+      systemClock,
       this.#o.renewCheckIntervalMs ?? 3_600_000,
+      () => this.#maybeRenew(),
     );
   }
 
   /** Ends the stream and the loop; resolves when everything is closed. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    clearInterval(this.#renewTimer);
+    this.#renewTimer?.();
     this.#stream?.cancel();
     await this.#loop;
     await this.#renewing?.catch(() => {});

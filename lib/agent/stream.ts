@@ -13,6 +13,7 @@ import type {
   Heartbeat,
   LatticeAgentClient,
 } from "../proto/lattice/agent/v1/agent.ts";
+import { type Clock, every, systemClock, valueWithin } from "../runtime/clock.ts";
 import type { AgentPayload, CommandDispatcher } from "./handlers.ts";
 
 /** Options for {@linkcode AgentStreamRun}. */
@@ -36,6 +37,8 @@ export interface StreamRunOptions {
   logger: Logger;
   onEstablished: () => void;
   onHeartbeatAck: (sequence: number, rttMs: number) => void;
+  /** Timers of heartbeats and answers; default the system clock. */
+  clock?: Clock;
 }
 
 /** One stream; `done` resolves with the error that ended it (undefined for a clean end). */
@@ -50,18 +53,21 @@ export class AgentStreamRun {
   #sequence = 0;
   #readingHealth = false;
   #lastHealth?: string;
-  #lastHeard = performance.now();
-  #timer?: ReturnType<typeof setInterval>;
+  #lastHeard: number;
+  #stopTicks?: () => void;
+  readonly #clock: Clock;
   #ended = false;
 
   constructor(channel: LatticeAgentClient, options: StreamRunOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#lastHeard = this.#clock.now();
     this.#call = channel.connect();
     this.done = new Promise((resolve) => {
       const finish = (error?: Error) => {
         if (this.#ended) return;
         this.#ended = true;
-        clearInterval(this.#timer);
+        this.#stopTicks?.();
         for (const answer of this.#renewals.values()) answer({ error: "stream ended" });
         this.#renewals.clear();
         resolve(error);
@@ -97,12 +103,12 @@ export class AgentStreamRun {
   requestCertificate(csrPem: string, timeoutMs: number): Promise<string> {
     const requestId = crypto.randomUUID();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
+      const timer = this.#clock.setTimeout(
         () => answer({ error: `no answer within ${timeoutMs} ms` }),
         timeoutMs,
       );
       const answer = (a: { cert?: string; error?: string }) => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         this.#renewals.delete(requestId);
         if (a.cert) resolve(a.cert);
         else reject(new Error(`Cannot renew certificate: ${a.error}`));
@@ -121,18 +127,19 @@ export class AgentStreamRun {
 
   async #hello(): Promise<void> {
     // AgentReady must go out within the cell's hello timeout even if the local API hangs.
-    const version = await withTimeout(this.#o.kubernetesVersion?.() ?? "", 5_000, "");
+    const version = await valueWithin(this.#o.kubernetesVersion?.() ?? "", 5_000, "", this.#clock);
     const ready = this.send({
       $case: "ready",
       value: { agentVersion: this.#o.agentVersion, kubernetesVersion: version },
     });
     if (!ready) return;
     this.#heartbeat();
-    this.#timer = setInterval(() => this.#tick(), this.#o.heartbeatIntervalMs);
+    if (this.#ended) return;
+    this.#stopTicks = every(this.#clock, this.#o.heartbeatIntervalMs, () => this.#tick());
   }
 
   #tick(): void {
-    const silentFor = performance.now() - this.#lastHeard;
+    const silentFor = this.#clock.now() - this.#lastHeard;
     // Keepalives catch dead TCP; this catches a cell that is connected but stuck.
     if (silentFor > this.#o.heartbeatIntervalMs * (this.#o.silentIntervals ?? 3)) {
       this.#o.logger.warn("Cell silent, dropping stream", { silentMs: Math.round(silentFor) });
@@ -170,7 +177,7 @@ export class AgentStreamRun {
   }
 
   #receive(command: CellCommand): void {
-    this.#lastHeard = performance.now();
+    this.#lastHeard = this.#clock.now();
     if (!this.#established) {
       this.#established = true;
       this.#o.onEstablished();
@@ -215,12 +222,4 @@ export class AgentStreamRun {
       (error) => this.#o.logger.warn("Cannot read cluster health", { error }),
     ).finally(() => this.#readingHealth = false);
   }
-}
-
-/** `promise`'s value, or `fallback` if it fails or takes longer than `ms`. */
-function withTimeout<T>(promise: Promise<T> | T, ms: number, fallback: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
-  return Promise.race([Promise.resolve(promise).catch(() => fallback), late])
-    .finally(() => clearTimeout(timer));
 }

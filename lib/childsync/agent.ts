@@ -7,6 +7,7 @@
  * Warning Event naming the fields (docs/adr/gitops-after-pivot.md). Which spec was synced is
  * remembered in annotations on the child's LatticeCluster, so an agent restart loses nothing.
  */
+import { every, systemClock } from "../runtime/clock.ts";
 import type { CommandHandlers } from "../agent/handlers.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import type { LatticeClusterStatus } from "../api/lattice_cluster.ts";
@@ -77,7 +78,7 @@ export class ChildReporter {
   readonly #name: string;
   readonly #o: ChildReporterOptions;
   #extras: Partial<Pick<Heartbeat, "specHash" | "clusterStatus">> = {};
-  #timer?: ReturnType<typeof setInterval>;
+  #timer?: () => void;
   #reading?: Promise<void>;
 
   constructor(client: KubeClient, clusterName: string, options: ChildReporterOptions = {}) {
@@ -93,12 +94,12 @@ export class ChildReporter {
 
   /** Reads now and every interval until {@linkcode stop}. */
   start(): void {
-    this.#timer ??= setInterval(() => void this.refresh(), this.#o.intervalMs ?? 10_000);
+    this.#timer ??= every(systemClock, this.#o.intervalMs ?? 10_000, () => void this.refresh());
     void this.refresh();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
   }
 

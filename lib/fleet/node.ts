@@ -5,6 +5,7 @@
  * The {@linkcode FleetState} it keeps is what the agent reports upwards and what the cell's
  * page and `lattice cluster tree --live` show.
  */
+import { every, systemClock } from "../runtime/clock.ts";
 import { nodeHealth } from "../agent/health.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import type { AgentEvent, AgentInfo, AgentRegistry } from "../cell/registry.ts";
@@ -176,13 +177,13 @@ export function startFleet(client: KubeClient, options: FleetNodeOptions): Fleet
     updateChild(name);
   };
   const unsubscribe = registry?.subscribe(onAgent);
-  const timer = setInterval(refresh, options.intervalMs ?? 30_000);
+  const stopTimer = every(systemClock, options.intervalMs ?? 30_000, refresh);
   refresh();
   return {
     state,
     refresh,
     stop() {
-      clearInterval(timer);
+      stopTimer();
       unsubscribe?.();
     },
   };

@@ -4,6 +4,7 @@
  * delta of what changed, at most every `flushDelayMs` so a burst of changes (a child's
  * snapshot, a heartbeat wave) becomes one message up the hierarchy.
  */
+import { systemClock } from "../runtime/clock.ts";
 import type { AgentPayload } from "../agent/handlers.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { FleetSubtreeUpdate } from "../proto/lattice/agent/v1/agent.ts";
@@ -26,7 +27,7 @@ export class FleetReporter {
   readonly #dirty = new Set<string>();
   readonly #unsubscribe: () => void;
   #send?: (payload: AgentPayload) => boolean;
-  #timer?: ReturnType<typeof setTimeout>;
+  #timer?: number;
   /** Messages sent, for metrics and tests. */
   sent = 0;
 
@@ -52,7 +53,7 @@ export class FleetReporter {
   /** The stream is gone: keep collecting, the next connect sends a snapshot. */
   disconnected(): void {
     this.#send = undefined;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) systemClock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -70,14 +71,14 @@ export class FleetReporter {
 
   #snapshot(): void {
     this.#dirty.clear();
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) systemClock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#write(this.#encoder.snapshot(this.#state));
   }
 
   #schedule(): void {
     if (this.#timer !== undefined || !this.#send) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = systemClock.setTimeout(() => {
       this.#timer = undefined;
       const names = [...this.#dirty];
       this.#dirty.clear();

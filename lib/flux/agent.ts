@@ -5,6 +5,7 @@
  * cluster's own LatticeCluster. A failed command is acknowledged with its error and stays in
  * the reported errors until a later command succeeds.
  */
+import { every, systemClock } from "../runtime/clock.ts";
 import type { AgentPayload, CommandHandlers } from "../agent/handlers.ts";
 import { isNotFound, type KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
@@ -37,7 +38,7 @@ export class FluxAgent {
   #components: readonly string[] = DEFAULT_COMPONENTS;
   #last = "";
   #lastSentAt = 0;
-  #timer?: ReturnType<typeof setInterval>;
+  #timer?: () => void;
   #running?: Promise<void>;
 
   constructor(client: KubeClient, options: FluxAgentOptions) {
@@ -78,14 +79,14 @@ export class FluxAgent {
   /** Starts periodic reporting through `send` (the agent's current stream). */
   start(send: (payload: AgentPayload) => boolean): void {
     this.#send = send;
-    this.#timer ??= setInterval(() => {
+    this.#timer ??= every(systemClock, this.#o.pollMs ?? 10_000, () => {
       this.report(false).catch((error) => this.#log.debug("Cannot report Flux", { error }));
-    }, this.#o.pollMs ?? 10_000);
+    });
   }
 
   /** Stops reporting. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
     await this.#running?.catch(() => {});
   }

@@ -11,6 +11,7 @@
  * (rolled back, source unreachable) is retried after `retryMs` or as soon as the desired
  * state changes.
  */
+import { every, systemClock } from "../runtime/clock.ts";
 import { decodeBase64 } from "../pki/ca_store.ts";
 import type { AgentRegistry } from "../cell/registry.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
@@ -94,7 +95,7 @@ export class CellFluxSync {
   readonly #o: CellFluxSyncOptions;
   readonly #log: Logger;
   readonly #children = new Map<string, ChildState>();
-  #timer?: ReturnType<typeof setInterval>;
+  #timer?: () => void;
   #unsubscribe?: () => void;
   #tick?: Promise<void>;
   readonly #stop = new AbortController();
@@ -114,13 +115,13 @@ export class CellFluxSync {
       state.reported = event.message.payload.value;
       this.#write(event.clusterName, state);
     });
-    this.#timer = setInterval(() => this.sync(), this.#o.pollMs ?? 5_000);
+    this.#timer = every(systemClock, this.#o.pollMs ?? 5_000, () => this.sync());
   }
 
   /** Stops the loop and waits for a running pass. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    clearInterval(this.#timer);
+    this.#timer?.();
     this.#unsubscribe?.();
     await this.#tick;
   }

@@ -13,6 +13,7 @@
  *   Kustomization `cluster-config` of the cluster's folder (prune, wait) and `lattice-config`
  *   of `.lattice/` (the repository config every cluster reads its Flux defaults from).
  */
+import { sleep as clockSleep, systemClock } from "../runtime/clock.ts";
 import {
   CRD_REF,
   DEPLOYMENT_REF,
@@ -72,19 +73,9 @@ export class FluxInstallError extends Error {
   }
 }
 
+/** Waits `ms` on the runtime clock; rejects with the signal's reason when aborted. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return clockSleep(systemClock, ms, signal);
 }
 
 /** Installs and configures Flux; see the module doc. */

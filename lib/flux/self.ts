@@ -5,6 +5,7 @@
  * its own `spec.flux` — and writes its own `status.flux`. The source (URL, branch,
  * credentials, path) stays what `lattice install --git-repo` installed.
  */
+import { every, systemClock } from "../runtime/clock.ts";
 import { Buffer } from "node:buffer";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import { getOrUndefined, type KubeClient, SECRET_REF } from "../kube/mod.ts";
@@ -44,7 +45,7 @@ export class SelfFlux {
   readonly #o: SelfFluxOptions;
   readonly #log: Logger;
   readonly #installer: FluxInstaller;
-  #timer?: ReturnType<typeof setInterval>;
+  #timer?: () => void;
   #running?: Promise<void>;
   #problem?: FluxProblem;
   #failedAttempt?: { key: string; at: number };
@@ -58,11 +59,11 @@ export class SelfFlux {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => this.tick(), this.#o.pollMs ?? 10_000);
+    this.#timer ??= every(systemClock, this.#o.pollMs ?? 10_000, () => this.tick());
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer?.();
     await this.#running;
   }
 

@@ -2,6 +2,7 @@
  * Applying the bundle to the local apiserver with server-side apply, in order, waiting
  * for CRDs to be Established before the objects that need them.
  */
+import { pause, systemClock } from "../runtime/clock.ts";
 import { ApiError } from "../kube/errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -47,7 +48,7 @@ async function waitEstablished(
 ): Promise<void> {
   const now = options.now ?? Date.now;
   const deadline = now() + (options.crdTimeoutMs ?? 60_000);
-  const sleep = options.retry?.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const sleep = options.retry?.sleep ?? ((ms: number) => pause(systemClock, ms));
   for (;;) {
     const crd = await client.get<CrdStatus>(CRD_REF, name);
     const established = crd.status?.conditions?.some((c) =>

@@ -12,8 +12,10 @@ import {
 } from "./config.ts";
 import { Discovery } from "./discovery.ts";
 import { headerLinesAgent, repeatedHeaderNames, requestWithHeaderLines } from "./header_lines.ts";
+import { deadlineSignal } from "../runtime/clock.ts";
 import type {
   ApplyOptions,
+  CallOptions,
   DeleteOptions,
   KubeClientOptions,
   KubeRequest,
@@ -40,17 +42,28 @@ function isRawBody(body: unknown): body is BodyInit {
   return typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream;
 }
 
+/** What a client and the views made by `withSignal` share. */
+interface Pool {
+  http: Deno.HttpClient;
+  discovery: Discovery;
+  lines?: ReturnType<typeof headerLinesAgent>;
+}
+
 /** A client for one apiserver. Call `close()` when done (it owns a connection pool). */
 export class KubeClient {
   /** The apiserver URL. */
   readonly server: string;
   #conn: Connection;
-  #http: Deno.HttpClient;
   #options: Required<KubeClientOptions>;
-  #discovery: Discovery;
-  #lines?: ReturnType<typeof headerLinesAgent>;
+  #pool: Pool;
+  /** Set on a view from `withSignal`: every call of the view aborts with it. */
+  #signal?: AbortSignal;
 
-  private constructor(conn: Connection, options: KubeClientOptions = {}) {
+  private constructor(
+    conn: Connection,
+    options: KubeClientOptions = {},
+    view?: { pool: Pool; signal: AbortSignal },
+  ) {
     this.server = conn.server;
     this.#conn = conn;
     this.#options = {
@@ -58,9 +71,31 @@ export class KubeClient {
       userAgent: options.userAgent ?? "lattice",
       fieldManager: options.fieldManager ?? "lattice",
     };
+    if (view) {
+      this.#pool = view.pool;
+      this.#signal = view.signal;
+      return;
+    }
     const tls = conn.certPem && conn.keyPem ? { cert: conn.certPem, key: conn.keyPem } : {};
-    this.#http = Deno.createHttpClient({ caCerts: conn.caPem ? [conn.caPem] : [], ...tls });
-    this.#discovery = new Discovery((path) => this.request({ method: "GET", path }));
+    this.#pool = {
+      http: Deno.createHttpClient({ caCerts: conn.caPem ? [conn.caPem] : [], ...tls }),
+      discovery: new Discovery((path) => this.request({ method: "GET", path })),
+    };
+  }
+
+  /**
+   * The same client (same pool, discovery cache and options) with `signal` bound to every
+   * call: shutdown or lost leadership aborts whatever the holder of the view has in flight.
+   * A view's `close()` does nothing; the pool belongs to the client it came from.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const bound = this.#signal ? AbortSignal.any([this.#signal, signal]) : signal;
+    return new KubeClient(this.#conn, this.#options, { pool: this.#pool, signal: bound });
+  }
+
+  /** The signal bound by `withSignal`, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.#signal;
   }
 
   /** A client from a kubeconfig file. */
@@ -89,8 +124,9 @@ export class KubeClient {
 
   /** Closes the connection pool; in-flight requests fail. */
   close(): void {
-    this.#http.close();
-    this.#lines?.destroy();
+    if (this.#signal) return;
+    this.#pool.http.close();
+    this.#pool.lines?.destroy();
   }
 
   /** Same as `close()`, for `using`. */
@@ -120,18 +156,19 @@ export class KubeClient {
     }
     // The caller's signal must stay linked for the body's whole life (watch streams), so
     // it is combined, not relayed; the timeout only bounds getting the response headers.
-    const timeout = req.timeoutMs === undefined ? undefined : new AbortController();
-    const signals = [req.signal, timeout?.signal].filter((s): s is AbortSignal => !!s);
+    const callers = [this.#signal, req.signal].filter((s): s is AbortSignal => !!s);
+    const caller = callers.length > 1 ? AbortSignal.any(callers) : callers[0];
+    if (caller?.aborted) throw caller.reason;
+    const timeout = req.timeoutMs === undefined
+      ? undefined
+      : deadlineSignal(req.timeoutMs, `${req.method} ${req.path}`);
+    const signals = [caller, timeout?.signal].filter((s): s is AbortSignal => !!s);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-    const timer = timeout && setTimeout(
-      () => timeout.abort(new Error(`Cannot ${req.method} ${req.path}: timed out`)),
-      req.timeoutMs,
-    );
     try {
       if (repeated.size > 0) {
         const lines: [string, string][] = [...headers, ...pairs.filter(isRepeated)];
-        this.#lines ??= headerLinesAgent(this.#conn);
-        return await requestWithHeaderLines(this.#lines, {
+        const agent = this.#pool.lines ??= headerLinesAgent(this.#conn);
+        return await requestWithHeaderLines(agent, {
           url,
           method: req.method,
           headers: lines,
@@ -139,12 +176,18 @@ export class KubeClient {
           signal,
         });
       }
-      return await fetch(url, { method: req.method, headers, body, signal, client: this.#http });
+      return await fetch(url, {
+        method: req.method,
+        headers,
+        body,
+        signal,
+        client: this.#pool.http,
+      });
     } catch (cause) {
-      if (req.signal?.aborted) throw cause;
+      if (caller?.aborted) throw caller.reason ?? cause;
       throw new Error(`Cannot ${req.method} ${req.path}: the request failed`, { cause });
     } finally {
-      clearTimeout(timer);
+      timeout?.cancel();
     }
   }
 
@@ -165,12 +208,21 @@ export class KubeClient {
 
   /** Resolves a kind to its resource via discovery (cached; refreshed on a miss). */
   resourceFor(apiVersion: string, kind: string): Promise<ResourceRef> {
-    return this.#discovery.resourceFor(apiVersion, kind);
+    return this.#pool.discovery.resourceFor(apiVersion, kind);
   }
 
   /** Reads one object. */
-  get<T = KubeObject>(ref: ResourceRef, name: string, namespace?: string): Promise<T> {
-    return this.request<T>({ method: "GET", path: resourcePath(ref, { name, namespace }) });
+  get<T = KubeObject>(
+    ref: ResourceRef,
+    name: string,
+    namespace?: string,
+    options: CallOptions = {},
+  ): Promise<T> {
+    return this.request<T>({
+      method: "GET",
+      path: resourcePath(ref, { name, namespace }),
+      signal: options.signal,
+    });
   }
 
   /** Lists one page (pass `limit`/`continue` to page) or everything. */
@@ -197,20 +249,20 @@ export class KubeClient {
   }
 
   /** Creates an object (its apiVersion/kind pick the resource). */
-  async create<T extends KubeObject>(obj: T): Promise<T> {
+  async create<T extends KubeObject>(obj: T, options: CallOptions = {}): Promise<T> {
     const ref = await this.#refOf(obj);
     const path = resourcePath(ref, { namespace: obj.metadata?.namespace });
-    return this.request<T>({ method: "POST", path, body: obj });
+    return this.request<T>({ method: "POST", path, body: obj, signal: options.signal });
   }
 
   /** Replaces an object (PUT); send its resourceVersion for optimistic concurrency. */
-  async replace<T extends KubeObject>(obj: T): Promise<T> {
+  async replace<T extends KubeObject>(obj: T, options: CallOptions = {}): Promise<T> {
     const ref = await this.#refOf(obj);
     const path = resourcePath(ref, {
       namespace: obj.metadata?.namespace,
       name: obj.metadata?.name ?? "",
     });
-    return this.request<T>({ method: "PUT", path, body: obj });
+    return this.request<T>({ method: "PUT", path, body: obj, signal: options.signal });
   }
 
   /** Deletes an object; throws NotFound unless `ignoreNotFound`. */
@@ -224,7 +276,12 @@ export class KubeClient {
       ? { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: options.propagationPolicy }
       : undefined;
     try {
-      await this.request({ method: "DELETE", path: resourcePath(ref, { name, namespace }), body });
+      await this.request({
+        method: "DELETE",
+        path: resourcePath(ref, { name, namespace }),
+        body,
+        signal: options.signal,
+      });
     } catch (error) {
       if (options.ignoreNotFound && error instanceof ApiError && error.status === 404) return;
       throw error;
@@ -249,6 +306,7 @@ export class KubeClient {
       query: options.query,
       body: patch,
       contentType: PATCH_CONTENT_TYPES[type],
+      signal: options.signal,
     });
   }
 
@@ -266,6 +324,7 @@ export class KubeClient {
       type: "apply",
       subresource: sub,
       query,
+      signal: options.signal,
     });
   }
 
@@ -285,7 +344,12 @@ export class KubeClient {
     name: string,
     namespace: string | undefined,
     mergePatch: unknown,
+    options: CallOptions = {},
   ): Promise<T> {
-    return this.patch<T>(ref, name, mergePatch, { namespace, subresource: "status" });
+    return this.patch<T>(ref, name, mergePatch, {
+      namespace,
+      subresource: "status",
+      signal: options.signal,
+    });
   }
 }

@@ -2,6 +2,7 @@
  * Typed Kubernetes API errors: one class carrying the `Status` body's reason, field causes
  * and retry-after, and predicates so callers branch on meaning instead of HTTP codes.
  */
+import { STATUS_REASONS } from "./status.ts";
 
 /** One field-level cause of an `Invalid` (or other) failure. */
 export interface StatusCause {
@@ -39,23 +40,6 @@ export interface ApiErrorOptions {
   cause?: unknown;
 }
 
-const REASON_BY_STATUS: Record<number, string> = {
-  400: "BadRequest",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "NotFound",
-  405: "MethodNotAllowed",
-  406: "NotAcceptable",
-  409: "Conflict",
-  410: "Expired",
-  415: "UnsupportedMediaType",
-  422: "Invalid",
-  429: "TooManyRequests",
-  500: "InternalError",
-  503: "ServiceUnavailable",
-  504: "Timeout",
-};
-
 /** A failed Kubernetes API call (a non-2xx answer, or an ERROR watch event). */
 export class ApiError extends Error {
   /** HTTP status code (or the Status `code` of a watch ERROR event). */
@@ -73,7 +57,7 @@ export class ApiError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
     this.status = status;
-    this.reason = options.reason || REASON_BY_STATUS[status] || "Unknown";
+    this.reason = options.reason || STATUS_REASONS[status] || "Unknown";
     this.causes = options.causes ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.request = options.request;

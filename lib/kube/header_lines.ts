@@ -6,6 +6,7 @@
  * array as its own line; this module wraps it in fetch's shape (a `Response` whose body
  * streams, an AbortSignal that ends the request and its body).
  */
+import { systemClock } from "../runtime/clock.ts";
 import { Buffer } from "node:buffer";
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
@@ -107,16 +108,17 @@ export function requestWithHeaderLines(
     });
     const onAbort = () => req.destroy(signal?.reason ?? new Error("aborted"));
     signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
+    const timer = request.timeoutMs === undefined ? undefined : systemClock.setTimeout(() => {
       req.destroy(new Error(`Cannot ${request.method} ${url.pathname}: timed out`));
     }, request.timeoutMs);
+    const clearTimer = () => timer !== undefined && systemClock.clearTimeout(timer);
     req.on("error", (error) => {
-      clearTimeout(timer);
+      clearTimer();
       signal?.removeEventListener("abort", onAbort);
       reject(error);
     });
     req.on("response", (res: IncomingMessage) => {
-      clearTimeout(timer);
+      clearTimer();
       res.on("close", () => signal?.removeEventListener("abort", onAbort));
       const head = new Headers();
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {

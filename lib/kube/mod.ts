@@ -8,6 +8,7 @@
 export { KubeClient } from "./client.ts";
 export type {
   ApplyOptions,
+  CallOptions,
   DeleteOptions,
   KubeClientOptions,
   KubeRequest,
@@ -53,3 +54,11 @@ export {
   type ResourceRef,
 } from "./types.ts";
 export * from "./refs.ts";
+export {
+  type KubeStatus,
+  STATUS_REASONS,
+  statusBody,
+  StatusError,
+  type StatusErrorOptions,
+  statusOf,
+} from "./status.ts";

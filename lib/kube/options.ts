@@ -32,6 +32,14 @@ export interface KubeClientOptions {
   fieldManager?: string;
 }
 
+/**
+ * What every KubeClient call accepts: a signal that aborts it (shutdown, lost leadership,
+ * a reconcile's deadline). Also bound for every call with `client.withSignal`.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 /** Options for {@linkcode KubeClient.list}. */
 export interface ListOptions {
   namespace?: string;
@@ -44,7 +52,7 @@ export interface ListOptions {
 }
 
 /** Options for {@linkcode KubeClient.apply} and {@linkcode KubeClient.applyStatus}. */
-export interface ApplyOptions {
+export interface ApplyOptions extends CallOptions {
   /** Take ownership of conflicting fields; default true (we apply only fields we own). */
   force?: boolean;
   /** Default the client's field manager (`lattice`). */
@@ -53,7 +61,7 @@ export interface ApplyOptions {
 }
 
 /** Options for {@linkcode KubeClient.delete}. */
-export interface DeleteOptions {
+export interface DeleteOptions extends CallOptions {
   propagationPolicy?: "Foreground" | "Background" | "Orphan";
   /** Resolve instead of throwing when the object is already gone. */
   ignoreNotFound?: boolean;
@@ -63,7 +71,7 @@ export interface DeleteOptions {
 export type PatchType = "merge" | "json" | "strategic" | "apply";
 
 /** Options for {@linkcode KubeClient.patch}. */
-export interface PatchOptions {
+export interface PatchOptions extends CallOptions {
   namespace?: string;
   /** Default `merge`. */
   type?: PatchType;

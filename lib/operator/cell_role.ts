@@ -59,6 +59,8 @@ import { CellFluxSync, type CellFluxSyncOptions } from "../flux/mod.ts";
 export interface CellOptions {
   /** This cell's cluster name (the identity children's cellRef names). */
   name: string;
+  /** The leadership term: its end aborts running pivots at once. */
+  signal?: AbortSignal;
   /** Host children dial (DNS name; `localhost` in the sandbox). */
   host: string;
   /** HTTPS port of the webhook and proxy; 0 picks a free one. */
@@ -238,6 +240,8 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
   url = `https://${hostPart}:${httpsPort}`;
   const handoff = createPivotHandoff({
     client,
+    // The end of the term (options.signal) stops running pivots at once, not after drain.
+    signal: options.signal ? AbortSignal.any([stop.signal, options.signal]) : stop.signal,
     transportFor: (cluster) =>
       registry.get(cluster)?.connected ? new PivotStreamTransport(registry, cluster) : undefined,
     logger: log,

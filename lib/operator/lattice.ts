@@ -120,6 +120,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
       const byNode = !override && !cellSpec?.host && !!options.nodeName;
       cell = await startCell(client, {
         name,
+        signal,
         host: override ?? cellSpec?.host ?? options.nodeName ?? "localhost",
         // A NodePort cell named by its node answers on every node: after a failover,
         // children that dial the previous leader's node still match the certificate.
@@ -170,7 +171,7 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
     selfFlux?.start();
     const ended = Promise.withResolvers<void>();
     previousTerm = ended.promise;
-    signal.addEventListener("abort", () => {
+    const endTerm = () => {
       (async () => {
         await selfFlux?.stop();
         await agent?.stop();
@@ -178,7 +179,11 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         await cell?.stop();
       })().catch((error) => log.warn("Cannot stop the term's roles", { error }))
         .finally(() => ended.resolve());
-    }, { once: true });
+    };
+    // A term that ended (SIGTERM, lost lease) while its roles were starting ends now: an
+    // abort listener added after the abort never fires, and shutdown would wait for ever.
+    if (signal.aborted) endTerm();
+    else signal.addEventListener("abort", endTerm, { once: true });
     options.onReady?.({ cell, agent });
     return cell;
   };

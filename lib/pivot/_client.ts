@@ -14,6 +14,16 @@ export type PivotClient = Pick<
   "get" | "list" | "create" | "delete" | "patch" | "patchStatus" | "resourceFor"
 >;
 
+/**
+ * `client` with `signal` bound to every call when it can bind one (a KubeClient can; a
+ * test's or benchmark's wrapper may not, and then its calls are only checked between steps).
+ */
+export function bindSignal(client: PivotClient, signal?: AbortSignal): PivotClient {
+  if (!signal) return client;
+  const bindable = client as PivotClient & { withSignal?: (s: AbortSignal) => PivotClient };
+  return typeof bindable.withSignal === "function" ? bindable.withSignal(signal) : client;
+}
+
 /** The fields of a CRD the pivot reads. */
 export interface CrdObject extends KubeObject {
   spec: {
@@ -87,8 +97,9 @@ export function byLevel<T>(items: readonly T[], levelOf: (item: T) => number): T
   const groups = new Map<number, T[]>();
   for (const item of items) {
     const level = levelOf(item);
-    if (!groups.has(level)) groups.set(level, []);
-    groups.get(level)!.push(item);
+    const group = groups.get(level);
+    if (group) group.push(item);
+    else groups.set(level, [item]);
   }
-  return [...groups.keys()].sort((a, b) => a - b).map((k) => groups.get(k)!);
+  return [...groups.entries()].sort(([a], [b]) => a - b).map(([, group]) => group);
 }

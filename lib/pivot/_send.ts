@@ -31,6 +31,7 @@ export async function sendBatch(
   index: number,
   batches: PivotEntry[][],
   remainingMs: number,
+  signal?: AbortSignal,
 ): Promise<"ok" | "timeout"> {
   const batch = {
     pivotId,
@@ -43,6 +44,7 @@ export async function sendBatch(
     scope.transport.sendBatch(batch),
     remainingMs,
     `send batch ${index}`,
+    { signal },
   )
     .catch((error) => {
       if (error instanceof DeadlineExceeded) return "timeout" as const;

@@ -5,10 +5,11 @@
  * not carry — which cluster and namespace a pivot id belongs to — and the progress of each
  * pivot for the acknowledgements.
  */
+import { systemClock } from "../runtime/clock.ts";
 import type { CommandContext, CommandHandlers, CommandResult } from "../agent/handlers.ts";
 import type { PivotBatchAck } from "../proto/lattice/agent/v1/agent.ts";
 import type { PivotTarget } from "./target.ts";
-import { decodeBatch } from "./wire.ts";
+import { fromWireBatch } from "./wire.ts";
 
 /** What the handlers need of a {@linkcode PivotTarget} (a PivotTarget satisfies it). */
 export type PivotTargetApi = Pick<PivotTarget, "applyBatch" | "complete" | "abort">;
@@ -51,7 +52,8 @@ export function pivotHandlers(
     // Re-inserting keeps the map in least-recently-used order for the eviction below.
     pivots.delete(pivotId);
     pivots.set(pivotId, state);
-    if (pivots.size > limit) pivots.delete(pivots.keys().next().value!);
+    const oldest = pivots.keys().next();
+    if (pivots.size > limit && !oldest.done) pivots.delete(oldest.value);
     return state;
   };
 
@@ -88,11 +90,7 @@ export function pivotHandlers(
     },
 
     pivotBatch: async (command): Promise<CommandResult> => {
-      const batch = decodeBatch(command.objects, {
-        pivotId: command.pivotId,
-        index: command.batchIndex,
-        total: command.totalBatches ?? 0,
-      });
+      const batch = fromWireBatch(command);
       await target.applyBatch(batch);
       remember(batch.pivotId, batch.clusterName, batch.namespace)
         .batches.set(batch.index, batch.entries.length);
@@ -132,7 +130,7 @@ function ids(state: PivotState): { clusterName: string; namespace: string } {
  * when the handler settles, so this waits one macrotask.
  */
 function reportComplete(ctx: CommandContext, pivotId: string, error?: string): void {
-  setTimeout(() => {
+  systemClock.setTimeout(() => {
     ctx.send({
       $case: "pivotComplete",
       value: { success: error === undefined, errorMessage: error ?? "", pivotId },

@@ -25,9 +25,12 @@ export async function deleteWithoutFinalizers(
 ): Promise<boolean> {
   const { apiVersion, kind, name, namespace } = node.identity;
   const ref = await client.resourceFor(apiVersion, kind);
-  // Core Secrets/ConfigMaps have no webhooks reading delete-for-move: without finalizers
-  // one DELETE suffices (a third of a cluster's objects; halves their requests).
-  const plain = ref.group === "" && !(node.object.metadata?.finalizers?.length);
+  // An object without finalizers is gone the instant it is deleted: no controller ever
+  // reconciles its deletion, so the delete-for-move mark has no reader and one DELETE
+  // suffices (most of a cluster's objects; halves their requests). Clusters and
+  // ClusterClasses keep the mark, for the validating webhooks that read it on DELETE.
+  const guarded = kind === "Cluster" || kind === "ClusterClass";
+  const plain = !guarded && !(node.object.metadata?.finalizers?.length);
   if (plain) {
     await client.delete(ref, name, namespace, { ignoreNotFound: true });
     return true;

@@ -9,6 +9,7 @@
  * Unlike clusterctl, an object whose owner cannot be placed, or an ownership cycle, is an
  * error that lists them instead of a silent skip.
  */
+import { defined } from "./_defined.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { buildEdges, type GraphNode, isCluster, isClusterClass } from "./_edges.ts";
 import {
@@ -124,7 +125,7 @@ export function buildMoveGraph(
   const markForeign = (n: GraphNode) => {
     if (n === target || foreign.has(n.uid)) return;
     foreign.add(n.uid);
-    for (const d of n.dependents) markForeign(nodes.get(d)!);
+    for (const d of n.dependents) markForeign(nodeOf(nodes, d));
   };
   for (const n of all) {
     const label = n.object.metadata?.labels?.[CLUSTER_NAME_LABEL];
@@ -140,11 +141,11 @@ export function buildMoveGraph(
     const seen = moved.has(n.uid);
     moved.add(n.uid);
     if (!hierarchy || seen) return;
-    for (const d of n.dependents) include(nodes.get(d)!, true, ownHierarchy);
+    for (const d of n.dependents) include(nodeOf(nodes, d), true, ownHierarchy);
   };
   include(target, true, true);
   for (const o of target.owners) {
-    const owner = nodes.get(o)!;
+    const owner = nodeOf(nodes, o);
     if (isClusterClass(owner)) include(owner, true, false);
   }
   for (const n of all) {
@@ -161,13 +162,15 @@ export function buildMoveGraph(
 
   const unplaceable: string[] = [];
   for (const uid of moved) {
-    const n = nodes.get(uid)!;
+    const n = nodeOf(nodes, uid);
     if (!options.allowMissingOwners) {
       for (const m of n.missingOwners) unplaceable.push(`${describeObject(n.object)} → ${m}`);
     }
     for (const o of n.owners) {
       if (!moved.has(o)) {
-        unplaceable.push(`${describeObject(n.object)} → ${describeObject(nodes.get(o)!.object)}`);
+        unplaceable.push(
+          `${describeObject(n.object)} → ${describeObject(nodeOf(nodes, o).object)}`,
+        );
       }
     }
   }
@@ -181,17 +184,17 @@ export function buildMoveGraph(
   }
   const keep = keepOnSource(nodes, moved);
   const out: MoveNode[] = [...moved].map((uid) => {
-    const n = nodes.get(uid)!;
+    const n = nodeOf(nodes, uid);
     return {
       object: n.object,
       identity: {
-        apiVersion: n.object.apiVersion!,
+        apiVersion: defined(n.object.apiVersion, `apiVersion of ${n.kind} ${n.name}`),
         kind: n.kind,
         ...(n.namespace ? { namespace: n.namespace } : {}),
         name: n.name,
       },
       uid,
-      level: levels.get(uid)!,
+      level: defined(levels.get(uid), `level of ${n.kind} ${n.name}`),
       keepOnSource: keep.has(uid),
       blocking: n.object.metadata?.annotations?.[BLOCK_MOVE_ANNOTATION] !== undefined,
     };
@@ -199,13 +202,17 @@ export function buildMoveGraph(
   out.sort((a, b) => a.level - b.level || compareText(sortKey(a), sortKey(b)));
   return {
     nodes: out,
-    cluster: out.find((n) => n.uid === target.uid)!,
+    cluster: defined(out.find((n) => n.uid === target.uid), "the Cluster in the graph"),
     clusterClasses: out.filter((n) =>
       n.identity.kind === "ClusterClass" &&
       n.identity.apiVersion.startsWith(`${CAPI_GROUP}/`)
     ),
     blocking: out.filter((n) => n.blocking),
   };
+}
+
+function nodeOf(nodes: Map<string, GraphNode>, uid: string): GraphNode {
+  return defined(nodes.get(uid), `object ${uid} of the graph`);
 }
 
 function sortKey(n: MoveNode): string {
@@ -223,7 +230,7 @@ function orderLevels(
 ): { levels: Map<string, number>; stuck: GraphNode[] } {
   const pending = new Map<string, number>();
   for (const uid of moved) {
-    pending.set(uid, [...nodes.get(uid)!.owners].filter((o) => moved.has(o)).length);
+    pending.set(uid, [...nodeOf(nodes, uid).owners].filter((o) => moved.has(o)).length);
   }
   const levels = new Map<string, number>();
   let frontier = [...pending].filter(([, count]) => count === 0).map(([uid]) => uid);
@@ -231,16 +238,16 @@ function orderLevels(
     const next: string[] = [];
     for (const uid of frontier) {
       levels.set(uid, level);
-      for (const d of nodes.get(uid)!.dependents) {
+      for (const d of nodeOf(nodes, uid).dependents) {
         if (!pending.has(d)) continue;
-        const left = pending.get(d)! - 1;
+        const left = defined(pending.get(d), `pending owners of ${d}`) - 1;
         pending.set(d, left);
         if (left === 0) next.push(d);
       }
     }
     frontier = next;
   }
-  const stuck = [...moved].filter((uid) => !levels.has(uid)).map((uid) => nodes.get(uid)!);
+  const stuck = [...moved].filter((uid) => !levels.has(uid)).map((uid) => nodeOf(nodes, uid));
   return { levels, stuck };
 }
 
@@ -253,12 +260,12 @@ function keepOnSource(nodes: Map<string, GraphNode>, moved: Set<string>): Set<st
   const mark = (uid: string) => {
     if (keep.has(uid)) return;
     keep.add(uid);
-    for (const d of nodes.get(uid)!.dependents) {
-      if (moved.has(d) && nodes.get(d)!.hardOwners.has(uid)) mark(d);
+    for (const d of nodeOf(nodes, uid).dependents) {
+      if (moved.has(d) && nodeOf(nodes, d).hardOwners.has(uid)) mark(d);
     }
   };
   for (const uid of moved) {
-    if ([...nodes.get(uid)!.dependents].some((d) => !moved.has(d))) mark(uid);
+    if ([...nodeOf(nodes, uid).dependents].some((d) => !moved.has(d))) mark(uid);
   }
   return keep;
 }

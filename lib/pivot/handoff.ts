@@ -19,6 +19,11 @@ export interface PivotHandoffOptions extends RunPivotOptions {
   namespaceFor?(clusterName: string): string;
   /** Where progress lives; default the LatticeCluster's status. */
   progressFor?(clusterName: string): ProgressStore;
+  /**
+   * Aborts every running pivot (shutdown, end of the leadership term): each stops at its
+   * next API call or wait, leaving its persisted progress for the next leader to resume.
+   */
+  signal?: AbortSignal;
   /** runPivot itself; replaceable in tests. */
   run?: (scope: PivotScope, options: RunPivotOptions) => Promise<PivotResult>;
 }
@@ -50,6 +55,7 @@ export function createPivotHandoff(options: PivotHandoffOptions): PivotHandoffRu
     async handoff(cluster) {
       const name = cluster.metadata.name;
       if (results.get(name)?.done) return "done";
+      if (options.signal?.aborted) return "in-progress";
       if (running.has(name) || (notBefore.get(name) ?? 0) > now().getTime()) return "in-progress";
       const transport = options.transportFor(name);
       if (!transport) {
@@ -68,7 +74,8 @@ export function createPivotHandoff(options: PivotHandoffOptions): PivotHandoffRu
         results.set(name, result);
         if (result.requeueAfterMs) notBefore.set(name, now().getTime() + result.requeueAfterMs);
       }, (error) => {
-        log.warn("Pivot attempt failed; will retry", { cluster: name, error });
+        if (options.signal?.aborted) log.info("Pivot stopped; it resumes under the next leader");
+        else log.warn("Pivot attempt failed; will retry", { cluster: name, error });
       }).finally(() => running.delete(name));
       running.set(name, task);
       return "in-progress";

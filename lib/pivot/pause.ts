@@ -4,6 +4,7 @@
  * annotation; both get the lattice.dev/pivot-paused label so only what the pivot paused is
  * unpaused later, found by label selector even after a crash.
  */
+import { defined } from "./_defined.ts";
 import { isNotFound } from "../kube/errors.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { clusterClassOf } from "./_edges.ts";
@@ -94,7 +95,7 @@ export async function unpausePivoted(
   let count = 0;
   const clusterRef = await capiRef(client, "clusters");
   for (const c of await listAll(client, clusterRef, { namespace, labelSelector })) {
-    await client.patch(clusterRef, c.metadata!.name!, {
+    await client.patch(clusterRef, defined(c.metadata?.name, "a Cluster's name"), {
       metadata: { labels: { [PIVOT_PAUSED_LABEL]: null } },
       spec: { paused: null },
     }, { namespace });
@@ -102,7 +103,7 @@ export async function unpausePivoted(
   }
   const ccRef = await capiRef(client, "clusterclasses");
   for (const c of await listAll(client, ccRef, { namespace, labelSelector })) {
-    await client.patch(ccRef, c.metadata!.name!, {
+    await client.patch(ccRef, defined(c.metadata?.name, "a ClusterClass's name"), {
       metadata: {
         labels: { [PIVOT_PAUSED_LABEL]: null },
         annotations: { [PAUSED_ANNOTATION]: null },

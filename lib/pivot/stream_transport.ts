@@ -18,7 +18,7 @@ import type {
   PivotCompleteResult,
   PivotTransport,
 } from "./types.ts";
-import { encodeBatchBody } from "./wire.ts";
+import { toWireBatch } from "./wire.ts";
 
 /** The part of {@linkcode AgentRegistry} the transport uses (a registry satisfies it). */
 export type PivotCommandSender = Pick<AgentRegistry, "sendCommand">;
@@ -61,13 +61,7 @@ export class StreamTransport implements PivotTransport {
   async sendBatch(batch: PivotBatch): Promise<PivotAck> {
     const ack = await this.#send(`batch/${batch.pivotId}/${batch.index}`, {
       $case: "pivotBatch",
-      value: {
-        pivotId: batch.pivotId,
-        batchIndex: batch.index,
-        totalBatches: batch.total,
-        objects: Buffer.from(encodeBatchBody(batch)),
-        final: batch.index === batch.total - 1,
-      },
+      value: toWireBatch(batch),
     }, `send pivot batch ${batch.index}`);
     const progress = expectProgress(ack, `send pivot batch ${batch.index}`);
     return {

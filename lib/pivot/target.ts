@@ -4,6 +4,7 @@
  * complete; deletes its paused copies on abort. Every call is idempotent and keeps no state
  * that matters across a restart: owners are looked up by kind/namespace/name on the server.
  */
+import { defined } from "./_defined.ts";
 import { isAlreadyExists, isNotFound } from "../kube/errors.ts";
 import type { KubeObject, OwnerReference } from "../kube/types.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
@@ -140,7 +141,7 @@ export class PivotTarget {
     if (cached) return cached;
     const resource = await this.#client.resourceFor(ref.apiVersion, ref.kind);
     const owner = await this.#client.get<KubeObject>(resource, ref.name, namespace);
-    const uid = owner.metadata!.uid!;
+    const uid = defined(owner.metadata?.uid, `uid of ${ref.kind} ${ref.name} on the child`);
     this.#uids.set(key, uid);
     return uid;
   }
@@ -149,7 +150,10 @@ export class PivotTarget {
   async #createOne(entry: PivotEntry): Promise<boolean> {
     const source = entry.object;
     const obj = sanitizeForMove(source);
-    const meta = obj.metadata!;
+    const meta = defined(obj.metadata, `metadata of ${describeObject(source)}`);
+    const name = defined(meta.name, `name of ${describeObject(source)}`);
+    const apiVersion = defined(obj.apiVersion, `apiVersion of ${describeObject(source)}`);
+    const kind = defined(obj.kind, `kind of ${describeObject(source)}`);
     const namespace = meta.namespace ?? "";
     if (meta.ownerReferences?.length) {
       meta.ownerReferences = await Promise.all(meta.ownerReferences.map(async (ref) => {
@@ -165,7 +169,7 @@ export class PivotTarget {
         }
       }));
     }
-    const resource = await this.#client.resourceFor(obj.apiVersion!, obj.kind!);
+    const resource = await this.#client.resourceFor(apiVersion, kind);
     let current: KubeObject;
     let created = true;
     try {
@@ -175,11 +179,11 @@ export class PivotTarget {
         throw new Error(`Cannot create ${describeObject(source)} on the child`, { cause: error });
       }
       created = false;
-      current = await this.#client.get<KubeObject>(resource, meta.name!, meta.namespace);
+      current = await this.#client.get<KubeObject>(resource, name, meta.namespace);
     }
     this.#uids.set(
-      ownerKey(groupOf(obj.apiVersion!), obj.kind!, namespace, meta.name!),
-      current.metadata!.uid!,
+      ownerKey(groupOf(apiVersion), kind, namespace, name),
+      defined(current.metadata?.uid, `uid of ${describeObject(source)} on the child`),
     );
     // A status subresource drops status on create. Restore it when it is missing — never
     // over a status the child's controllers have since written (after complete).
@@ -188,7 +192,7 @@ export class PivotTarget {
       (created ? !sameJson(current.status, status) : current.status === undefined);
     if (restore) {
       try {
-        await this.#client.patchStatus(resource, meta.name!, meta.namespace, { status });
+        await this.#client.patchStatus(resource, name, meta.namespace, { status });
       } catch (error) {
         // No status subresource: the create already stored the status as sent.
         if (!isNotFound(error)) throw error;

@@ -8,6 +8,7 @@
  * The parent sends UnpivotCommand again and again until the ack says Done; each one starts
  * (or resumes, after a crash of either side) the run, so retries need no other memory.
  */
+import { systemClock } from "../runtime/clock.ts";
 import type { AgentPayload, CommandHandlers } from "../agent/handlers.ts";
 import type { KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
@@ -16,7 +17,6 @@ import type {
   UnpivotTransfer,
   UnpivotTransferAck,
 } from "../proto/lattice/agent/v1/agent.ts";
-import { Buffer } from "node:buffer";
 import { latticeClusterProgressStore, type ProgressStore } from "./progress.ts";
 import { runPivot, type RunPivotOptions } from "./source.ts";
 import type {
@@ -28,7 +28,7 @@ import type {
   PivotCompleteResult,
   PivotTransport,
 } from "./types.ts";
-import { encodeBatchBody } from "./wire.ts";
+import { toWireBatch } from "./wire.ts";
 
 /** The condition the child records for its unpivot. */
 export const UNPIVOTED_CONDITION = "Unpivoted";
@@ -67,13 +67,7 @@ export class ReverseTransport implements PivotTransport {
   async sendBatch(batch: PivotBatch): Promise<PivotAck> {
     await this.#request({
       $case: "batch",
-      value: {
-        pivotId: batch.pivotId,
-        batchIndex: batch.index,
-        totalBatches: batch.total,
-        objects: Buffer.from(encodeBatchBody(batch)),
-        final: batch.index === batch.total - 1,
-      },
+      value: toWireBatch(batch),
     }, `send unpivot batch ${batch.index}`);
     return {
       pivotId: batch.pivotId,
@@ -102,12 +96,12 @@ export class ReverseTransport implements PivotTransport {
   #request(step: Step, what: string): Promise<UnpivotTransferAck> {
     const requestId = crypto.randomUUID();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
+      const timer = systemClock.setTimeout(
         () => settle(new Error(`no answer within ${this.#timeoutMs} ms`)),
         this.#timeoutMs,
       );
       const settle = (ack: UnpivotTransferAck | Error) => {
-        clearTimeout(timer);
+        systemClock.clearTimeout(timer);
         this.#pending.delete(requestId);
         if (ack instanceof Error) reject(new Error(`Cannot ${what}: ${ack.message}`));
         else if (!ack.ok) reject(new Error(`Cannot ${what}: ${ack.error}`));
@@ -203,7 +197,7 @@ export function unpivotHandlers(
           namespace: command.capiNamespace,
           transport: reverse,
           progress,
-        }, { ...options, logger: log }).then((result) => {
+        }, { ...options, logger: log, signal: ctx.signal }).then((result) => {
           log.info("Unpivot step finished", { phase: result.phase, done: result.done });
         }, (error) => {
           log.warn("Unpivot attempt failed; resumed on the parent's next command", { error });

@@ -14,7 +14,7 @@ import { type Logger, silentLogger } from "../log/mod.ts";
 import type { UnpivotTransfer, UnpivotTransferAck } from "../proto/lattice/agent/v1/agent.ts";
 import { groupOf, type PivotBatch } from "./types.ts";
 import type { PivotTargetApi } from "./agent_handlers.ts";
-import { decodeBatch } from "./wire.ts";
+import { fromWireBatch } from "./wire.ts";
 
 /** Options for {@linkcode UnpivotReceiver}. */
 export interface UnpivotReceiverOptions {
@@ -113,11 +113,7 @@ export class UnpivotReceiver {
       const ids = { clusterName, namespace };
       switch (step?.$case) {
         case "batch": {
-          const batch = decodeBatch(step.value.objects, {
-            pivotId: step.value.pivotId,
-            index: step.value.batchIndex,
-            total: step.value.totalBatches ?? 0,
-          });
+          const batch = fromWireBatch(step.value);
           checkReturnedBatch(batch, clusterName);
           await this.#o.target.applyBatch(batch);
           return answer(undefined, {

@@ -14,6 +14,7 @@ import { RuntimeMetrics } from "./runtime_metrics.ts";
 import { Store, type StoreReader } from "./store.ts";
 import { watcher, type WatcherOptions } from "./watcher.ts";
 import { ownerKeysOf } from "./owners.ts";
+import { CancelledError, isCancellation, RetryableError, TerminalError } from "./errors.ts";
 
 /** What a reconcile asks for next. Build with `Action.done()` / `Action.requeueAfter(ms)`. */
 export type Action = { requeueAfterMs?: number };
@@ -26,13 +27,7 @@ export const Action = {
   requeueAfter: (ms: number): Action => ({ requeueAfterMs: ms }),
 };
 
-/** A failure that retrying cannot fix (bad spec, ...): recorded, not retried. */
-export class TerminalError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "TerminalError";
-  }
-}
+export { TerminalError };
 
 /** What a reconcile gets besides the object. */
 export interface ReconcileContext<T extends KubeObject = KubeObject> {
@@ -85,7 +80,10 @@ export interface ControllerOptions<T extends KubeObject> {
   fieldSelector?: string;
   /** Per-reconcile timeout (aborts ctx.signal); default 5 min. */
   reconcileTimeoutMs?: number;
-  /** How long shutdown waits for in-flight reconciles before aborting them; default 30 s. */
+  /**
+   * How long shutdown waits for in-flight reconciles to return once their signals are
+   * aborted; default 30 s (reconcilers that honour ctx.signal return within milliseconds).
+   */
   drainTimeoutMs?: number;
   metrics?: RuntimeMetrics;
   /** Records TerminalErrors as Warning events when given. */
@@ -175,19 +173,30 @@ export class Controller<T extends KubeObject = KubeObject> {
       if (signal.aborted) return resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
-    this.#log.info("Stopping controller: draining in-flight reconciles", {
+    // Shutdown and lost leadership stop in-flight work at once: every reconcile's signal
+    // aborts, reconcilers leave their resumable markers, and the next leader resumes.
+    this.#log.info("Stopping controller: aborting in-flight reconciles", {
       inflight: queue.processing,
     });
+    const reason = new CancelledError(
+      `Cannot finish reconcile: ${
+        signal.reason instanceof Error ? signal.reason.message : "stopping"
+      }`,
+    );
+    for (const c of this.#inflight) c.abort(reason);
     let timer: number | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = this.#clock.setTimeout(() => resolve(true), this.#opts.drainTimeoutMs ?? 30_000);
     });
-    const drained = await Promise.race([queue.shutDownWithDrain().then(() => false), timedOut]);
-    this.#clock.clearTimeout(timer!);
-    if (drained) {
-      this.#log.warn("Cannot drain in time: aborting in-flight reconciles");
-      for (const c of this.#inflight) c.abort(new Error("Cannot finish reconcile: shutting down"));
+    const drained = queue.shutDownWithDrain().then(() => false);
+    // A reconcile that started between the abort above and the shutdown is aborted too.
+    for (const c of this.#inflight) c.abort(reason);
+    if (await Promise.race([drained, timedOut])) {
+      this.#log.warn("Cannot drain in time: reconciles ignore their signal", {
+        inflight: this.#inflight.size,
+      });
     }
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
     watches.abort();
     await Promise.all([...pumps, ...workers]);
     this.#log.info("Stopped controller");
@@ -269,7 +278,10 @@ export class Controller<T extends KubeObject = KubeObject> {
         queue.addAfter(key, action.requeueAfterMs);
       }
     } catch (error) {
-      if (error instanceof TerminalError) {
+      if (queue.shuttingDown && isCancellation(error, abort.signal)) {
+        result = "cancelled";
+        logger.info("Reconcile cancelled", { reason: abort.signal.reason });
+      } else if (error instanceof TerminalError) {
         result = "terminal";
         queue.forget(key);
         logger.error("Reconcile failed terminally; not retrying", { error });
@@ -285,10 +297,12 @@ export class Controller<T extends KubeObject = KubeObject> {
           error,
           retries: queue.retries(key) + 1,
         });
-        const retryAfter = isTooManyRequests(error)
-          ? (error as { retryAfterSeconds?: number }).retryAfterSeconds
+        const retryAfterMs = error instanceof RetryableError
+          ? error.retryAfterMs
+          : isTooManyRequests(error)
+          ? ((error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 0) * 1000
           : undefined;
-        if (retryAfter) queue.addAfter(key, retryAfter * 1000);
+        if (retryAfterMs) queue.addAfter(key, retryAfterMs);
         else queue.addRateLimited(key);
       }
     } finally {

@@ -5,7 +5,36 @@
  * @module
  */
 export { Backoff, type BackoffOptions } from "./backoff.ts";
-export { type Clock, ManualClock, sleep, systemClock } from "./clock.ts";
+export {
+  type Clock,
+  DeadlineExceeded,
+  deadlineSignal,
+  every,
+  ManualClock,
+  pause,
+  sleep,
+  systemClock,
+  valueWithin,
+  withDeadline,
+} from "./clock.ts";
+export {
+  backoffDelay,
+  type BackoffDelayOptions,
+  retry,
+  type RetryHint,
+  type RetryOptions,
+} from "./backoff.ts";
+export {
+  CancelledError,
+  isCancellation,
+  isTerminal,
+  messageOf,
+  reasonOf,
+  ReconcileError,
+  type ReconcileErrorOptions,
+  RetryableError,
+  type RetryableErrorOptions,
+} from "./errors.ts";
 export {
   Action,
   Controller,

@@ -50,7 +50,14 @@ Deno.test("the dispatcher acks success, errors, unknown and unhandled commands",
   assert.match(unknown?.error ?? "", /unknown command type/);
   const batch = await run({
     $case: "pivotBatch",
-    value: { pivotId: "p", batchIndex: 0, objects: Buffer.alloc(0), final: false },
+    value: {
+      pivotId: "p",
+      batchIndex: 0,
+      final: false,
+      clusterName: "c",
+      namespace: "capi-c",
+      entries: [],
+    },
   }, "5");
   assert.equal(batch?.pivot?.nextBatchIndex, 1);
   // Messages without an id are run but not acknowledged.

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import {
   batchesDigest,
   entryBytes,
@@ -9,7 +10,8 @@ import {
 } from "../../lib/pivot/batches.ts";
 import { buildMoveGraph } from "../../lib/pivot/graph.ts";
 import type { PivotEntry } from "../../lib/pivot/types.ts";
-import { decodeBatch, encodeBatchBody } from "../../lib/pivot/wire.ts";
+import { fromWireBatch, toWireBatch } from "../../lib/pivot/wire.ts";
+import { PivotBatch as WireBatch } from "../../lib/proto/lattice/agent/v1/agent.ts";
 import { clusterFixture, withFakeUids } from "./fixtures.ts";
 
 const entry = (name: string, bytes = 0): PivotEntry => ({
@@ -101,12 +103,16 @@ Deno.test("a batch survives the wire encoding", () => {
     total: 9,
     entries: [entry("alpha-x", 10)],
   };
-  assert.deepEqual(
-    decodeBatch(encodeBatchBody(batch), { pivotId: "p1", index: 3, total: 9 }),
-    batch,
-  );
+  // Through the proto's binary encoding, as the stream carries it.
+  const bytes = WireBatch.encode(toWireBatch(batch)).finish();
+  assert.deepEqual(fromWireBatch(WireBatch.decode(bytes)), batch);
+  const wire = toWireBatch({ ...batch, index: 0 });
   assert.throws(
-    () => decodeBatch(new TextEncoder().encode("{}"), { pivotId: "p1", index: 0, total: 1 }),
-    /Cannot decode pivot batch 0/,
+    () => fromWireBatch({ ...wire, namespace: "" }),
+    /Cannot decode pivot batch 0: no namespace/,
   );
+  wire.entries[0].objectJson = Buffer.from("{");
+  assert.throws(() => fromWireBatch(wire), /Cannot decode pivot batch 0: entry 0 is not JSON/);
+  wire.entries[0].objectJson = Buffer.from('{"kind":"Secret"}');
+  assert.throws(() => fromWireBatch(wire), /entry 0 is not a Kubernetes object/);
 });

@@ -306,11 +306,13 @@ Deno.test("the agent refuses unpause or abort of a pivot it does not know", asyn
         value: {
           pivotId: "px",
           batchIndex: 0,
-          objects: Buffer.from("nope"),
           final: true,
+          clusterName: "alpha",
+          namespace: "capi-alpha",
+          entries: [{ level: 0, objectJson: Buffer.from("nope") }],
         },
       }),
-      /Cannot decode pivot batch 0: not JSON/,
+      /Cannot decode pivot batch 0: entry 0 is not JSON/,
     );
     assert.deepEqual(agent.target.batches, []);
     assert.deepEqual(agent.target.completes, []);

@@ -49,7 +49,7 @@ async function applyCapiObjects(scope: ClusterScope, deps: Deps): Promise<KubeOb
   const first = generateCapiObjects(cluster, info({ name: "pending" })).objects[0];
   deps.log.info("Applying CAPI objects", { namespace });
   await deps.client.apply(first, { fieldManager: CELL_FIELD_MANAGER });
-  const secret = await deps.tokens.ensure(cluster, namespace);
+  const secret = await deps.tokens.ensure(cluster, namespace, { signal: deps.client.signal });
   const manifests = generateCapiObjects(cluster, info(secret));
   for (const obj of manifests.objects) {
     if (await servedResource(deps, obj.apiVersion, obj.kind)) continue;

@@ -4,8 +4,9 @@
  * - cell mode for children whose `spec.cellRef` names this cell (when it is a cell).
  * Anything else is not ours and is left untouched.
  *
- * Each reconcile builds a scope, runs the phase functions over it, then writes the owned
- * status fields once (server-side apply, only when changed) and records phase Events.
+ * Each reconcile builds a scope, runs the phase functions over it, then — in a `finally`,
+ * whether the phases succeeded or threw — writes the owned status fields once (server-side
+ * apply, only when changed) and records phase Events. See docs/adr/failure-model.md.
  */
 import {
   addFinalizer,
@@ -16,7 +17,13 @@ import {
 } from "../../kube/mod.ts";
 import { cellRefLoop, problemText } from "../../api/mod.ts";
 import { type Logger, silentLogger } from "../../log/mod.ts";
-import type { Action, ReconcileContext, Reconciler } from "../../runtime/mod.ts";
+import {
+  type Action,
+  messageOf,
+  reasonOf,
+  type ReconcileContext,
+  type Reconciler,
+} from "../../runtime/mod.ts";
 import { reconcileChild } from "./cell.ts";
 import { deleteChild } from "./deletion.ts";
 import { markLoadBalancerPools } from "./networking.ts";
@@ -104,10 +111,16 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
     return "orphan";
   }
 
-  /** Reconciles one LatticeCluster. */
+  /**
+   * Reconciles one LatticeCluster. The status is written in a `finally` (the deferred patch
+   * of Cluster API's patch helper): a phase that throws still leaves `Ready=False` with the
+   * error's reason ({@linkcode reasonOf}) and message, then the error goes to the runtime
+   * (terminal or retried by type). A reconcile cancelled by shutdown or lost leadership
+   * writes nothing: its work stopped midway and the next leader reconciles afresh.
+   */
   async reconcile(
     obj: ClusterObject,
-    ctx?: Partial<Pick<ReconcileContext<ClusterObject>, "logger" | "store">>,
+    ctx?: Partial<Pick<ReconcileContext<ClusterObject>, "logger" | "store" | "signal">>,
   ): Promise<Action> {
     const store = ctx?.store;
     const exists = (name: string) => store ? store.get(name) !== undefined : true;
@@ -116,8 +129,10 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
     if (role === "foreign") return {};
     const log = ctx?.logger ??
       (this.#opts.logger ?? silentLogger).child({ cluster: obj.metadata.name });
+    const signal = ctx?.signal;
+    const client = signal ? this.#client.withSignal(signal) : this.#client;
     const deps: Deps = {
-      client: this.#client,
+      client,
       log,
       selfName: this.#opts.selfName,
       cell: this.#opts.cell,
@@ -128,8 +143,30 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
       shortPollMs: this.#opts.shortPollMs ?? 5_000,
     };
     const scope = newScope(structuredClone(obj), (this.#opts.now ?? (() => new Date()))());
-    let action: Action = {};
+    // What the finally does: write status and events, only events, or nothing.
+    let write: "status" | "events" | "none" = "status";
+    let failure: unknown;
+    try {
+      return await this.#phases(obj, role, scope, deps, exists, cellRefOf, (w) => write = w);
+    } catch (error) {
+      failure = error;
+      if (!signal?.aborted) this.#failed(scope, error);
+      throw error;
+    } finally {
+      if (signal?.aborted) write = "none";
+      await this.#deferred(scope, deps, write, failure);
+    }
+  }
 
+  async #phases(
+    obj: ClusterObject,
+    role: ClusterRole,
+    scope: ClusterScope,
+    deps: Deps,
+    exists: (name: string) => boolean,
+    cellRefOf: (name: string) => string | undefined,
+    finish: (write: "status" | "events" | "none") => void,
+  ): Promise<Action> {
     const context = clusterValidationContext(role, deps.selfName, exists, cellRefOf);
     if (role === "orphan") {
       const problems = validateCluster(scope.cluster, context);
@@ -141,37 +178,58 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
           message: `names no cell this operator serves: set it to "${deps.selfName}"`,
         }],
       );
-      await this.#finish(scope, deps);
       return {};
     }
 
     if (obj.metadata.deletionTimestamp) {
       if (role === "self") {
         // A cluster never deletes its own infrastructure from inside; just let go.
-        await this.#releaseSelf(obj);
+        finish("none");
+        await this.#releaseSelf(deps.client, obj);
         return {};
       }
       const result = await deleteChild(scope, deps);
-      if (!result.released) await this.#finish(scope, deps);
-      else await this.#recordEvents(scope);
+      // Released: the object is going away, there is no status left to write.
+      if (result.released) finish("events");
       return result.action;
     }
 
     if (role === "child" && !hasFinalizer(obj, CLUSTER_FINALIZER)) {
-      await addFinalizer(this.#client, LATTICE_CLUSTER_REF, obj, CLUSTER_FINALIZER);
+      await addFinalizer(deps.client, LATTICE_CLUSTER_REF, obj, CLUSTER_FINALIZER);
     }
     const problems = validateCluster(scope.cluster, context);
     if (problems.length > 0) {
       this.#invalid(scope, problems);
-    } else {
-      markCondition(scope, CONDITIONS.specValid, "True", "Valid");
-      markLoadBalancerPools(scope);
-      action = role === "self"
-        ? await reconcileSelf(scope, deps)
-        : await reconcileChild(scope, deps);
+      return {};
     }
-    await this.#finish(scope, deps);
-    return action;
+    markCondition(scope, CONDITIONS.specValid, "True", "Valid");
+    markLoadBalancerPools(scope);
+    return role === "self" ? await reconcileSelf(scope, deps) : await reconcileChild(scope, deps);
+  }
+
+  /** A phase threw: Ready=False with the error's reason, once as a Warning Event. */
+  #failed(scope: ClusterScope, error: unknown): void {
+    const reason = reasonOf(error);
+    const message = messageOf(error);
+    const before = scope.status.conditions?.find((c) => c.type === CONDITIONS.ready);
+    markCondition(scope, CONDITIONS.ready, "False", reason, message);
+    if (before?.reason !== reason || before.message !== message) warn(scope, reason, message);
+  }
+
+  /** The deferred write; when a phase failed, a failed write must not hide its error. */
+  async #deferred(
+    scope: ClusterScope,
+    deps: Deps,
+    write: "status" | "events" | "none",
+    failure: unknown,
+  ): Promise<void> {
+    try {
+      if (write === "status") await this.#finish(scope, deps);
+      else if (write === "events") await this.#recordEvents(scope);
+    } catch (error) {
+      if (failure === undefined) throw error;
+      deps.log.warn("Cannot write status after a failed reconcile", { error });
+    }
   }
 
   #invalid(scope: ClusterScope, problems: SpecProblem[]): void {
@@ -184,16 +242,16 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
     setPhase(scope, "Failed", message);
   }
 
-  async #releaseSelf(obj: ClusterObject): Promise<void> {
+  async #releaseSelf(client: KubeClient, obj: ClusterObject): Promise<void> {
     if (!hasFinalizer(obj, CLUSTER_FINALIZER)) return;
-    await removeFinalizer(this.#client, LATTICE_CLUSTER_REF, obj, CLUSTER_FINALIZER);
+    await removeFinalizer(client, LATTICE_CLUSTER_REF, obj, CLUSTER_FINALIZER);
   }
 
   async #finish(scope: ClusterScope, deps: Deps): Promise<void> {
     scope.status.observedGeneration = scope.cluster.metadata.generation;
     if (statusChanged(scope)) {
       deps.log.debug("Writing status", { phase: scope.status.phase });
-      await this.#client.applyStatus({
+      await deps.client.applyStatus({
         apiVersion: scope.cluster.apiVersion,
         kind: scope.cluster.kind,
         metadata: { name: scope.cluster.metadata.name },

@@ -25,8 +25,13 @@ export interface TokenIssuer {
 }
 
 /** {@linkcode BootstrapTokens} over a {@linkcode TokenIssuer} and Secrets. */
-export function secretBootstrapTokens(client: KubeClient, issuer: TokenIssuer): BootstrapTokens {
-  const write = async (cluster: string, namespace: string, token: string) => {
+export function secretBootstrapTokens(base: KubeClient, issuer: TokenIssuer): BootstrapTokens {
+  const writeWith = async (
+    client: KubeClient,
+    cluster: string,
+    namespace: string,
+    token: string,
+  ) => {
     await client.apply({
       apiVersion: "v1",
       kind: "Secret",
@@ -36,8 +41,15 @@ export function secretBootstrapTokens(client: KubeClient, issuer: TokenIssuer): 
     });
   };
   return {
-    async ensure(cluster: ClusterObject, namespace: string): Promise<TokenSecretRef> {
+    async ensure(
+      cluster: ClusterObject,
+      namespace: string,
+      options: { signal?: AbortSignal } = {},
+    ): Promise<TokenSecretRef> {
       const name = cluster.metadata.name;
+      const client = options.signal ? base.withSignal(options.signal) : base;
+      const write = (name: string, namespace: string, token: string) =>
+        writeWith(client, name, namespace, token);
       const issued = await issuer.ensure(name);
       if (issued) {
         await write(name, namespace, issued.token);

@@ -28,7 +28,11 @@ export interface BootstrapTokens {
    * Ensures `cluster` has a token, stored in a Secret in `namespace` (which exists).
    * Idempotent: calling it again returns the same Secret without minting a new token.
    */
-  ensure(cluster: ClusterObject, namespace: string): Promise<TokenSecretRef>;
+  ensure(
+    cluster: ClusterObject,
+    namespace: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<TokenSecretRef>;
   /** Revokes the cluster's token (after the pivot, or on deletion). Idempotent. */
   release(clusterName: string): Promise<void>;
 }

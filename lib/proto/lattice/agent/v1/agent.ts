@@ -279,10 +279,27 @@ export interface PivotBatch {
   totalBatches?:
     | number
     | undefined;
-  /** The objects of this batch as a JSON list. */
-  objects: Buffer;
   /** Last batch of the pivot: the agent may now create the objects (still paused). */
   final: boolean;
+  /** The Cluster API Cluster the batch belongs to, and its namespace. */
+  clusterName: string;
+  namespace: string;
+  /** The objects, owners first. */
+  entries: PivotObject[];
+}
+
+/** One object of a pivot batch. */
+export interface PivotObject {
+  /**
+   * Depth in the owner graph: objects of one level never own each other, so the target
+   * creates them concurrently.
+   */
+  level: number;
+  /**
+   * The Kubernetes object without server-set fields, as JSON (as RawExtension carries an
+   * object of any kind); ownerReferences still hold the source's UIDs.
+   */
+  objectJson: Buffer;
 }
 
 /**
@@ -2553,7 +2570,15 @@ export const PivotCommand: MessageFns<PivotCommand> = {
 };
 
 function createBasePivotBatch(): PivotBatch {
-  return { pivotId: "", batchIndex: 0, totalBatches: undefined, objects: Buffer.alloc(0), final: false };
+  return {
+    pivotId: "",
+    batchIndex: 0,
+    totalBatches: undefined,
+    final: false,
+    clusterName: "",
+    namespace: "",
+    entries: [],
+  };
 }
 
 export const PivotBatch: MessageFns<PivotBatch> = {
@@ -2567,11 +2592,17 @@ export const PivotBatch: MessageFns<PivotBatch> = {
     if (message.totalBatches !== undefined) {
       writer.uint32(24).uint32(message.totalBatches);
     }
-    if (message.objects.length !== 0) {
-      writer.uint32(34).bytes(message.objects);
-    }
     if (message.final !== false) {
       writer.uint32(40).bool(message.final);
+    }
+    if (message.clusterName !== "") {
+      writer.uint32(642).string(message.clusterName);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(650).string(message.namespace);
+    }
+    for (const v of message.entries) {
+      PivotObject.encode(v!, writer.uint32(658).fork()).join();
     }
     return writer;
   },
@@ -2613,20 +2644,36 @@ export const PivotBatch: MessageFns<PivotBatch> = {
             message.totalBatches = reader.uint32();
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.objects = Buffer.from(reader.bytes());
-            continue;
-          }
           case 5: {
             if (tag !== 40) {
               break;
             }
 
             message.final = reader.bool();
+            continue;
+          }
+          case 80: {
+            if (tag !== 642) {
+              break;
+            }
+
+            message.clusterName = reader.string();
+            continue;
+          }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 82: {
+            if (tag !== 658) {
+              break;
+            }
+
+            message.entries.push(PivotObject.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -2649,8 +2696,77 @@ export const PivotBatch: MessageFns<PivotBatch> = {
     message.pivotId = object.pivotId ?? "";
     message.batchIndex = object.batchIndex ?? 0;
     message.totalBatches = object.totalBatches ?? undefined;
-    message.objects = object.objects ?? Buffer.alloc(0);
     message.final = object.final ?? false;
+    message.clusterName = object.clusterName ?? "";
+    message.namespace = object.namespace ?? "";
+    message.entries = object.entries?.map((e) => PivotObject.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePivotObject(): PivotObject {
+  return { level: 0, objectJson: Buffer.alloc(0) };
+}
+
+export const PivotObject: MessageFns<PivotObject> = {
+  encode(message: PivotObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.level !== 0) {
+      writer.uint32(8).uint32(message.level);
+    }
+    if (message.objectJson.length !== 0) {
+      writer.uint32(18).bytes(message.objectJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PivotObject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePivotObject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.objectJson = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<PivotObject>): PivotObject {
+    return PivotObject.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PivotObject>): PivotObject {
+    const message = createBasePivotObject();
+    message.level = object.level ?? 0;
+    message.objectJson = object.objectJson ?? Buffer.alloc(0);
     return message;
   },
 };
