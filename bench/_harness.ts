@@ -70,3 +70,27 @@ export function peakMemory(pids: () => number[]) {
     stop: () => clearInterval(timer),
   };
 }
+
+/**
+ * A benchmark size: `--name=value` (or `--name value`) among the arguments, else the
+ * environment variable `env`, else `fallback`. Throws on a value that is not a number.
+ */
+export function benchSize(
+  name: string,
+  env: string,
+  fallback: number,
+  args: readonly string[] = Deno.args,
+): number {
+  let raw: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${name}`) raw = args[i + 1];
+    else if (args[i].startsWith(`--${name}=`)) raw = args[i].slice(name.length + 3);
+  }
+  raw ??= Deno.env.get(env);
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`Cannot run benchmark: --${name} (${env}) must be a number, got "${raw}"`);
+  }
+  return value;
+}

@@ -16,6 +16,7 @@ import {
 import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
 import { assertDialable, type ChannelSettings, openChannel } from "./channel.ts";
 import { AgentStreamRun } from "./stream.ts";
+import { hintedDelay, retryHintMs } from "./retry_hint.ts";
 import { type AgentPayload, CommandDispatcher, type CommandHandlers } from "./handlers.ts";
 import {
   acceptRenewedCertificate,
@@ -208,10 +209,14 @@ export class AgentClient {
       }
       this.#stream = undefined;
       if (this.#stop.signal.aborted) break;
-      const retryInMs = backoffDelay(attempt, this.#o.backoff);
+      // A cell pacing a storm says when to come back; otherwise, exponential backoff.
+      const hint = retryHintMs(error);
+      const retryInMs = hint !== undefined
+        ? hintedDelay(hint, this.#o.backoff?.random)
+        : backoffDelay(attempt, this.#o.backoff);
       this.#log.warn("Agent stream down, retrying", { error, retryInMs, attempt });
       this.#emit({ type: "disconnected", error: error?.message, retryInMs, attempt });
-      attempt++;
+      if (hint === undefined) attempt++;
       await sleep(retryInMs, this.#stop.signal);
     }
   }
