@@ -9,6 +9,7 @@
  * Stdin: "stats" → {"rtts": [...], "lags": [...], "connected", "hinted"} since the last
  *        "stats" (heartbeat round trips, this process's event-loop lag samples, agents up,
  *        reconnects delayed by the cell's retry hint);
+ *        (and `reasons`: why streams ended, counted by message);
  *        "stop" → stops every agent and exits.
  */
 import { AgentClient } from "../lib/agent/mod.ts";
@@ -36,6 +37,8 @@ if (import.meta.main) {
   say({ issued: count, ms: performance.now() - t0 });
   let rtts: number[] = [];
   let hinted = 0;
+  // Why streams ended since the last "stats": the storm's profile (refused, reset, ...).
+  let reasons: Record<string, number> = {};
   // Event-loop lag of this process, so slow round trips can be told apart from a slow cell.
   let lags: number[] = [];
   let expected = performance.now() + 100;
@@ -56,7 +59,10 @@ if (import.meta.main) {
   for (const agent of agents) {
     agent.subscribe((e) => {
       if (e.type === "heartbeatAck") rtts.push(e.rttMs);
-      if (e.type === "disconnected" && /retry in \d+ ms/.test(e.error ?? "")) hinted++;
+      if (e.type !== "disconnected") return;
+      if (/retry in \d+ ms/.test(e.error ?? "")) hinted++;
+      const reason = (e.error ?? "ended").replace(/\d+ ms/g, "N ms").slice(0, 70);
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
     });
     agent.start();
   }
@@ -71,8 +77,9 @@ if (import.meta.main) {
       buffer = buffer.slice(nl + 1);
       if (cmd === "stats") {
         const connected = agents.filter((a) => a.connected).length;
-        say({ rtts: rtts.map(Math.round), lags: lags.map(Math.round), connected, hinted });
+        say({ rtts: rtts.map(Math.round), lags: lags.map(Math.round), connected, hinted, reasons });
         rtts = [];
+        reasons = {};
         lags = [];
       } else if (cmd === "stop") {
         clearInterval(lagTimer);

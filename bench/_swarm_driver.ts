@@ -24,6 +24,8 @@ export interface SwarmStats {
   connected: number;
   /** Reconnects delayed by the cell's retry hint, since the start. */
   hinted: number;
+  /** Why streams ended since the last call, by message. */
+  reasons: Record<string, number>;
 }
 
 /** A running swarm. */
@@ -96,6 +98,12 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
         lags: lines.flatMap((l) => l.lags as number[]),
         connected: lines.reduce((n, l) => n + Number(l.connected), 0),
         hinted: lines.reduce((n, l) => n + Number(l.hinted), 0),
+        reasons: lines.reduce<Record<string, number>>((all, l) => {
+          for (const [k, v] of Object.entries(l.reasons as Record<string, number>)) {
+            all[k] = (all[k] ?? 0) + v;
+          }
+          return all;
+        }, {}),
       };
     },
     async stop() {

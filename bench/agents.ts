@@ -122,13 +122,20 @@ async function bench() {
     await waitUntil(() => registry.connectedCount() === 0, 60_000);
     const peak = { rss: rssMiB() };
     const stormLag = lagMonitor();
+    await swarm.stats(); // forget the reasons of the drop itself
     server = await start(port);
+    // The storm's timeline: agents back per second (stderr, for docs/scale.md).
+    const timeline: number[] = [];
+    const tick = setInterval(() => timeline.push(registry.connectedCount()), 1_000);
     const stormMs = await waitUntil(() => registry.connectedCount() >= 0.99 * N, 600_000, peak);
     const stormLagP99 = stormLag.stop();
+    clearInterval(tick);
+    progress(`storm timeline (connected each second): ${timeline.join(" ")}`);
     const afterStorm = rssMiB();
     const pacer = server.pacer?.stats;
     progress(`99 % back in ${Math.round(stormMs)} ms`);
     const storm = await swarm.stats();
+    progress(`storm: why attempts ended: ${JSON.stringify(storm.reasons)}`);
 
     return {
       agents: N,

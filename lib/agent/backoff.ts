@@ -12,6 +12,12 @@ export interface BackoffOptions {
   maxMs?: number;
   /** Growth per failure; default 2. */
   factor?: number;
+  /**
+   * The first retry after an established stream was lost waits a uniformly random time in
+   * [0, spreadMs): a fleet loses its streams together only when its cell goes away, and
+   * must not come back in the same instant. Default 10 × `initialMs` (10 s).
+   */
+  spreadMs?: number;
   /** Random source in [0, 1), for tests. */
   random?: () => number;
 }
@@ -25,6 +31,12 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
   // Cap the exponent so a child retrying for weeks cannot overflow to Infinity.
   const nominal = Math.min(max, initial * factor ** Math.min(attempt, 64));
   return Math.round(nominal / 2 + random() * (nominal / 2));
+}
+
+/** The delay before reconnecting after an established stream was lost (full jitter). */
+export function reconnectDelay(options: BackoffOptions = {}): number {
+  const spread = options.spreadMs ?? 10 * (options.initialMs ?? 1_000);
+  return Math.round((options.random ?? Math.random)() * spread);
 }
 
 /** Resolves after `ms`, or early (without error) when `signal` aborts. */
