@@ -15,7 +15,7 @@ import { createCa, issueServerCert } from "../lib/pki/mod.ts";
 import { AgentRegistry } from "../lib/cell/registry.ts";
 import { type AgentServer, startAgentServer } from "../lib/cell/grpc_server.ts";
 import type { AdmissionPacingOptions } from "../lib/cell/admission_pacer.ts";
-import { benchSize, percentile, rssMiB, runBench } from "./_harness.ts";
+import { benchSize, cpuSeconds, percentile, rssMiB, runBench } from "./_harness.ts";
 import { startSwarm, type Swarm } from "./_swarm_driver.ts";
 
 const N = benchSize("agents", "LATTICE_BENCH_AGENTS", 10_000);
@@ -95,12 +95,16 @@ async function bench() {
       heartbeatMs: BEAT_MS,
     });
     progress(`issued ${N} certificates in ${PROCS} processes; connecting`);
+    const cpuAtConnect = cpuSeconds();
     const connectMs = await waitUntil(() => registry.connectedCount() >= N, 600_000);
+    const connectCpu = cpuSeconds() - cpuAtConnect;
     progress(`${N} connected in ${Math.round(connectMs)} ms`);
     // Steady state: a few heartbeat rounds, then round trips over the next rounds.
     await new Promise((r) => setTimeout(r, 2 * BEAT_MS));
     await swarm.stats();
     const cellLag = lagMonitor();
+    const cpuAtBeats = cpuSeconds();
+    const beatsAt = performance.now();
     // One-way delay agent → cell (same machine, same clock): splits the round trip by leg.
     const inbound: number[] = [];
     const off = registry.subscribe((e) => {
@@ -111,6 +115,7 @@ async function bench() {
     await new Promise((r) => setTimeout(r, 3 * BEAT_MS));
     const rtt = await swarm.stats();
     const cellLagP99 = cellLag.stop();
+    const beatCpuShare = (cpuSeconds() - cpuAtBeats) / ((performance.now() - beatsAt) / 1000);
     off();
     collectGarbage();
     const steady = rssMiB();
@@ -122,6 +127,7 @@ async function bench() {
     await waitUntil(() => registry.connectedCount() === 0, 60_000);
     const peak = { rss: rssMiB() };
     const stormLag = lagMonitor();
+    const cpuAtStorm = cpuSeconds();
     await swarm.stats(); // forget the reasons of the drop itself
     server = await start(port);
     // The storm's timeline: agents back per second (stderr, for docs/scale.md).
@@ -132,6 +138,7 @@ async function bench() {
     clearInterval(tick);
     progress(`storm timeline (connected each second): ${timeline.join(" ")}`);
     const afterStorm = rssMiB();
+    const stormCpu = cpuSeconds() - cpuAtStorm;
     const pacer = server.pacer?.stats;
     progress(`99 % back in ${Math.round(stormMs)} ms`);
     const storm = await swarm.stats();
@@ -144,6 +151,9 @@ async function bench() {
       cert_issue_ms_per_agent: swarm.issueMs / N,
       connect_all_s: connectMs / 1000,
       connect_rate_per_s: N / (connectMs / 1000),
+      cell_cpu_ms_per_connect: (connectCpu * 1000) / N,
+      cell_cpu_share_heartbeats: beatCpuShare,
+      cell_cpu_us_per_heartbeat: (beatCpuShare * 1e6 * BEAT_MS) / 1000 / N,
       cell_rss_baseline_mib: baseline,
       cell_rss_steady_mib: steady,
       cell_rss_per_agent_kib: ((steady - baseline) * 1024) / N,
@@ -157,6 +167,7 @@ async function bench() {
       agents_event_loop_lag_p99_ms: percentile(rtt.lags, 99),
       storm_99pct_back_s: stormMs / 1000,
       storm_cell_event_loop_lag_p99_ms: stormLagP99,
+      storm_cell_cpu_ms_per_agent: (stormCpu * 1000) / (0.99 * N),
       storm_rss_peak_mib: Math.max(peak.rss, afterStorm),
       storm_peak_ratio: Math.max(peak.rss, afterStorm) / steady,
       storm_admissions_refused: pacer?.refused ?? 0,

@@ -183,3 +183,31 @@ Deno.test("a change of health is sent within a heartbeat, an unchanged one only 
     await h.stop();
   }
 });
+
+Deno.test("a stream the cell has not answered yet is not dropped after three heartbeats", async () => {
+  // The cell holds the stream in admission (a paced storm); heartbeats are 50 ms apart.
+  let release = () => {};
+  const held = new Promise<undefined>((resolve) => release = () => resolve(undefined));
+  const cell = await startCell(pki, { admit: () => held });
+  const agent = new AgentClient({
+    address: cell.address,
+    clusterName: "patient",
+    credentials: await issueAgent(pki, "patient"),
+    heartbeatIntervalMs: 50,
+  });
+  const downs: string[] = [];
+  agent.subscribe((e) => e.type === "disconnected" && downs.push(e.error ?? "ended"));
+  try {
+    const connected = nextEvent(agent, "connected");
+    agent.start();
+    await new Promise((r) => setTimeout(r, 600)); // twelve heartbeat intervals
+    assert.deepEqual(downs, []);
+    release();
+    await connected;
+    await whenConnected(cell.registry, "patient");
+  } finally {
+    release();
+    await agent.stop();
+    await cell.close();
+  }
+});
