@@ -94,13 +94,19 @@ if (import.meta.main) {
       const createdS = (performance.now() - t0) / 1000;
       let provisioning = 0;
       while (true) {
-        const list = await driver.list<ClusterObject>(LATTICE_CLUSTER_REF);
-        provisioning = list.items.filter((c) => c.status?.phase === "Provisioning").length;
+        // The controller's informer cache sees every status write through its watch: the
+        // bench does not list 10,000 objects from the API server four times a second.
+        provisioning = controller.store.list().filter((c) =>
+          c.status?.phase === "Provisioning"
+        ).length;
         if (provisioning >= CLUSTERS) break;
         if (performance.now() - t0 > 600_000) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const allS = (performance.now() - t0) / 1000;
+      // Cross-check against the API server once: the cache did not run ahead of it.
+      const listed = await driver.list<ClusterObject>(LATTICE_CLUSTER_REF);
+      provisioning = listed.items.filter((c) => c.status?.phase === "Provisioning").length;
       const made = requests - baseline;
       clearInterval(sampler);
       const perKind = Object.fromEntries(
