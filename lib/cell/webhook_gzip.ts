@@ -25,7 +25,7 @@ export function jsonAnswer(c: Context, body: unknown): Response {
   if (!acceptsGzip(c.req.header("accept-encoding"))) {
     return c.body(json, 200, { "content-type": "application/json", vary: "accept-encoding" });
   }
-  return c.body(gzipSync(json, { level: 1 }), 200, {
+  return c.body(new Uint8Array(gzipSync(json, { level: 1 })), 200, {
     "content-type": "application/json",
     "content-encoding": "gzip",
     vary: "accept-encoding",
