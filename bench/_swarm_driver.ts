@@ -30,6 +30,8 @@ export interface SwarmStats {
 
 /** A running swarm. */
 export interface Swarm {
+  /** Why the swarm cannot go on (a process exited), once it cannot. */
+  readonly failure: string | undefined;
   /** Certificate issuance time summed over the processes (ms). */
   readonly issueMs: number;
   stats(): Promise<SwarmStats>;
@@ -86,9 +88,22 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   for (let first = 0; first < options.agents; first += share) {
     workers.push(spawn(options, first, Math.min(share, options.agents - first)));
   }
+  let failure: string | undefined;
+  let stopping = false;
+  workers.forEach((w, i) =>
+    w.child.status.then((status) => {
+      if (stopping) return;
+      failure ??= `agent swarm process ${i} (pid ${w.child.pid}) exited: code ${status.code}` +
+        (status.signal ? `, signal ${status.signal}` : "");
+      console.error(`agents bench: ${failure}`);
+    })
+  );
   const issued = await Promise.all(workers.map((w) => w.next()));
   await Promise.all(workers.map((w) => w.next())); // started
   return {
+    get failure() {
+      return failure;
+    },
     issueMs: issued.reduce((sum, line) => sum + Number(line.ms), 0),
     async stats() {
       await Promise.all(workers.map((w) => w.send("stats")));
@@ -107,6 +122,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
       };
     },
     async stop() {
+      stopping = true;
       await Promise.all(workers.map(async (w) => {
         try {
           await w.send("stop");

@@ -56,9 +56,16 @@ function lagMonitor(): { stop(): number } {
 }
 
 /** Polls `cond` every 50 ms (sampling RSS) until true or `timeoutMs`; returns elapsed ms. */
-async function waitUntil(cond: () => boolean, timeoutMs: number, peak?: { rss: number }) {
+async function waitUntil(
+  cond: () => boolean,
+  timeoutMs: number,
+  peak?: { rss: number },
+  failed: () => string | undefined = () => undefined,
+) {
   const start = performance.now();
   while (!cond()) {
+    const failure = failed();
+    if (failure) throw new Error(`Cannot finish benchmark: ${failure}`);
     if (performance.now() - start > timeoutMs) {
       throw new Error(`Cannot finish benchmark: condition not met within ${timeoutMs} ms`);
     }
@@ -96,7 +103,12 @@ async function bench() {
     });
     progress(`issued ${N} certificates in ${PROCS} processes; connecting`);
     const cpuAtConnect = cpuSeconds();
-    const connectMs = await waitUntil(() => registry.connectedCount() >= N, 600_000);
+    const connectMs = await waitUntil(
+      () => registry.connectedCount() >= N,
+      900_000,
+      undefined,
+      () => swarm?.failure,
+    );
     const connectCpu = cpuSeconds() - cpuAtConnect;
     progress(`${N} connected in ${Math.round(connectMs)} ms`);
     // Steady state: a few heartbeat rounds, then round trips over the next rounds.
@@ -133,7 +145,12 @@ async function bench() {
     // The storm's timeline: agents back per second (stderr, for docs/scale.md).
     const timeline: number[] = [];
     const tick = setInterval(() => timeline.push(registry.connectedCount()), 1_000);
-    const stormMs = await waitUntil(() => registry.connectedCount() >= 0.99 * N, 600_000, peak);
+    const stormMs = await waitUntil(
+      () => registry.connectedCount() >= 0.99 * N,
+      600_000,
+      peak,
+      () => swarm?.failure,
+    );
     const stormLagP99 = stormLag.stop();
     clearInterval(tick);
     progress(`storm timeline (connected each second): ${timeline.join(" ")}`);
