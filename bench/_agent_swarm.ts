@@ -1,15 +1,19 @@
 /**
- * The agent side of `deno task bench agents`: N agents, each with its own key and
- * certificate, in one process, dialing one cell. Driven over stdin/stdout by bench/agents.ts
- * (one JSON line per answer) so the cell's memory is measured in a process of its own.
+ * The agent side of `deno task bench agents`: `count` agents, each with its own key and
+ * certificate (issued here, by the cell's CA), each over its own real mTLS connection with
+ * real heartbeats, dialing one cell. bench/agents.ts starts several of these processes when
+ * one cannot drive the whole swarm, and talks to each over stdin/stdout (one JSON line per
+ * answer) so the cell's memory is measured in a process of its own.
  *
- * Args: address caPem-file caKey-file count heartbeatMs
- * Stdin: "stats" → {"count","p50","p99"} of heartbeat round trips since the last "stats";
+ * Args: address caPem-file caKey-file first count heartbeatMs
+ * Stdin: "stats" → {"rtts": [...], "lags": [...], "connected", "hinted"} since the last
+ *        "stats" (heartbeat round trips, this process's event-loop lag samples, agents up,
+ *        reconnects delayed by the cell's retry hint);
+ *        (and `reasons`: why streams ended, counted by message);
  *        "stop" → stops every agent and exits.
  */
 import { AgentClient } from "../lib/agent/mod.ts";
 import { createCsr, generateKeyPair, signClientCsr } from "../lib/pki/mod.ts";
-import { percentile } from "./_harness.ts";
 
 async function issue(ca: { certPem: string; keyPem: string }, name: string) {
   const { keys, privateKeyPem } = await generateKeyPair();
@@ -23,14 +27,18 @@ function say(value: unknown) {
 }
 
 if (import.meta.main) {
-  const [address, caFile, keyFile, countArg, beatArg] = Deno.args;
+  const [address, caFile, keyFile, firstArg, countArg, beatArg] = Deno.args;
   const ca = { certPem: await Deno.readTextFile(caFile), keyPem: await Deno.readTextFile(keyFile) };
+  const first = Number(firstArg);
   const count = Number(countArg);
   const t0 = performance.now();
   const creds = [];
-  for (let i = 0; i < count; i++) creds.push(await issue(ca, `bench-${i}`));
+  for (let i = 0; i < count; i++) creds.push(await issue(ca, `bench-${first + i}`));
   say({ issued: count, ms: performance.now() - t0 });
   let rtts: number[] = [];
+  let hinted = 0;
+  // Why streams ended since the last "stats": the storm's profile (refused, reset, ...).
+  let reasons: Record<string, number> = {};
   // Event-loop lag of this process, so slow round trips can be told apart from a slow cell.
   let lags: number[] = [];
   let expected = performance.now() + 100;
@@ -41,16 +49,20 @@ if (import.meta.main) {
   const agents = creds.map((credentials, i) =>
     new AgentClient({
       address,
-      clusterName: `bench-${i}`,
+      clusterName: `bench-${first + i}`,
       credentials,
       heartbeatIntervalMs: Number(beatArg),
-      // Storm settings: first retry within 0.5-1 s, like a real fleet's default.
+      // A real fleet's default schedule, shortened: first retry within 0.5-1 s, jittered.
       backoff: { initialMs: 1_000, maxMs: 30_000 },
     })
   );
   for (const agent of agents) {
     agent.subscribe((e) => {
       if (e.type === "heartbeatAck") rtts.push(e.rttMs);
+      if (e.type !== "disconnected") return;
+      if (/retry in \d+ ms/.test(e.error ?? "")) hinted++;
+      const reason = (e.error ?? "ended").replace(/\d+ ms/g, "N ms").slice(0, 70);
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
     });
     agent.start();
   }
@@ -64,13 +76,10 @@ if (import.meta.main) {
       const cmd = buffer.slice(0, nl).trim();
       buffer = buffer.slice(nl + 1);
       if (cmd === "stats") {
-        say({
-          count: rtts.length,
-          p50: percentile(rtts, 50),
-          p99: percentile(rtts, 99),
-          lagP99: percentile(lags, 99),
-        });
+        const connected = agents.filter((a) => a.connected).length;
+        say({ rtts: rtts.map(Math.round), lags: lags.map(Math.round), connected, hinted, reasons });
         rtts = [];
+        reasons = {};
         lags = [];
       } else if (cmd === "stop") {
         clearInterval(lagTimer);

@@ -70,3 +70,42 @@ export function peakMemory(pids: () => number[]) {
     stop: () => clearInterval(timer),
   };
 }
+
+/**
+ * A benchmark size: `--name=value` (or `--name value`) among the arguments, else the
+ * environment variable `env`, else `fallback`. Throws on a value that is not a number.
+ */
+export function benchSize(
+  name: string,
+  env: string,
+  fallback: number,
+  args: readonly string[] = Deno.args,
+): number {
+  let raw: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${name}`) raw = args[i + 1];
+    else if (args[i].startsWith(`--${name}=`)) raw = args[i].slice(name.length + 3);
+  }
+  raw ??= Deno.env.get(env);
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`Cannot run benchmark: --${name} (${env}) must be a number, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * CPU time (user + system, seconds) this process has used, from /proc/self/stat: unlike
+ * wall time it hardly depends on what else the machine runs. NaN where /proc is absent.
+ */
+export function cpuSeconds(): number {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the file (11 and 12 after the name).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -1,8 +1,13 @@
 /**
- * `deno task bench webhook`: how many registrations the bootstrap webhook sustains and
- * the latency of one, over real HTTPS on localhost (CSR check, token lease/commit in
- * memory, signing, building the child bundle, TLS). CSRs are made beforehand: the child
- * pays for those, not the cell.
+ * `deno task bench webhook`: the latency of a registration at a steady arrival rate (an
+ * open loop: registrations start on schedule whether or not earlier ones finished, as
+ * children booting independently would), how many registrations a second the bootstrap
+ * webhook sustains, over real HTTPS on localhost (CSR check, token lease/commit in memory,
+ * signing, building the child bundle, gzip, TLS, the connection guard). CSRs are made
+ * beforehand: the child pays for those, not the cell.
+ *
+ * Sizes (flag `--name=value`, or env): --rate (BENCH_WEBHOOK_RATE, 200 a second),
+ * --seconds (BENCH_WEBHOOK_SECONDS, 10).
  */
 import { LatticeClusterSchema } from "../lib/api/mod.ts";
 import { createWebhookApp } from "../lib/cell/webhook.ts";
@@ -16,8 +21,10 @@ import {
   MemoryTokenBackend,
 } from "../lib/pki/mod.ts";
 import { minimalClusterDocument } from "../tests/api/fixtures.ts";
-import { percentile, runBench } from "./_harness.ts";
+import { benchSize, cpuSeconds, percentile, runBench } from "./_harness.ts";
 
+const RATE = benchSize("rate", "BENCH_WEBHOOK_RATE", 200);
+const SECONDS = benchSize("seconds", "BENCH_WEBHOOK_SECONDS", 10);
 const SEQUENTIAL = 200;
 const CONCURRENT = 400;
 const CONCURRENCY = 8;
@@ -71,14 +78,34 @@ async function bench() {
     // Warm-up: JIT, TLS session, CRD generation.
     for (const r of await prepare(["warm-0", "warm-1", "warm-2"], tokens)) await register(r);
 
-    const seq = await prepare(Array.from({ length: SEQUENTIAL }, (_, i) => `seq-${i}`), tokens);
+    // Paced: RATE registrations a second for SECONDS, each timed from its scheduled start.
+    const paced = await prepare(
+      Array.from({ length: Math.round(RATE * SECONDS) }, (_, i) => `paced-${i}`),
+      tokens,
+    );
     const latencies: number[] = [];
+    const cpu0 = cpuSeconds();
+    const start = performance.now();
+    await Promise.all(paced.map(async (r, i) => {
+      const due = start + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await register(r);
+      latencies.push(performance.now() - due);
+    }));
+    const pacedS = (performance.now() - start) / 1000;
+    const cpuMsPer = ((cpuSeconds() - cpu0) * 1000) / paced.length;
+
+    // One at a time: the latency of a registration on an idle cell.
+    const seq = await prepare(Array.from({ length: SEQUENTIAL }, (_, i) => `seq-${i}`), tokens);
+    const alone: number[] = [];
     for (const r of seq) {
       const t = performance.now();
       await register(r);
-      latencies.push(performance.now() - t);
+      alone.push(performance.now() - t);
     }
 
+    // Closed loop, 8 at a time: the most the webhook sustains.
     const par = await prepare(Array.from({ length: CONCURRENT }, (_, i) => `par-${i}`), tokens);
     let next = 0;
     const t0 = performance.now();
@@ -87,9 +114,16 @@ async function bench() {
     }));
     const seconds = (performance.now() - t0) / 1000;
     return {
+      paced_rate_per_s: RATE,
+      paced_registrations: paced.length,
+      paced_achieved_per_s: paced.length / pacedS,
+      paced_register_p50_ms: percentile(latencies, 50),
+      paced_register_p99_ms: percentile(latencies, 99),
+      paced_register_max_ms: Math.max(...latencies),
+      cell_cpu_ms_per_registration: cpuMsPer,
+      alone_register_p50_ms: percentile(alone, 50),
+      alone_register_p99_ms: percentile(alone, 99),
       registrations_per_s: CONCURRENT / seconds,
-      register_p50_ms: percentile(latencies, 50),
-      register_p99_ms: percentile(latencies, 99),
     };
   } finally {
     client.close();

@@ -1,7 +1,8 @@
 /**
  * `deno task bench [NAME...]`: runs bench/NAME.ts (all of bench/*.ts without a name),
  * each in its own process so memory figures are its own. Each prints a table and writes
- * bench/results/NAME.json.
+ * bench/results/NAME.json. Arguments starting with `--` (`--agents=2000`) are passed to
+ * each benchmark as its sizes.
  */
 const dir = new URL("../bench/", import.meta.url);
 
@@ -18,7 +19,10 @@ export async function benchNames(): Promise<string[]> {
 
 if (import.meta.main) {
   const all = await benchNames();
-  const names = Deno.args.length > 0 ? Deno.args : all;
+  // `--name=value` arguments are sizes, handed to every benchmark run (bench/_harness.ts).
+  const flags = Deno.args.filter((a) => a.startsWith("--"));
+  const given = Deno.args.filter((a) => !a.startsWith("--"));
+  const names = given.length > 0 ? given : all;
   let failed = 0;
   for (const name of names) {
     if (!all.includes(name)) {
@@ -26,7 +30,7 @@ if (import.meta.main) {
       Deno.exit(2);
     }
     const status = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(`${name}.ts`, dir).pathname],
+      args: ["run", "-A", new URL(`${name}.ts`, dir).pathname, ...flags],
       stdout: "inherit",
       stderr: "inherit",
     }).spawn().status;

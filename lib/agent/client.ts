@@ -14,9 +14,10 @@ import {
   type Heartbeat,
   type LatticeAgentClient,
 } from "../proto/lattice/agent/v1/agent.ts";
-import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
+import { backoffDelay, type BackoffOptions, reconnectDelay, sleep } from "./backoff.ts";
 import { assertDialable, type ChannelSettings, openChannel } from "./channel.ts";
 import { AgentStreamRun } from "./stream.ts";
+import { hintedDelay, retryHintMs } from "./retry_hint.ts";
 import { type AgentPayload, CommandDispatcher, type CommandHandlers } from "./handlers.ts";
 import {
   acceptRenewedCertificate,
@@ -180,6 +181,7 @@ export class AgentClient {
     let attempt = 0;
     while (!this.#stop.signal.aborted) {
       let error: Error | undefined;
+      let wasEstablished = false;
       try {
         // A bad certificate or address must not end the loop: it is retried like any failure.
         const run = new AgentStreamRun(this.#currentChannel(), {
@@ -205,15 +207,24 @@ export class AgentClient {
         });
         this.#stream = run;
         error = await run.done;
+        wasEstablished = run.established;
       } catch (cause) {
         error = cause as Error;
       }
       this.#stream = undefined;
       if (this.#stop.signal.aborted) break;
-      const retryInMs = backoffDelay(attempt, this.#o.backoff);
+      // A cell pacing a storm says when to come back; a lost stream comes back spread over
+      // a few seconds (the whole fleet lost it too); otherwise, exponential backoff.
+      const hint = retryHintMs(error);
+      const retryInMs = hint !== undefined
+        ? hintedDelay(hint, this.#o.backoff?.random)
+        : wasEstablished
+        ? reconnectDelay(this.#o.backoff)
+        : backoffDelay(attempt, this.#o.backoff);
       this.#log.warn("Agent stream down, retrying", { error, retryInMs, attempt });
       this.#emit({ type: "disconnected", error: error?.message, retryInMs, attempt });
-      attempt++;
+      // The exponential schedule starts after the spread retry, and a hint does not grow it.
+      if (hint === undefined && !wasEstablished) attempt++;
       await sleep(retryInMs, this.#stop.signal);
     }
   }

@@ -10,7 +10,7 @@ export {
   type AgentClientOptions,
   defaultHandlers,
 } from "./client.ts";
-export { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
+export { backoffDelay, type BackoffOptions, reconnectDelay, sleep } from "./backoff.ts";
 export {
   AGENT_MAX_MESSAGE_BYTES,
   agentChannelOptions,

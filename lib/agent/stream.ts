@@ -41,6 +41,9 @@ export interface StreamRunOptions {
   clock?: Clock;
 }
 
+/** Least time a new stream waits for the cell's first answer before giving up on it. */
+export const FIRST_ANSWER_MS = 60_000;
+
 /** One stream; `done` resolves with the error that ended it (undefined for a clean end). */
 export class AgentStreamRun {
   /** Resolves when the stream has ended. */
@@ -140,8 +143,11 @@ export class AgentStreamRun {
 
   #tick(): void {
     const silentFor = this.#clock.now() - this.#lastHeard;
-    // Keepalives catch dead TCP; this catches a cell that is connected but stuck.
-    if (silentFor > this.#o.heartbeatIntervalMs * (this.#o.silentIntervals ?? 3)) {
+    // Keepalives catch dead TCP; this catches a cell that is connected but stuck. A stream
+    // not yet answered gets at least a minute: a cell pacing a reconnect storm admits it
+    // late, and cancelling it would only queue it again behind the others.
+    const limit = this.#o.heartbeatIntervalMs * (this.#o.silentIntervals ?? 3);
+    if (silentFor > (this.#established ? limit : Math.max(limit, FIRST_ANSWER_MS))) {
       this.#o.logger.warn("Cell silent, dropping stream", { silentMs: Math.round(silentFor) });
       this.cancel();
       return;

@@ -14,6 +14,7 @@ import {
   type LiveStream,
 } from "./grpc_session.ts";
 import type { AgentRegistry } from "./registry.ts";
+import { AdmissionPacer, type AdmissionPacingOptions } from "./admission_pacer.ts";
 
 /** Default of {@linkcode AgentServerOptions.renewalWindowMs}: 15 days. */
 export const DEFAULT_RENEWAL_WINDOW_MS = 15 * 24 * 60 * 60_000;
@@ -50,6 +51,12 @@ export interface AgentServerOptions {
    * for open streams. Absent: every certificate of the CA is admitted.
    */
   admit?: AgentAdmission;
+  /**
+   * Pacing of stream admissions (a reconnect storm): streams over the bounds are refused
+   * with RESOURCE_EXHAUSTED and a retry hint; `false` turns pacing off. Default
+   * {@linkcode AdmissionPacer}'s (256 at once, 1,000 a second).
+   */
+  admission?: AdmissionPacingOptions | false;
   /** How often open streams are admitted again; default 30 s. */
   recheckIntervalMs?: number;
   /**
@@ -67,6 +74,8 @@ export interface AgentServerOptions {
 export interface AgentServer {
   /** The bound port. */
   readonly port: number;
+  /** The admission pacer (absent when pacing is off): its counters. */
+  readonly pacer?: AdmissionPacer;
   /** Stops accepting, waits up to `graceMs` (default 5 s) for streams, then forces. */
   close(graceMs?: number): Promise<void>;
 }
@@ -94,7 +103,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     ((identity, csrPem) => signClientCsr(ca, csrPem, { identity, validityDays }));
   const server = new Server(serverChannelOptions(options));
   const live = new Set<LiveStream>();
+  const pacer = options.admission === false ? undefined : new AdmissionPacer(options.admission);
   const ctx = {
+    pacer,
     registry: options.registry,
     signCsr,
     logger,
@@ -136,6 +147,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   let closing: Promise<void> | undefined;
   return {
     port,
+    pacer,
     close(graceMs = 5_000) {
       clearInterval(recheck || undefined);
       closing ??= new Promise<void>((resolve) => {

@@ -3,12 +3,13 @@
  * registry. Nothing is sent before the first message's cluster_name matched the client
  * certificate, so a stolen or mis-issued certificate never sees a command.
  */
-import { Buffer } from "node:buffer";
-import { type ServerDuplexStream, status } from "@grpc/grpc-js";
-import { certificateIdentity, certificateNotAfter } from "../pki/mod.ts";
+import { Metadata, type ServerDuplexStream, status } from "@grpc/grpc-js";
+import { certificateNotAfter } from "../pki/mod.ts";
+import { derToPem, type PeerCertificateFields, peerIdentity } from "./peer_identity.ts";
 import type { Logger } from "../log/mod.ts";
 import type { AgentMessage, CellCommand } from "../proto/lattice/agent/v1/agent.ts";
 import type { AgentRegistry, AgentSession } from "./registry.ts";
+import { type AdmissionPacer, type AdmissionSlot, RETRY_AFTER_MS_KEY } from "./admission_pacer.ts";
 
 /** Signs an agent's renewal CSR for `identity`; returns the certificate PEM. */
 export type CsrSigner = (identity: string, csrPem: string) => Promise<string>;
@@ -44,6 +45,8 @@ export interface StreamContext {
   lastRenewal: Map<string, number>;
   /** Open, admitted streams. */
   live: Set<LiveStream>;
+  /** Bounds streams being admitted at once and per second; absent, none are. */
+  pacer?: AdmissionPacer;
 }
 
 type AgentCall = ServerDuplexStream<AgentMessage, CellCommand>;
@@ -52,8 +55,7 @@ type AgentCall = ServerDuplexStream<AgentMessage, CellCommand>;
 export function peerCertificatePem(call: AgentCall): string | undefined {
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
   if (!raw || raw.length === 0) return undefined;
-  const b64 = Buffer.from(raw).toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+  return derToPem(raw);
 }
 
 /** Ends `call` with a gRPC status (and no command ever sent). */
@@ -61,20 +63,43 @@ function refuse(call: AgentCall, code: status, details: string): void {
   call.emit("error", { code, details });
 }
 
+/**
+ * Refuses `call` for now with RESOURCE_EXHAUSTED and the retry hint (in the details and as
+ * the `lattice-retry-after-ms` trailer the agent reads).
+ */
+function refuseForNow(call: AgentCall, retryAfterMs: number, reason: string): void {
+  const metadata = new Metadata();
+  metadata.set(RETRY_AFTER_MS_KEY, String(retryAfterMs));
+  call.emit("error", {
+    code: status.RESOURCE_EXHAUSTED,
+    details: `Cannot accept stream now: ${reason}; retry in ${retryAfterMs} ms`,
+    metadata,
+  });
+}
+
 /** Serves one Connect stream until either side ends it. */
 export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
+  // Paced before anything costs: the certificate parse, the admission check, the session.
+  const decision = ctx.pacer?.acquire();
+  if (decision && !decision.granted) {
+    refuseForNow(call, decision.retryAfterMs, decision.reason);
+    return;
+  }
+  const slot: AdmissionSlot = decision?.slot ?? { release: () => {} };
   const log = ctx.logger.child({ peer: call.getPeer() });
   let identity: string;
   let certPem: string;
   try {
-    const pem = peerCertificatePem(call);
-    if (!pem) throw new Error("no client certificate");
-    certPem = pem;
-    identity = certificateIdentity(pem);
+    const peer = peerIdentity(
+      call.getAuthContext()?.sslPeerCertificate as PeerCertificateFields | undefined,
+    );
+    certPem = peer.certPem;
+    identity = peer.identity;
     // The TLS layer checks validity too; this keeps the rule explicit and testable.
-    if (certificateNotAfter(pem).getTime() <= ctx.now()) throw new Error("certificate expired");
+    if (peer.notAfter.getTime() <= ctx.now()) throw new Error("certificate expired");
   } catch (error) {
     log.warn("Refusing agent stream: bad client certificate", { error });
+    slot.release();
     refuse(call, status.UNAUTHENTICATED, `Cannot accept stream: ${(error as Error).message}`);
     return;
   }
@@ -87,14 +112,17 @@ export function handleAgentStream(call: AgentCall, ctx: StreamContext): void {
     (reason) => {
       call.off("error", early);
       if (reason) {
+        slot.release();
         log.warn("Refusing agent stream: certificate not admitted", { identity, reason });
         refuse(call, status.PERMISSION_DENIED, `Cannot accept stream: ${reason}`);
         return;
       }
-      if (!call.cancelled) serveAdmitted(call, identity, certPem, ctx, log);
+      if (!call.cancelled) serveAdmitted(call, identity, certPem, ctx, log, slot);
+      else slot.release();
     },
     (error: Error) => {
       call.off("error", early);
+      slot.release();
       log.warn("Refusing agent stream: cannot check admission", { error });
       refuse(call, status.UNAVAILABLE, "Cannot accept stream: the cell cannot check it now");
     },
@@ -107,6 +135,7 @@ function serveAdmitted(
   certPem: string,
   ctx: StreamContext,
   log: Logger,
+  slot: AdmissionSlot,
 ): void {
   let session: AgentSession | undefined;
   let closed = false;
@@ -119,6 +148,7 @@ function serveAdmitted(
   const close = (reason: string, code: status = status.UNAVAILABLE) => {
     if (closed) return;
     closed = true;
+    slot.release();
     ctx.live.delete(live);
     clearTimeout(hello);
     if (session) ctx.registry.detach(session, reason);
@@ -154,6 +184,8 @@ function serveAdmitted(
         ready: () => drained(call, () => closed),
         close: (reason) => close(reason, status.ABORTED),
       });
+      // Attached: the stream no longer counts as being admitted.
+      slot.release();
     }
     if (message.payload?.$case === "certificateRenewal") {
       renew(call, identity, certPem, message.payload.value, ctx, log);

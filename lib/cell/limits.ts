@@ -6,6 +6,7 @@
  */
 import type { ConnectionLimits } from "./https_guard.ts";
 import type { RateLimiterOptions } from "./webhook_rate_limit.ts";
+import type { AdmissionPacingOptions } from "./admission_pacer.ts";
 
 /** The cell's limits; every field is optional. */
 export interface CellLimits {
@@ -27,4 +28,6 @@ export interface CellLimits {
   renewalIntervalMs?: number;
   /** Agents: how often open streams are checked again against living clusters (30 s). */
   admissionRecheckMs?: number;
+  /** Agents: streams admitted at once (256) and per second (1,000); over it, a retry hint. */
+  agentAdmission?: AdmissionPacingOptions;
 }

@@ -16,11 +16,12 @@ import {
   type BootstrapTokens,
   type CertificateAuthority,
   parseCsr,
-  signClientCsr,
+  signParsedCsr,
   type TokenLease,
 } from "../pki/mod.ts";
 import { StatusError, statusErrorHandler } from "./errors.ts";
 import { binaryRoutes, type BinarySource } from "./webhook_binary.ts";
+import { jsonAnswer } from "./webhook_gzip.ts";
 import { RateLimiter, type RateLimiterOptions } from "./webhook_rate_limit.ts";
 
 /** The body of POST /api/clusters/{name}/register. */
@@ -162,7 +163,8 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
         entry.outcome = "accepted";
         entry.status = 200;
         entry.reason = entry.rebind ? "re-registered" : "registered";
-        return c.json(body);
+        // Gzipped when accepted: one write instead of several (webhook_gzip.ts).
+        return jsonAnswer(c, body);
       } catch (error) {
         if (error instanceof StatusError) {
           entry.status = error.code;
@@ -230,7 +232,8 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
         entry.reason = "cluster-gone";
         throw new StatusError(401, UNAUTHORIZED);
       }
-      const certificate = await signClientCsr(options.ca, parsed.data.csr, {
+      // The CSR was verified above: it is signed without a second verification.
+      const certificate = await signParsedCsr(options.ca, csr, {
         identity: name,
         validityDays: options.certificateValidityDays,
       });

@@ -166,6 +166,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     renewalWindowMs: options.limits?.renewalWindowMs,
     renewalIntervalMs: options.limits?.renewalIntervalMs,
     recheckIntervalMs: options.limits?.admissionRecheckMs,
+    admission: options.limits?.agentAdmission,
     host: options.bindAddress ?? "0.0.0.0",
     port: options.grpcPort,
     logger: log,

@@ -23,7 +23,7 @@ import {
   randomSerialNumber,
   SIGNING_ALGORITHM,
 } from "./keys.ts";
-import { identityUri, parseCertificate, parseCsr } from "./inspect.ts";
+import { identityUri, parseCertificate, parseCsr, type ParsedCsr } from "./inspect.ts";
 
 /** A CA certificate and its private key. */
 export interface CertificateAuthority {
@@ -162,7 +162,18 @@ export async function signClientCsr(
   csrPem: string,
   options: SignClientCsrOptions,
 ): Promise<string> {
-  const csr = await parseCsr(csrPem);
+  return await signParsedCsr(ca, await parseCsr(csrPem), options);
+}
+
+/**
+ * Like {@linkcode signClientCsr} for a CSR the caller has already checked with `parseCsr`
+ * (the webhook does, before it looks at the token): its signature is not verified twice.
+ */
+export async function signParsedCsr(
+  ca: CertificateAuthority,
+  csr: Pick<ParsedCsr, "publicKey">,
+  options: SignClientCsrOptions,
+): Promise<string> {
   return await signLeaf(ca, {
     subject: `CN=${escapeRdn(options.identity)}`,
     publicKey: csr.publicKey,

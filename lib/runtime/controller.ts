@@ -127,6 +127,14 @@ export class Controller<T extends KubeObject = KubeObject> {
     );
   }
 
+  /**
+   * The cache of the `index`-th owned watch (`options.owns[index]`): a reconciler reads
+   * owned objects from it instead of asking the API server each time.
+   */
+  ownedStore(index: number): StoreReader<KubeObject> | undefined {
+    return this.#owned[index]?.reader();
+  }
+
   /** The controller's name. */
   get name(): string {
     return this.#name;

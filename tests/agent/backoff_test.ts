@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay, sleep } from "../../lib/agent/mod.ts";
+import { backoffDelay, reconnectDelay, sleep } from "../../lib/agent/mod.ts";
 
 Deno.test("backoff doubles from the initial delay up to the cap, with equal jitter", () => {
   const opts = { initialMs: 100, maxMs: 1_000 };
@@ -22,4 +22,11 @@ Deno.test("sleep ends early when aborted", async () => {
   stop.abort();
   await slept;
   assert.ok(performance.now() - start < 1_000);
+});
+
+Deno.test("a lost stream's first retry is spread uniformly over 10 × initialMs, or spreadMs", () => {
+  assert.equal(reconnectDelay({ random: () => 0 }), 0);
+  assert.equal(reconnectDelay({ random: () => 0.5 }), 5_000);
+  assert.equal(reconnectDelay({ initialMs: 50, random: () => 0.999 }), 500);
+  assert.equal(reconnectDelay({ spreadMs: 2_000, random: () => 0.25 }), 500);
 });

@@ -17,21 +17,24 @@ Deno.test("a killed cell: the agent retries with growing delays and reconnects",
   const downs: Extract<AgentClientEvent, { type: "disconnected" }>[] = [];
   agent.subscribe((e) => e.type === "disconnected" && downs.push(e));
   try {
+    const up = nextEvent(agent, "connected");
     agent.start();
     await whenConnected(cell.registry, "roamer");
+    await up; // the cell has answered: the stream was established
     await cell.close();
-    // Wait for five failed attempts while the cell is down.
+    // Wait for five failed attempts while the cell is down: the first retry after the lost
+    // stream is spread over 10 × initialMs (random 0.5 → 200 ms), then the backoff grows.
     while (downs.length < 6) await nextEvent(agent, "disconnected");
     const delays = downs.map((d) => d.retryInMs);
-    assert.deepEqual(delays.slice(0, 6), [30, 60, 120, 240, 240, 240]);
+    assert.deepEqual(delays.slice(0, 6), [200, 30, 60, 120, 240, 240]);
     cell = await startCell(pki, { port });
     const back = await nextEvent(agent, "connected");
-    assert.ok(back.attempt >= 5, `reconnected on attempt ${back.attempt}`);
+    assert.ok(back.attempt >= 4, `reconnected on attempt ${back.attempt}`);
     await whenConnected(cell.registry, "roamer");
     // The backoff restarts from the beginning after a successful connection.
     const again = nextEvent(agent, "disconnected");
     await cell.close();
-    assert.equal((await again).retryInMs, 30);
+    assert.equal((await again).retryInMs, 200);
   } finally {
     await agent.stop();
     await cell.close();
@@ -178,5 +181,33 @@ Deno.test("a change of health is sent within a heartbeat, an unchanged one only 
     assert.deepEqual(h.seen, [2, 3]);
   } finally {
     await h.stop();
+  }
+});
+
+Deno.test("a stream the cell has not answered yet is not dropped after three heartbeats", async () => {
+  // The cell holds the stream in admission (a paced storm); heartbeats are 50 ms apart.
+  let release = () => {};
+  const held = new Promise<undefined>((resolve) => release = () => resolve(undefined));
+  const cell = await startCell(pki, { admit: () => held });
+  const agent = new AgentClient({
+    address: cell.address,
+    clusterName: "patient",
+    credentials: await issueAgent(pki, "patient"),
+    heartbeatIntervalMs: 50,
+  });
+  const downs: string[] = [];
+  agent.subscribe((e) => e.type === "disconnected" && downs.push(e.error ?? "ended"));
+  try {
+    const connected = nextEvent(agent, "connected");
+    agent.start();
+    await new Promise((r) => setTimeout(r, 600)); // twelve heartbeat intervals
+    assert.deepEqual(downs, []);
+    release();
+    await connected;
+    await whenConnected(cell.registry, "patient");
+  } finally {
+    release();
+    await agent.stop();
+    await cell.close();
   }
 });

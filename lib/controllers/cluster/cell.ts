@@ -114,13 +114,12 @@ export async function reconcileChild(scope: ClusterScope, deps: Deps): Promise<P
     // Rejected or provider missing: a CRD installed later fixes it without a spec change.
     if (!capiCluster) return { requeueAfterMs: deps.pollMs };
   } else {
-    capiCluster = await getOptional(
-      deps,
-      CLUSTER.apiVersion,
-      CLUSTER.kind,
-      cluster.metadata.name,
-      capiNamespace(cluster.metadata.name),
-    );
+    const namespace = capiNamespace(cluster.metadata.name);
+    // The watch's cache answers without a request; a miss (not seen yet, or gone) asks.
+    const cached = deps.capiClusters?.get(`${namespace}/${cluster.metadata.name}`);
+    capiCluster = cached
+      ? cached as KubeObject
+      : await getOptional(deps, CLUSTER.apiVersion, CLUSTER.kind, cluster.metadata.name, namespace);
     // Someone removed the objects: apply them again (level-triggered, not event-driven).
     if (!capiCluster) capiCluster = await applyCapiObjects(scope, deps);
     if (!capiCluster) return { requeueAfterMs: deps.pollMs };

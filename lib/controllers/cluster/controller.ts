@@ -50,17 +50,21 @@ export function clusterController(
   options: ClusterControllerOptions,
 ): Controller<ClusterObject> {
   const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-  return new Controller<ClusterObject>(client, {
+  const reconciler = new ClusterReconciler(client, options);
+  const controller = new Controller<ClusterObject>(client, {
     name: "latticecluster",
     logger: options.logger,
     recorder: options.recorder,
     ...options.controller,
     ref: LATTICE_CLUSTER_REF,
-    reconciler: new ClusterReconciler(client, options),
+    reconciler,
     workers: options.workers ?? 4,
     owns: [
       { ref: CAPI_CLUSTER_REF, labelSelector, toKeys: ownerKey },
       { ref: MACHINE_DEPLOYMENT_REF, labelSelector, toKeys: ownerKey },
     ],
   });
+  // Re-reconciles read the CAPI Cluster from the watch's cache: no GET per wake-up.
+  reconciler.useCapiClusterCache(controller.ownedStore(0));
+  return controller;
 }

@@ -30,6 +30,11 @@ export interface Deps {
   pivot?: PivotHandoff;
   /** The link to pivoted children (spec down, status up, unpivot). */
   child?: ChildLink;
+  /**
+   * The controller's cache of the CAPI Clusters it generated (key `namespace/name`), fed by
+   * its watch; absent, they are read from the API server.
+   */
+  capiClusters?: { get(key: string): Readonly<KubeObject> | undefined };
   /** Requeue delay while waiting on CAPI. */
   pollMs: number;
   /** Requeue delay while the pivot runs or CAPI objects are being deleted. */

@@ -82,10 +82,16 @@ export type ClusterRole = "self" | "child" | "foreign" | "orphan";
 export class ClusterReconciler implements Reconciler<ClusterObject> {
   readonly #client: KubeClient;
   readonly #opts: ClusterReconcilerOptions;
+  #capiClusters?: Deps["capiClusters"];
 
   constructor(client: KubeClient, options: ClusterReconcilerOptions) {
     this.#client = client;
     this.#opts = options;
+  }
+
+  /** Reads generated CAPI Clusters from `cache` (the controller's watch) before the API. */
+  useCapiClusterCache(cache: Deps["capiClusters"]): void {
+    this.#capiClusters = cache;
   }
 
   /**
@@ -139,6 +145,7 @@ export class ClusterReconciler implements Reconciler<ClusterObject> {
       tokens: this.#opts.tokens,
       pivot: this.#opts.pivot,
       child: this.#opts.child,
+      capiClusters: this.#capiClusters,
       pollMs: this.#opts.pollMs ?? 60_000,
       shortPollMs: this.#opts.shortPollMs ?? 5_000,
     };
