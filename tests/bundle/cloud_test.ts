@@ -58,6 +58,7 @@ Deno.test("every cloud provider's bundle carries its CCM at the tag pinned for e
         assert.ok(o.metadata?.labels?.[CLOUD_ADDON_LABEL], `${o.kind}/${o.metadata?.name}`);
       }
       assert.ok(objects.some((o) => o.kind === "CSIDriver"), `${provider}: a CSI driver`);
+      assert.ok(!objects.some((o) => o.kind === "List"), `${provider}: Lists are flattened`);
     }
   }
 });

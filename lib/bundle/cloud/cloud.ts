@@ -82,7 +82,10 @@ function objectsOf(ref: string): KubeObject[] {
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) throw new Error(`${name}: ${doc.errors[0].message}`);
       const value = doc.toJS() as KubeObject | null;
-      if (value && typeof value === "object" && value.kind) out.push(value);
+      if (!value || typeof value !== "object" || !value.kind) continue;
+      // A `kind: List` document (OpenStack's RBAC files) stands for its items.
+      if (value.kind === "List") out.push(...((value as { items?: KubeObject[] }).items ?? []));
+      else out.push(value);
     }
   }
   return out;
@@ -143,6 +146,17 @@ function finish(
     const metadata = { ...o.metadata };
     if (!CLUSTER_SCOPED.has(o.kind ?? "") && !metadata.namespace) metadata.namespace = namespace;
     metadata.labels = { ...metadata.labels, [CLOUD_ADDON_LABEL]: role };
+    // As kustomize's namespace transformer: ServiceAccount subjects follow the namespace.
+    const subjects = (o as { subjects?: { kind: string; namespace?: string }[] }).subjects;
+    if (subjects) {
+      return {
+        ...o,
+        metadata,
+        subjects: subjects.map((s) =>
+          s.kind === "ServiceAccount" && !s.namespace ? { ...s, namespace } : s
+        ),
+      } as KubeObject;
+    }
     return { ...o, metadata };
   });
 }
