@@ -16,6 +16,7 @@ import { batchesDigest, type BatchLimits, moveEntries, splitBatches } from "./ba
 import { deleteGraph } from "./delete.ts";
 import { type MoveGraph, PivotGraphError } from "./graph.ts";
 import { type DiscoveredType, discoverMoveGraph, discoverMoveTypes } from "./object_graph.ts";
+import { withProviderIdentities } from "../providers/identity_discovery.ts";
 import { pauseCluster, unpausePivoted } from "./pause.ts";
 import {
   type PivotCondition,
@@ -164,7 +165,9 @@ export async function runPivot(
   let types: DiscoveredType[] | undefined;
   const discover = async (allowMissingOwners = false): Promise<MoveGraph> => {
     types ??= await discoverMoveTypes(scope.client, options);
-    return await discoverMoveGraph(scope.client, cluster, { types, allowMissingOwners });
+    const graph = await discoverMoveGraph(scope.client, cluster, { types, allowMissingOwners });
+    // Provider identities and their Secrets (#23): moved with the cluster, copied if shared.
+    return await withProviderIdentities(scope.client, graph, { allowMissing: allowMissingOwners });
   };
 
   let graph: MoveGraph | undefined;

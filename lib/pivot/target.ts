@@ -151,6 +151,8 @@ export class PivotTarget {
     const obj = sanitizeForMove(source);
     const meta = obj.metadata!;
     const namespace = meta.namespace ?? "";
+    // Provider identities' Secrets may live outside the batch's namespace (capa-system).
+    if (namespace) await this.#ensureNamespace(namespace);
     if (meta.ownerReferences?.length) {
       meta.ownerReferences = await Promise.all(meta.ownerReferences.map(async (ref) => {
         try {
