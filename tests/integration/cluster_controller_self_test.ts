@@ -131,7 +131,7 @@ Deno.test("self mode on a real control plane", async (t) => {
         const created = await getObject(
           client,
           manifests.workerTemplate.apiVersion,
-          "DockerMachineTemplate",
+          "DevMachineTemplate",
           newWorkerTemplate,
           ns,
         );
@@ -152,7 +152,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           await getObject(
             client,
             manifests.workerTemplate.apiVersion,
-            "DockerMachineTemplate",
+            "DevMachineTemplate",
             manifests.workerTemplate.metadata.name,
             ns,
           ),
@@ -178,7 +178,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           await getObject(
             client,
             manifests.workerTemplate.apiVersion,
-            "DockerMachineTemplate",
+            "DevMachineTemplate",
             manifests.workerTemplate.metadata.name,
             ns,
           ),
@@ -188,7 +188,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           await getObject(
             client,
             manifests.workerTemplate.apiVersion,
-            "DockerMachineTemplate",
+            "DevMachineTemplate",
             newWorkerTemplate,
             ns,
           ),
