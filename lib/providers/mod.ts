@@ -7,3 +7,5 @@
  */
 export * from "./identities.ts";
 export * from "./identity_discovery.ts";
+export * from "./clusterctl_vars.ts";
+export * from "./components.ts";
