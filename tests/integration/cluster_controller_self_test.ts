@@ -136,7 +136,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           ns,
         );
         assert.equal(
-          at(created, "spec", "template", "spec", "customImage"),
+          at(created, "spec", "template", "spec", "backend", "docker", "customImage"),
           "kindest/node:v1.32.0",
         );
         const cpTemplate = at(

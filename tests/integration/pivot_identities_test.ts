@@ -31,7 +31,45 @@ import {
 import { providerCluster } from "../capi/fixtures.ts";
 import { createLatticeCluster } from "../pivot/live.ts";
 import { applyGenerated } from "./_capi_sim.ts";
-import { identityFixture, PROVIDER_IDENTITY_CRDS } from "./_identities.ts";
+import { CLOUDS_YAML, identityFixture, PROVIDER_IDENTITY_CRDS } from "./_identities.ts";
+import { fixtureComponentSets, INFRA_VERSIONS } from "./_components.ts";
+import { parse } from "yaml";
+import { Buffer } from "node:buffer";
+import { NAMESPACE, namespaceObject } from "../../lib/bundle/mod.ts";
+import { prepareClusterctl } from "../../lib/install/capi_components.ts";
+import { requiredProviders } from "../../lib/install/clusterctl.ts";
+import { componentConfigMaps, PROVIDER_VARIABLES } from "../../lib/providers/mod.ts";
+import { resolveClusterctl } from "../../lib/sandbox/mod.ts";
+
+const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+/** What each provider's moved identities must give clusterctl (tests/integration/_identities.ts). */
+const EXPECTED_VARIABLES: Record<string, Record<string, string>> = {
+  docker: {},
+  aws: {
+    AWS_B64ENCODED_CREDENTIALS: b64(
+      "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n" +
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = us-west-2\n",
+    ),
+  },
+  azure: {
+    AZURE_SUBSCRIPTION_ID_B64: b64("00000000-0000-4000-8000-000000000000"),
+    AZURE_TENANT_ID_B64: b64("11111111-0000-4000-8000-000000000000"),
+    AZURE_CLIENT_ID_B64: b64("22222222-0000-4000-8000-000000000000"),
+    AZURE_CLIENT_SECRET_B64: b64("azure-s3cret"),
+  },
+  gcp: {
+    GCP_B64ENCODED_CREDENTIALS: b64(
+      JSON.stringify({ type: "service_account", project_id: "lattice-prod" }),
+    ),
+  },
+  openstack: { OPENSTACK_CLOUD_YAML_B64: b64(CLOUDS_YAML), OPENSTACK_CLOUD: "openstack" },
+  proxmox: {
+    PROXMOX_URL: "https://pve.example:8006",
+    PROXMOX_TOKEN: "capmox@pve!capi",
+    PROXMOX_SECRET: "0a1b2c3d-proxmox",
+  },
+};
 
 async function createAll(client: KubeClient, objects: readonly KubeObject[]) {
   for (const o of objects) {
@@ -157,6 +195,71 @@ Deno.test("the pivot moves every provider's identities; shared ones stay on the 
         },
       );
     }
+
+    await t.step("capi-init's clusterctl config holds the moved Secrets' variables", async () => {
+      await child.apply(namespaceObject());
+      for (const cm of componentConfigMaps(fixtureComponentSets(PROVIDERS), NAMESPACE)) {
+        await child.apply(cm);
+      }
+      const clusterctlBin = await resolveClusterctl();
+      assert.ok(clusterctlBin, "clusterctl is built (scripts/install_clusterctl.sh)");
+      for (const provider of PROVIDERS) {
+        const own = providerCluster(provider, {
+          name: `${provider}-id`,
+          controlPlane: 1,
+          workers: 1,
+        });
+        const dir = await Deno.makeTempDir({ prefix: "lattice-capi-init-test-" });
+        try {
+          const { configPath } = await prepareClusterctl(
+            child,
+            own,
+            requiredProviders(own.spec),
+            dir,
+          );
+          const config = parse(await Deno.readTextFile(configPath)) as Record<string, unknown>;
+          const expected = EXPECTED_VARIABLES[provider];
+          for (const [name, value] of Object.entries(expected)) {
+            assert.equal(config[name], value, `${provider}: ${name}`);
+          }
+          for (const name of PROVIDER_VARIABLES[provider]) {
+            assert.equal(typeof config[name], "string", `${provider}: ${name} is set`);
+          }
+          // The REAL clusterctl reads the components from the local repository and fills in
+          // the variables, with every HTTP(S) request sent to a closed loopback port.
+          const out = await new Deno.Command(clusterctlBin!, {
+            args: [
+              "generate",
+              "provider",
+              "--infrastructure",
+              `${provider}:${INFRA_VERSIONS[provider]}`,
+              "--config",
+              configPath,
+            ],
+            env: {
+              HOME: dir,
+              CLUSTERCTL_DISABLE_VERSIONCHECK: "true",
+              HTTPS_PROXY: "http://127.0.0.1:9",
+              HTTP_PROXY: "http://127.0.0.1:9",
+              NO_PROXY: "",
+            },
+            clearEnv: true,
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const text = new TextDecoder().decode(out.stdout);
+          assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+          for (const [name, value] of Object.entries(expected)) {
+            assert.ok(
+              text.includes(`${name.toLowerCase()}: ${value}`),
+              `${provider}: ${name}\n${text}`,
+            );
+          }
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      }
+    });
 
     await t.step("a second cluster sharing an AWS identity keeps it on the parent", async () => {
       const shared = identityFixture("aws", "capi-aws-a");
