@@ -39,6 +39,11 @@ export interface BundleOptions extends OperatorOptions {
   cniManifests?: string;
   /** OpenStack: the `cloud.conf` of the child's cloud controller manager (lib/bundle/cloud). */
   openstackCloudConf?: string;
+  /**
+   * The parent's Cluster API components the child needs (ConfigMaps labelled
+   * `lattice.dev/capi-components`, lib/providers/components.ts): capi-init installs from them.
+   */
+  capiComponents?: readonly KubeObject[];
 }
 
 function base64(text: string): string {
@@ -138,6 +143,7 @@ export function childBundle(
     ...(cni ? [...cniObjects(cni, "the cell's lattice-cni ConfigMap"), cniConfigMap(cni)] : []),
     ...cloudAddonObjects(cluster.spec, { openstackCloudConf: options.openstackCloudConf }),
     ...install,
+    ...(options.capiComponents ?? []),
     ...capiInitObjects(cluster.name, options.image),
     ownLatticeCluster(cluster),
     ...ciliumLbIpamObjects({

@@ -66,6 +66,8 @@ export interface WebhookOptions {
   bundle?: BundleOptions;
   /** The CNI manifests the cell hands its children (its `lattice-cni` ConfigMap), if any. */
   cniManifests?: () => Promise<string | undefined>;
+  /** The cell's Cluster API components a child needs (lib/providers/cell_components.ts). */
+  capiComponents?: (cluster: BundleCluster) => Promise<KubeObject[]>;
   /** The binary served at /api/lattice/binary; none when absent. */
   binary?: BinarySource;
   /** Per-client rate limit of every endpoint. */
@@ -242,7 +244,12 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
       let manifests;
       try {
         const cniManifests = await options.cniManifests?.();
-        manifests = childBundle(cluster, agent, { ...options.bundle, cniManifests });
+        const capiComponents = await options.capiComponents?.(cluster);
+        manifests = childBundle(cluster, agent, {
+          ...options.bundle,
+          cniManifests,
+          capiComponents,
+        });
       } catch (error) {
         entry.reason = "bundle";
         // The token is handed back: the registration can be retried once the cell is fixed.

@@ -54,6 +54,7 @@ import { UnpivotReceiver } from "../pivot/unpivot_cell.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import { FORGET_ANNOTATION } from "../controllers/cluster/unpivot.ts";
 import { CellFluxSync, type CellFluxSyncOptions } from "../flux/mod.ts";
+import { readCellComponents } from "../providers/cell_components.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -183,6 +184,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     binary: options.binary,
     bundle: options.bundle,
     cniManifests: () => readCniManifests(client),
+    capiComponents: (cluster) => readCellComponents(client, cluster.spec),
     rateLimit: options.limits?.webhookRate,
     logger: log,
   });

@@ -9,3 +9,4 @@ export * from "./identities.ts";
 export * from "./identity_discovery.ts";
 export * from "./clusterctl_vars.ts";
 export * from "./components.ts";
+export * from "./cell_components.ts";

@@ -95,7 +95,7 @@ async function infraOf(client: KubeClient, provider: ProviderName, name: string)
     openstack: "OpenStackCluster",
     gcp: "GCPCluster",
     proxmox: "ProxmoxCluster",
-    docker: "DockerCluster",
+    docker: "DevCluster",
   };
   const resources = new IdentityResources(client);
   const version = provider === "aws" || provider === "docker"
