@@ -125,7 +125,9 @@ if (import.meta.main) {
     // Vendored cloud controller managers and CSI drivers (scripts/vendor_cloud.ts).
     const cloud = await checkVendoredCloud(new URL("third_party/cloud", root).pathname);
     if (cloud.length > 0) {
-      console.error(`vendored cloud manifests drifted (run deno task vendor-cloud):\n${cloud.join("\n")}`);
+      console.error(
+        `vendored cloud manifests drifted (run deno task vendor-cloud):\n${cloud.join("\n")}`,
+      );
     }
     if (stale.length > 0 || vendored.length > 0 || flux.length > 0 || cloud.length > 0) {
       Deno.exit(1);

@@ -22,7 +22,9 @@ async function format(text: string): Promise<string> {
   await writer.close();
   const out = await child.output();
   if (!out.success) {
-    throw new Error(`deno fmt of ${CLOUD_VENDORED_MODULE}: ${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(
+      `deno fmt of ${CLOUD_VENDORED_MODULE}: ${new TextDecoder().decode(out.stderr)}`,
+    );
   }
   return new TextDecoder().decode(out.stdout);
 }
