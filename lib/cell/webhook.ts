@@ -68,6 +68,8 @@ export interface WebhookOptions {
   cniManifests?: () => Promise<string | undefined>;
   /** The cell's Cluster API components a child needs (lib/providers/cell_components.ts). */
   capiComponents?: (cluster: BundleCluster) => Promise<KubeObject[]>;
+  /** OpenStack: the child's cloud controller `cloud.conf` (lib/providers/openstack_conf.ts). */
+  openstackCloudConf?: (cluster: BundleCluster) => Promise<string | undefined>;
   /** The binary served at /api/lattice/binary; none when absent. */
   binary?: BinarySource;
   /** Per-client rate limit of every endpoint. */
@@ -245,10 +247,12 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
       try {
         const cniManifests = await options.cniManifests?.();
         const capiComponents = await options.capiComponents?.(cluster);
+        const openstackCloudConf = await options.openstackCloudConf?.(cluster);
         manifests = childBundle(cluster, agent, {
           ...options.bundle,
           cniManifests,
           capiComponents,
+          openstackCloudConf,
         });
       } catch (error) {
         entry.reason = "bundle";

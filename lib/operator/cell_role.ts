@@ -54,7 +54,7 @@ import { UnpivotReceiver } from "../pivot/unpivot_cell.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import { FORGET_ANNOTATION } from "../controllers/cluster/unpivot.ts";
 import { CellFluxSync, type CellFluxSyncOptions } from "../flux/mod.ts";
-import { readCellComponents } from "../providers/cell_components.ts";
+import { readCellComponents, readOpenstackCloudConf } from "../providers/mod.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -185,6 +185,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     bundle: options.bundle,
     cniManifests: () => readCniManifests(client),
     capiComponents: (cluster) => readCellComponents(client, cluster.spec),
+    openstackCloudConf: (cluster) => readOpenstackCloudConf(client, cluster),
     rateLimit: options.limits?.webhookRate,
     logger: log,
   });

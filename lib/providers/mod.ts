@@ -10,3 +10,4 @@ export * from "./identity_discovery.ts";
 export * from "./clusterctl_vars.ts";
 export * from "./components.ts";
 export * from "./cell_components.ts";
+export * from "./openstack_conf.ts";
