@@ -4,6 +4,7 @@
  * - manifests/lattice.yaml, the plain install of Lattice, from lib/bundle.
  * - examples/*.yaml, the sandbox's example fleet, from lib/sandbox/examples.ts.
  * - lib/proto/**.ts from proto/ (buf + ts-proto from npm, run under Deno; see buf.gen.yaml).
+ * - lib/bundle/cloud/_vendored.ts from third_party/cloud (scripts/generate_cloud.ts).
  *
  * `--check` writes nothing and exits 1 listing the files that are out of date; it also
  * checks the vendored upstream CRDs (third_party/crds) against their PROVENANCE files,
@@ -14,6 +15,8 @@ import { CRD_DEFINITIONS, crdFileName, renderCrd } from "../lib/api/mod.ts";
 import { installBundle, renderManifests } from "../lib/bundle/mod.ts";
 import { exampleFiles } from "../lib/sandbox/examples.ts";
 import { vendoredFluxProblems } from "../lib/flux/vendored.ts";
+import { cloudVendoredFile } from "./generate_cloud.ts";
+import { checkVendoredCloud } from "./vendor_cloud.ts";
 
 /** One generated file: where it goes and what it must contain. */
 export interface GeneratedFile {
@@ -31,7 +34,13 @@ export async function generatedFiles(root: URL): Promise<GeneratedFile[]> {
     path: new URL(`examples/${name}`, root).pathname,
     content,
   }));
-  return [...crds, manifestsFile(root), ...examples, ...await protoFiles(root)];
+  return [
+    ...crds,
+    manifestsFile(root),
+    ...examples,
+    ...await protoFiles(root),
+    await cloudVendoredFile(root),
+  ];
 }
 
 /** manifests/lattice.yaml: the plain install, from the same code as the child bundle. */
@@ -113,7 +122,16 @@ if (import.meta.main) {
     if (flux.length > 0) {
       console.error(`vendored Flux drifted (run deno task vendor-flux):\n${flux.join("\n")}`);
     }
-    if (stale.length > 0 || vendored.length > 0 || flux.length > 0) Deno.exit(1);
+    // Vendored cloud controller managers and CSI drivers (scripts/vendor_cloud.ts).
+    const cloud = await checkVendoredCloud(new URL("third_party/cloud", root).pathname);
+    if (cloud.length > 0) {
+      console.error(
+        `vendored cloud manifests drifted (run deno task vendor-cloud):\n${cloud.join("\n")}`,
+      );
+    }
+    if (stale.length > 0 || vendored.length > 0 || flux.length > 0 || cloud.length > 0) {
+      Deno.exit(1);
+    }
   } else {
     for (const file of await generatedFiles(root)) {
       await Deno.mkdir(new URL(".", `file://${file.path}`), { recursive: true });

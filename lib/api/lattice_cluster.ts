@@ -38,6 +38,11 @@ export const KubernetesSchema = z.strictObject({
 export const ProviderSchema = z.strictObject({
   kubernetes: KubernetesSchema,
   config: ProviderConfigSchema,
+  csi: z.enum(["provider", "none"]).optional()
+    .describe(
+      "CSI driver of the cluster: provider (the cloud's block-storage driver, the default on " +
+        "aws, openstack, gcp and azure) or none.",
+    ),
 }).describe("Where and how the cluster's machines are provisioned.");
 
 /** `spec.nodes`. */

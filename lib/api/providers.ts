@@ -11,6 +11,12 @@ const gib = (what: string) =>
 export const DockerConfigSchema = z.strictObject({
   customImage: z.string().min(1).optional()
     .describe("Node image to run instead of the kindest/node image matching the version."),
+  kinds: z.enum(["dev", "docker"]).optional()
+    .describe(
+      "CAPD kinds: dev (DevCluster/DevMachineTemplate of Cluster API v1.14, the default) or " +
+        "docker (the deprecated DockerCluster/DockerMachineTemplate, for clusters created " +
+        "with them; see docs/adr/capd-dev-kinds.md).",
+    ),
 }).describe("Docker (CAPD) machines: for local and test clusters.");
 
 /** Amazon Web Services (CAPA). */

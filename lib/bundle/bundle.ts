@@ -11,6 +11,7 @@ import { AGENT_SECRET_KEYS, AGENT_SECRET_NAME, commonLabels, NAMESPACE } from ".
 import { capiInitObjects, cniConfigMap, cniObjects } from "./addons.ts";
 import { operatorObjects, type OperatorOptions } from "./operator.ts";
 import { rbacObjects } from "./rbac.ts";
+import { cloudAddonObjects } from "./cloud/cloud.ts";
 
 /** The child's own cluster, as the parent knows it. */
 export interface BundleCluster {
@@ -36,6 +37,13 @@ export interface BundleOptions extends OperatorOptions {
    * and keeps a copy for its own children.
    */
   cniManifests?: string;
+  /** OpenStack: the `cloud.conf` of the child's cloud controller manager (lib/bundle/cloud). */
+  openstackCloudConf?: string;
+  /**
+   * The parent's Cluster API components the child needs (ConfigMaps labelled
+   * `lattice.dev/capi-components`, lib/providers/components.ts): capi-init installs from them.
+   */
+  capiComponents?: readonly KubeObject[];
 }
 
 function base64(text: string): string {
@@ -113,7 +121,7 @@ export function installBundle(options: BundleOptions = {}): KubeObject[] {
 
 /**
  * Everything a new child applies: the namespace, the parent's CNI (when it carries one),
- * the install, the Cluster API install Job, its own LatticeCluster, Cilium LB-IPAM when
+ * the cloud controller manager and CSI driver of its provider (lib/bundle/cloud), the install, the Cluster API install Job, its own LatticeCluster, Cilium LB-IPAM when
  * `spec.networking.default` is set, and the agent Secret last (its presence with a valid
  * certificate marks the join complete).
  */
@@ -133,7 +141,9 @@ export function childBundle(
   return [
     namespace,
     ...(cni ? [...cniObjects(cni, "the cell's lattice-cni ConfigMap"), cniConfigMap(cni)] : []),
+    ...cloudAddonObjects(cluster.spec, { openstackCloudConf: options.openstackCloudConf }),
     ...install,
+    ...(options.capiComponents ?? []),
     ...capiInitObjects(cluster.name, options.image),
     ownLatticeCluster(cluster),
     ...ciliumLbIpamObjects({

@@ -7,6 +7,7 @@
  */
 export * from "./addons.ts";
 export * from "./bundle.ts";
+export * from "./cloud/mod.ts";
 export * from "./names.ts";
 export * from "./operator.ts";
 export * from "./rbac.ts";

@@ -26,7 +26,7 @@ import {
   DEPLOYMENT_NAME_LABEL,
   machineDeploymentName,
 } from "./labels.ts";
-import { infraProvider } from "./providers/mod.ts";
+import { infraProviderOf } from "./providers/mod.ts";
 import { rke2ConfigTemplate, rke2ControlPlane, rke2Version } from "./rke2.ts";
 import type {
   BootstrapInfo,
@@ -144,7 +144,7 @@ export function generateCapiObjects(
   bootstrap: BootstrapInfo,
 ): CapiManifests {
   const ctx = generationContext(cluster);
-  const provider = infraProvider(ctx.provider);
+  const provider = infraProviderOf(ctx.provider, cluster.spec.provider.config);
   const flavour = cluster.spec.provider.kubernetes.bootstrap;
   const meta = (name: string) => ({ name, namespace: ctx.namespace, labels: ctx.labels });
 

@@ -67,6 +67,10 @@ export interface WebhookOptions {
   bundle?: BundleOptions;
   /** The CNI manifests the cell hands its children (its `lattice-cni` ConfigMap), if any. */
   cniManifests?: () => Promise<string | undefined>;
+  /** The cell's Cluster API components a child needs (lib/providers/cell_components.ts). */
+  capiComponents?: (cluster: BundleCluster) => Promise<KubeObject[]>;
+  /** OpenStack: the child's cloud controller `cloud.conf` (lib/providers/openstack_conf.ts). */
+  openstackCloudConf?: (cluster: BundleCluster) => Promise<string | undefined>;
   /** The binary served at /api/lattice/binary; none when absent. */
   binary?: BinarySource;
   /** Per-client rate limit of every endpoint. */
@@ -245,7 +249,14 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
       let manifests;
       try {
         const cniManifests = await options.cniManifests?.();
-        manifests = childBundle(cluster, agent, { ...options.bundle, cniManifests });
+        const capiComponents = await options.capiComponents?.(cluster);
+        const openstackCloudConf = await options.openstackCloudConf?.(cluster);
+        manifests = childBundle(cluster, agent, {
+          ...options.bundle,
+          cniManifests,
+          capiComponents,
+          openstackCloudConf,
+        });
       } catch (error) {
         entry.reason = "bundle";
         // The token is handed back: the registration can be retried once the cell is fixed.

@@ -2,13 +2,16 @@
  * `lattice capi-init`: installs Cluster API's controllers for a cluster's own providers on
  * that cluster, from inside it (the one-shot Job of the child bundle, lib/bundle/addons.ts).
  * Reads the cluster's own LatticeCluster, asks clusterctl's inventory what is installed,
- * runs `clusterctl init` for the rest, then deletes the Job's cluster-admin binding.
+ * runs `clusterctl init` for the rest — from the components the parent cell sent, with the
+ * variables of the identities the pivot moved here, never from the network
+ * (capi_components.ts) — then deletes the Job's cluster-admin binding.
  */
 import { CAPI_INIT_NAME } from "../bundle/addons.ts";
 import { CLUSTER_ROLE_BINDING_REF, getOrUndefined, type KubeClient } from "../kube/mod.ts";
 import { SERVICE_ACCOUNT_DIR } from "../kube/config.ts";
 import { runTool } from "../tools/run.ts";
 import { LATTICE_CLUSTER_REF, type LatticeClusterInput } from "../api/mod.ts";
+import { prepareClusterctl, setComponentsCondition } from "./capi_components.ts";
 import {
   clusterctlInitArgs,
   installedProviders,
@@ -76,8 +79,26 @@ export async function capiInit(options: CapiInitOptions): Promise<string[]> {
   const args = clusterctlInitArgs(options.kubeconfigPath, missing);
   const asked = missing.map((p) => `${p.type} ${p.name}`);
   if (args) {
-    print(`Installing Cluster API providers: ${asked.join(", ")}`);
-    await runTool(options.clusterctl ?? "clusterctl", args, { label: "clusterctl init" });
+    const dir = await Deno.makeTempDir({ prefix: "lattice-capi-init-" });
+    try {
+      const { configPath, variables } = await prepareClusterctl(client, own, missing, dir);
+      print(`Installing Cluster API providers: ${asked.join(", ")} (from the parent's components)`);
+      if (variables.length > 0) print(`clusterctl variables: ${variables.join(", ")}`);
+      await runTool(options.clusterctl ?? "clusterctl", [...args, "--config", configPath], {
+        label: "clusterctl init",
+        // No version check against GitHub: the child may have no route to the internet.
+        env: { CLUSTERCTL_DISABLE_VERSIONCHECK: "true" },
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    await setComponentsCondition(
+      client,
+      clusterName,
+      "True",
+      "Installed",
+      `Installed ${asked.join(", ")} from the parent cell's components`,
+    );
   } else {
     print("Cluster API providers are installed already");
   }

@@ -54,6 +54,7 @@ import { UnpivotReceiver } from "../pivot/unpivot_cell.ts";
 import { LATTICE_CLUSTER_REF } from "../api/refs.ts";
 import { FORGET_ANNOTATION } from "../controllers/cluster/unpivot.ts";
 import { CellFluxSync, type CellFluxSyncOptions } from "../flux/mod.ts";
+import { readCellComponents, readOpenstackCloudConf } from "../providers/mod.ts";
 
 /** Options for {@linkcode startCell}. */
 export interface CellOptions {
@@ -186,6 +187,8 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     binary: options.binary,
     bundle: options.bundle,
     cniManifests: () => readCniManifests(client),
+    capiComponents: (cluster) => readCellComponents(client, cluster.spec),
+    openstackCloudConf: (cluster) => readOpenstackCloudConf(client, cluster),
     rateLimit: options.limits?.webhookRate,
     logger: log,
   });

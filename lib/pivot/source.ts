@@ -19,6 +19,7 @@ import { bindSignal, type PivotClient } from "./_client.ts";
 import type { BatchLimits } from "./batches.ts";
 import type { MoveGraph } from "./graph.ts";
 import { type DiscoveredType, discoverMoveGraph, discoverMoveTypes } from "./object_graph.ts";
+import { withProviderIdentities } from "../providers/identity_discovery.ts";
 import type { PivotCondition, PivotPhase, PivotProgress, ProgressStore } from "./progress.ts";
 import type { PivotTransport } from "./types.ts";
 import { defaultPivotId } from "./_send.ts";
@@ -135,7 +136,12 @@ export async function runPivot(
     save,
     discover: async (allowMissingOwners = false) => {
       types ??= discoverMoveTypes(client, options);
-      return await discoverMoveGraph(client, cluster, { types: await types, allowMissingOwners });
+      const graph = await discoverMoveGraph(client, cluster, {
+        types: await types,
+        allowMissingOwners,
+      });
+      // Provider identities and their Secrets (#23): moved with the cluster, copied if shared.
+      return await withProviderIdentities(client, graph, { allowMissing: allowMissingOwners });
     },
   };
 

@@ -155,6 +155,8 @@ export class PivotTarget {
     const apiVersion = defined(obj.apiVersion, `apiVersion of ${describeObject(source)}`);
     const kind = defined(obj.kind, `kind of ${describeObject(source)}`);
     const namespace = meta.namespace ?? "";
+    // Provider identities' Secrets may live outside the batch's namespace (capa-system).
+    if (namespace) await this.#ensureNamespace(namespace);
     if (meta.ownerReferences?.length) {
       meta.ownerReferences = await Promise.all(meta.ownerReferences.map(async (ref) => {
         try {

@@ -66,7 +66,12 @@ export function randomSuffix(): string {
 
 /** The finalizer an infrastructure provider puts on its objects (`dockermachine.infra...`). */
 export function providerFinalizer(kind: string, apiGroup: string): string {
-  return `${kind.toLowerCase()}.${apiGroup}`;
+  // CAPD v1.14 reconciles DevCluster/DevMachine with the Docker kinds' finalizers
+  // (infrav1.ClusterFinalizer, infrav1.MachineFinalizer).
+  const named = apiGroup === "infrastructure.cluster.x-k8s.io"
+    ? kind.replace(/^Dev/, "Docker")
+    : kind;
+  return `${named.toLowerCase()}.${apiGroup}`;
 }
 
 /** The group of an apiVersion. */

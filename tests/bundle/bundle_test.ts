@@ -13,6 +13,7 @@ import {
   renderManifests,
 } from "../../lib/bundle/mod.ts";
 import type { KubeObject } from "../../lib/kube/types.ts";
+import { CLOUD_ADDON_LABEL } from "../../lib/bundle/cloud/mod.ts";
 import { manifestsFile } from "../../scripts/generate.ts";
 import { minimalClusterDocument, validClusterDocument } from "../api/fixtures.ts";
 
@@ -27,8 +28,12 @@ function bundleCluster(doc = minimalClusterDocument("east")): BundleCluster {
   return { name: parsed.metadata.name!, labels: parsed.metadata.labels, spec: parsed.spec };
 }
 
+// Lattice's own objects (the cloud add-ons of lib/bundle/cloud have their own tests).
 const find = (objects: KubeObject[], kind: string, name?: string) =>
-  objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  objects.find((o) =>
+    o.kind === kind && (name === undefined || o.metadata?.name === name) &&
+    !o.metadata?.labels?.[CLOUD_ADDON_LABEL]
+  );
 
 /** Typed views of the bundle objects these tests read. */
 interface Container {
@@ -103,6 +108,7 @@ Deno.test("every namespaced object lives in lattice-system", () => {
     "CiliumL2AnnouncementPolicy",
   ]);
   for (const obj of childBundle(bundleCluster(validClusterDocument()), AGENT)) {
+    if (obj.metadata?.labels?.[CLOUD_ADDON_LABEL]) continue; // kube-system: tests/bundle/cloud_test.ts
     if (clusterScoped.has(obj.kind!)) assert.equal(obj.metadata?.namespace, undefined);
     else assert.equal(obj.metadata?.namespace, NAMESPACE, `${obj.kind} ${obj.metadata?.name}`);
   }

@@ -62,11 +62,33 @@ Deno.test("every docker node mounts the host's Docker socket, for its own CAPD",
       const cluster = providerCluster("docker", { bootstrap, cell });
       const m = generateCapiObjects(cluster, testBootstrap());
       for (const template of [m.controlPlaneTemplate, m.workerTemplate]) {
-        assert.deepEqual(at(template, "spec.template.spec.extraMounts"), [mount], bootstrap);
-        assert.equal(at(template, "spec.template.spec.customImage"), "kindest/node:v1.31.0");
+        // Cluster API v1.14's DevMachineTemplate: the Docker fields live in backend.docker.
+        assert.equal(template.kind, "DevMachineTemplate");
+        const docker = "spec.template.spec.backend.docker";
+        assert.deepEqual(at(template, `${docker}.extraMounts`), [mount], bootstrap);
+        assert.equal(at(template, `${docker}.customImage`), "kindest/node:v1.31.0");
       }
     }
   }
+});
+
+Deno.test("docker clusters use v1.14's DevCluster, never the deprecated Docker kinds", () => {
+  const m = generateCapiObjects(providerCluster("docker"), testBootstrap());
+  assert.equal(m.infraCluster.kind, "DevCluster");
+  assert.deepEqual(at(m.infraCluster, "spec.backend"), { docker: {} });
+  assert.ok(!JSON.stringify(m.objects).includes('"kind":"Docker'));
+});
+
+Deno.test("kinds: docker keeps the deprecated Docker kinds of an existing cluster", () => {
+  const cluster = providerCluster("docker");
+  cluster.spec.provider.config.docker = { customImage: "kindest/node:v1.31.0", kinds: "docker" };
+  const m = generateCapiObjects(cluster, testBootstrap());
+  assert.equal(m.infraCluster.kind, "DockerCluster");
+  assert.deepEqual(at(m.infraCluster, "spec"), {});
+  assert.equal(m.workerTemplate.kind, "DockerMachineTemplate");
+  assert.equal(at(m.workerTemplate, "spec.template.spec.customImage"), "kindest/node:v1.31.0");
+  assert.equal(at(m.workerTemplate, "spec.template.spec.backend"), undefined);
+  assert.equal(at(m.cluster, "spec.infrastructureRef.kind"), "DockerCluster");
 });
 
 Deno.test("default CIDRs and no certSANs when unset", () => {

@@ -72,7 +72,7 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
           new Map(
             (await list(mgmt, apiVersion, kind, namespace)).map((o) => [o.metadata!.name!, o]),
           );
-        const infra = await byKind("infrastructure.cluster.x-k8s.io/v1beta2", "DockerMachine");
+        const infra = await byKind("infrastructure.cluster.x-k8s.io/v1beta2", "DevMachine");
         const configs = await byKind("bootstrap.cluster.x-k8s.io/v1beta2", "KubeadmConfig");
         const secrets = await byKind("v1", "Secret");
         const sets = await byKind(CAPI, "MachineSet");
@@ -97,7 +97,7 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
             assert.equal(labels["cluster.x-k8s.io/deployment-name"], "wl-md-0");
           }
           for (const child of [infra.get(name), configs.get(name)]) {
-            assert.ok(child, `${name} has its DockerMachine and KubeadmConfig`);
+            assert.ok(child, `${name} has its DevMachine and KubeadmConfig`);
             assert.deepEqual(child.metadata!.ownerReferences!.map((r) => r.uid), [m.metadata!.uid]);
             assert.equal(controller(child)?.kind, "Machine");
           }
@@ -177,7 +177,7 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
             : `MachineSet/${set.metadata!.name}`;
           assert.equal(parents.get(`Machine/${m.metadata!.name}`), expected, text);
           assert.equal(
-            parents.get(`DockerMachine/${m.metadata!.name}`),
+            parents.get(`DevMachine/${m.metadata!.name}`),
             `Machine/${m.metadata!.name}`,
           );
           assert.equal(
@@ -312,10 +312,10 @@ Deno.test("the simulated CAPI object graph is what clusterctl v1.14 sees", async
         const infra = await list(
           mgmt,
           "infrastructure.cluster.x-k8s.io/v1beta2",
-          "DockerMachine",
+          "DevMachine",
           namespace,
         );
-        assert.equal(infra.length, 1, "only the control plane's DockerMachine is left");
+        assert.equal(infra.length, 1, "only the control plane's DevMachine is left");
       });
     } finally {
       await sim.stop();

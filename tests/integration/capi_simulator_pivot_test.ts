@@ -1,6 +1,6 @@
 /**
  * The pivot of the FULL graph the CAPI simulator leaves (MachineSets, per-machine
- * DockerMachines, KubeadmConfigs and bootstrap Secrets, KCP-owned Machines and cluster
+ * DevMachines, KubeadmConfigs and bootstrap Secrets, KCP-owned Machines and cluster
  * Secrets) from a parent plane into the cluster's own plane: every object arrives with its
  * ownerReferences resolving to the moved owners (checked object by object), the simulator
  * adopts the moved graph on the child without recreating anything, and the REAL clusterctl

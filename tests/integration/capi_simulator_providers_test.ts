@@ -85,7 +85,7 @@ Deno.test("clusterctl move --dry-run lists Lattice's pivot graph for every provi
           const kinds = new Set(lattice.map((k) => k.split("/")[0]));
           assert.ok(kinds.has(bootstrap === "rke2" ? "RKE2Config" : "KubeadmConfig"));
           const infraMachine = provider === "docker"
-            ? "DockerMachine"
+            ? "DevMachine"
             : [...kinds].find((k) => k.toLowerCase() === `${provider}machine`);
           assert.ok(infraMachine && kinds.has(infraMachine), `${provider} machines: ${[...kinds]}`);
           const level = new Map(graph.nodes.map((n) => [n.uid, n.level]));

@@ -142,7 +142,7 @@ Deno.test("CAPI simulator plays a docker cluster on a real child plane", async (
           const [apiVersion, kind] of [
             ["cluster.x-k8s.io/v1beta2", "Machine"],
             ["cluster.x-k8s.io/v1beta2", "MachineSet"],
-            ["infrastructure.cluster.x-k8s.io/v1beta2", "DockerMachine"],
+            ["infrastructure.cluster.x-k8s.io/v1beta2", "DevMachine"],
             ["bootstrap.cluster.x-k8s.io/v1beta2", "KubeadmConfig"],
             ["controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane"],
           ]

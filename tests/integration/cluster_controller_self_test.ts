@@ -131,12 +131,12 @@ Deno.test("self mode on a real control plane", async (t) => {
         const created = await getObject(
           client,
           manifests.workerTemplate.apiVersion,
-          "DockerMachineTemplate",
+          "DevMachineTemplate",
           newWorkerTemplate,
           ns,
         );
         assert.equal(
-          at(created, "spec", "template", "spec", "customImage"),
+          at(created, "spec", "template", "spec", "backend", "docker", "customImage"),
           "kindest/node:v1.32.0",
         );
         const cpTemplate = at(
@@ -152,7 +152,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           await getObject(
             client,
             manifests.workerTemplate.apiVersion,
-            "DockerMachineTemplate",
+            "DevMachineTemplate",
             manifests.workerTemplate.metadata.name,
             ns,
           ),
@@ -178,7 +178,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           await getObject(
             client,
             manifests.workerTemplate.apiVersion,
-            "DockerMachineTemplate",
+            "DevMachineTemplate",
             manifests.workerTemplate.metadata.name,
             ns,
           ),
@@ -188,7 +188,7 @@ Deno.test("self mode on a real control plane", async (t) => {
           await getObject(
             client,
             manifests.workerTemplate.apiVersion,
-            "DockerMachineTemplate",
+            "DevMachineTemplate",
             newWorkerTemplate,
             ns,
           ),

@@ -129,7 +129,7 @@ Deno.test("cluster controller on a real control plane", async (t) => {
         await reconcile("child-a");
         const now = at(await md(), "spec", "template", "spec", "infrastructureRef", "name");
         assert.notEqual(now, old);
-        const kind = "DockerMachineTemplate";
+        const kind = "DevMachineTemplate";
         const apiVersion = "infrastructure.cluster.x-k8s.io/v1beta2";
         assert.ok(await getObject(client, apiVersion, kind, now as string, ns));
         assert.equal(await getObject(client, apiVersion, kind, old as string, ns), undefined);

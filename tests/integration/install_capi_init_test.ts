@@ -4,12 +4,27 @@
  * told — because installing real providers needs their controllers' images and a kubelet.
  */
 import assert from "node:assert/strict";
-import { CAPI_INIT_NAME, capiInitObjects, namespaceObject } from "../../lib/bundle/mod.ts";
+import { parse } from "yaml";
+import { LATTICE_CLUSTER_REF } from "../../lib/api/mod.ts";
+import {
+  CAPI_INIT_NAME,
+  capiInitObjects,
+  NAMESPACE,
+  namespaceObject,
+} from "../../lib/bundle/mod.ts";
+import { componentConfigMaps } from "../../lib/providers/mod.ts";
+import { fixtureComponentSets } from "./_components.ts";
 import { capiInit } from "../../lib/install/capi_init.ts";
 import { KubeClient, type KubeObject } from "../../lib/kube/mod.ts";
 import { minimalClusterDocument } from "../api/fixtures.ts";
 import { withControlPlane } from "./_plane.ts";
 import { cli } from "../cli/_cli.ts";
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+}
 
 const CRB = {
   group: "rbac.authorization.k8s.io",
@@ -19,12 +34,17 @@ const CRB = {
   namespaced: false,
 };
 
-/** A simulated clusterctl: appends its arguments to `log`, prints `stderr`, exits `code`. */
+/**
+ * A simulated clusterctl: appends its arguments to `log`, keeps a copy of the `--config`
+ * file it was given (capi-init removes its own), prints `stderr`, exits `code`.
+ */
 async function simulatedClusterctl(dir: string, code = 0, stderr = ""): Promise<string> {
   const path = `${dir}/clusterctl-simulated-${code}`;
   await Deno.writeTextFile(
     path,
-    `#!/bin/sh\necho "$@" >> '${dir}/clusterctl.log'\necho '${stderr}' >&2\nexit ${code}\n`,
+    `#!/bin/sh\necho "$@" >> '${dir}/clusterctl.log'\n` +
+      `while [ $# -gt 0 ]; do if [ "$1" = --config ]; then cp "$2" '${dir}/config.yaml'; fi; shift; done\n` +
+      `echo '${stderr}' >&2\nexit ${code}\n`,
     { mode: 0o755 },
   );
   return path;
@@ -70,6 +90,27 @@ Deno.test("capi-init installs the missing providers, then drops its cluster-admi
         });
         await client.apply(minimalClusterDocument("east") as unknown as KubeObject);
 
+        await t.step(
+          "without the parent's components: a condition, nothing downloaded",
+          async () => {
+            await assert.rejects(
+              () => run(`${dir}/never-run`),
+              /The parent cell sent no Cluster API components for core cluster-api, bootstrap kubeadm, control-plane kubeadm, infrastructure docker, cert-manager/,
+            );
+            const own = await client.get<KubeObject & { status?: { conditions?: Condition[] } }>(
+              LATTICE_CLUSTER_REF,
+              "east",
+            );
+            const condition = own.status?.conditions?.find((c) => c.type === "CapiComponents");
+            assert.equal(condition?.status, "False");
+            assert.equal(condition?.reason, "ComponentsMissing");
+            assert.ok(await binding(), "kept for the Job's next attempt");
+          },
+        );
+        for (const cm of componentConfigMaps(fixtureComponentSets(["docker"]), NAMESPACE)) {
+          await client.apply(cm);
+        }
+
         await t.step("a failing clusterctl is reported and the binding kept", async () => {
           const failing = await simulatedClusterctl(dir, 1, "cert-manager is not ready");
           await assert.rejects(
@@ -88,11 +129,35 @@ Deno.test("capi-init installs the missing providers, then drops its cluster-admi
             "ControlPlaneProvider kubeadm",
             "InfrastructureProvider docker",
           ]);
+          const logged = (await Deno.readTextFile(`${dir}/clusterctl.log`)).trim();
+          assert.match(
+            logged,
+            new RegExp(
+              `^init --kubeconfig ${plane.kubeconfigPath} --core cluster-api --bootstrap kubeadm ` +
+                `--control-plane kubeadm --infrastructure docker --wait-providers ` +
+                `--wait-provider-timeout 600 --config /\\S+/clusterctl\\.yaml$`,
+            ),
+          );
+          // Every provider from a local file (the parent's components), nothing from the network.
+          const config = parse(await Deno.readTextFile(`${dir}/config.yaml`)) as {
+            providers: { name: string; type: string; url: string }[];
+            "cert-manager": { url: string; version: string };
+          };
+          assert.deepEqual(config.providers.map((p) => `${p.type} ${p.name}`).sort(), [
+            "BootstrapProvider kubeadm",
+            "ControlPlaneProvider kubeadm",
+            "CoreProvider cluster-api",
+            "InfrastructureProvider docker",
+          ]);
+          for (const p of config.providers) assert.match(p.url, /^file:\/\//);
+          assert.match(config["cert-manager"].url, /^file:\/\/.*\/cert-manager\/v1\.19\.1\//);
+          const own = await client.get<KubeObject & { status?: { conditions?: Condition[] } }>(
+            LATTICE_CLUSTER_REF,
+            "east",
+          );
           assert.equal(
-            (await Deno.readTextFile(`${dir}/clusterctl.log`)).trim(),
-            `init --kubeconfig ${plane.kubeconfigPath} --core cluster-api --bootstrap kubeadm ` +
-              `--control-plane kubeadm --infrastructure docker --wait-providers ` +
-              `--wait-provider-timeout 600`,
+            own.status?.conditions?.find((c) => c.type === "CapiComponents")?.status,
+            "True",
           );
           assert.equal(await binding(), false);
           assert.match(lines.join("\n"), /Deleted ClusterRoleBinding lattice-capi-init/);

@@ -185,7 +185,7 @@ Deno.test("pivot between two real control planes", async (t) => {
 
     await t.step("block-move holds the pivot until it is removed", async () => {
       const fixture = clusterFixture("held", "capi-held", { workers: 1 });
-      const machine = fixture.find((f) => f.object.kind === "DockerMachine")!;
+      const machine = fixture.find((f) => f.object.kind === "DevMachine")!;
       machine.object.metadata!.annotations = { "clusterctl.cluster.x-k8s.io/block-move": "" };
       const { namespace, scope, before } = await prepare(planes, { name: "held", fixture });
       const blocked = await runPivot(scope);
@@ -198,11 +198,11 @@ Deno.test("pivot between two real control planes", async (t) => {
         true,
         "source paused while waiting",
       );
-      const ref = await planes.source.resourceFor(machine.object.apiVersion!, "DockerMachine");
+      const ref = await planes.source.resourceFor(machine.object.apiVersion!, "DevMachine");
       await planes.source.patch(ref, machine.object.metadata!.name!, {
         metadata: { annotations: { "clusterctl.cluster.x-k8s.io/block-move": null } },
       }, { namespace });
-      delete before[`DockerMachine/${machine.object.metadata!.name}`].metadata!.annotations;
+      delete before[`DevMachine/${machine.object.metadata!.name}`].metadata!.annotations;
       assert.equal((await runPivot(scope)).done, true);
       await assertMoved(planes, namespace, "held", before);
     });

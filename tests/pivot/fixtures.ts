@@ -40,10 +40,10 @@ const CONDITION = {
 };
 
 /**
- * A provisioned cluster as Cluster API v1.14 leaves it: 13 objects (Cluster, DockerCluster,
- * KubeadmControlPlane and its DockerMachineTemplate, MachineDeployment with its templates
+ * A provisioned cluster as Cluster API v1.14 leaves it: 13 objects (Cluster, DevCluster,
+ * KubeadmControlPlane and its DevMachineTemplate, MachineDeployment with its templates
  * and one MachineSet, the ca/etcd/sa/proxy/kubeconfig Secrets) plus 4 per Machine (Machine,
- * KubeadmConfig, DockerMachine, bootstrap-data Secret). 1 control plane + 2 workers = 25.
+ * KubeadmConfig, DevMachine, bootstrap-data Secret). 1 control plane + 2 workers = 25.
  */
 export function clusterFixture(
   name: string,
@@ -75,7 +75,7 @@ export function clusterFixture(
       },
       infrastructureRef: {
         apiGroup: "infrastructure.cluster.x-k8s.io",
-        kind: "DockerCluster",
+        kind: "DevCluster",
         name,
       },
     },
@@ -87,16 +87,17 @@ export function clusterFixture(
   });
   add({
     apiVersion: INFRA,
-    kind: "DockerCluster",
+    kind: "DevCluster",
+    // CAPD v1.14 keeps the Docker kinds' finalizer names on the Dev kinds.
     metadata: { name, labels, finalizers: ["dockercluster.infrastructure.cluster.x-k8s.io"] },
-    spec: {},
+    spec: { backend: { docker: {} } },
     status: { initialization: { provisioned: true } },
   }, [cluster]);
   add({
     apiVersion: INFRA,
-    kind: "DockerMachineTemplate",
+    kind: "DevMachineTemplate",
     metadata: { name: kcpName, labels },
-    spec: { template: { spec: { customImage: "kindest/node:v1.31.0" } } },
+    spec: { template: { spec: { backend: { docker: { customImage: "kindest/node:v1.31.0" } } } } },
   }, [cluster]);
   add({
     apiVersion: CP,
@@ -109,7 +110,7 @@ export function clusterFixture(
         spec: {
           infrastructureRef: {
             apiGroup: "infrastructure.cluster.x-k8s.io",
-            kind: "DockerMachineTemplate",
+            kind: "DevMachineTemplate",
             name: kcpName,
           },
         },
@@ -144,7 +145,7 @@ export function clusterFixture(
   const md = `${name}-md-0`;
   add({
     apiVersion: INFRA,
-    kind: "DockerMachineTemplate",
+    kind: "DevMachineTemplate",
     metadata: { name: md, labels },
     spec: { template: { spec: {} } },
   }, [cluster]);
@@ -167,7 +168,7 @@ export function clusterFixture(
       },
       infrastructureRef: {
         apiGroup: "infrastructure.cluster.x-k8s.io",
-        kind: "DockerMachineTemplate",
+        kind: "DevMachineTemplate",
         name: md,
       },
     },
@@ -229,7 +230,7 @@ export function clusterFixture(
         },
         infrastructureRef: {
           apiGroup: "infrastructure.cluster.x-k8s.io",
-          kind: "DockerMachine",
+          kind: "DevMachine",
           name: machineName,
         },
       },
@@ -245,13 +246,13 @@ export function clusterFixture(
     }, [m]);
     add({
       apiVersion: INFRA,
-      kind: "DockerMachine",
+      kind: "DevMachine",
       metadata: {
         name: machineName,
         labels: { ...labels, ...machineLabels },
         finalizers: ["dockermachine.infrastructure.cluster.x-k8s.io"],
       },
-      spec: { providerID: `docker:////${machineName}` },
+      spec: { providerID: `docker:////${machineName}`, backend: { docker: {} } },
       status: { initialization: { provisioned: true } },
     }, [m]);
     add({

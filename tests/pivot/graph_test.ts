@@ -238,7 +238,7 @@ Deno.test("the ClusterClass moves first; shared, it stays on the source with its
 
 Deno.test("block-move annotations are reported", () => {
   const objects = withFakeUids(clusterFixture("alpha", NS));
-  const machine = objects.find((o) => o.kind === "DockerMachine")!;
+  const machine = objects.find((o) => o.kind === "DevMachine")!;
   machine.metadata!.annotations = { "clusterctl.cluster.x-k8s.io/block-move": "" };
   const graph = buildMoveGraph(objects, { clusterName: "alpha", namespace: NS });
   assert.deepEqual(graph.blocking.map((n) => n.identity.name), [machine.metadata!.name]);
