@@ -190,6 +190,7 @@ Deno.test("nestedProxy re-authorizes the next hop with the prefixed identity", a
     body: Buffer.alloc(0),
     watch: false,
     bodyFollows: false,
+    upgrade: false,
   };
   const res = await next(identity, request, new AbortController().signal);
   const seen = await res.json();
