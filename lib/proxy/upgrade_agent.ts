@@ -74,7 +74,7 @@ export async function runUpgrade(
       send(head(id, 404, { "content-type": "application/json" }));
       return;
     }
-    const answer = await ctx.nested(ctx.identity, { ...request, path }, ctx.signal);
+    const answer = await ctx.nested(ctx.identity, request, ctx.signal);
     if (answer.status !== 101 || !answer.relay) {
       up.relay.abort(1011, "refused");
       send(head(id, answer.status, filterResponseHeaders(answer.headers), answer.body));
@@ -101,7 +101,7 @@ export async function runUpgrade(
   try {
     answer = await openUpgrade(ctx.client.connection, {
       method: "GET",
-      path,
+      path: request.path,
       headers: lines,
       signal: ctx.signal,
     });

@@ -54,10 +54,18 @@ export interface SessionOptions {
   tty: boolean;
 }
 
-/** Reads the session flags of an exec/attach query (`stdin=true`, `tty=1`...). */
+/**
+ * Reads the session flags of a kubelet exec/attach query: the apiserver names them `input`,
+ * `output`, `error` and `tty` (`=1`); the pod API's names (`stdin=true`...) are accepted too.
+ */
 export function sessionOptions(query: URLSearchParams): SessionOptions {
-  const on = (name: string) => ["true", "1"].includes(query.get(name) ?? "");
-  return { stdin: on("stdin"), stdout: on("stdout"), stderr: on("stderr"), tty: on("tty") };
+  const on = (...names: string[]) => names.some((n) => ["true", "1"].includes(query.get(n) ?? ""));
+  return {
+    stdin: on("input", "stdin"),
+    stdout: on("output", "stdout"),
+    stderr: on("error", "stderr"),
+    tty: on("tty"),
+  };
 }
 
 /** A process a session talks to: its input, its output listeners, its end. */
