@@ -164,6 +164,30 @@ Deno.test("proxy: kubectl exec, attach and logs -f through one and two hops", as
       assert.equal(child.execs + grand.execs, 0);
     });
 
+    await t.step(
+      "the agent's stream dropping mid-exec ends kubectl cleanly, nothing leaks",
+      async () => {
+        const running = new Deno.Command(kubectlBin, {
+          args: ["--kubeconfig", hops[0].config, "-n", "team", "exec", "-i", "app", "--", "cat"],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const writer = running.stdin.getWriter();
+        await writer.write(new TextEncoder().encode("before\n"));
+        await until("the exec runs", () => child.execs === 1, 20_000);
+        await env.resetStream!();
+        const timer = setTimeout(() => running.kill("SIGKILL"), 30_000);
+        const out = await running.output();
+        clearTimeout(timer);
+        await writer.close().catch(() => {});
+        assert.notEqual(out.code, 0);
+        assert.match(new TextDecoder().decode(out.stdout), /before/);
+        await until("relays freed", () => relayStats.open === 0, 20_000);
+        await until("the exec process ended", () => child.execs === 0, 20_000);
+      },
+    );
+
     await t.step("without RBAC on the child, exec is forbidden", async () => {
       const bob = await env.token("bob");
       await grantAccess(env, "bob");
