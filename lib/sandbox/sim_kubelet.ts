@@ -12,13 +12,16 @@
  * - `GET /containerLogs/{ns}/{pod}/{container}[?follow=true]`: streams the container's log
  *   file (`logPath`), following appended bytes until the caller leaves.
  *
- * Port-forward (SPDY inside the WebSocket tunnel) is not simulated: it answers 501.
+ * - `GET /portForward/{ns}/{pod}`: the WebSocket tunnel `SPDY/3.1+portforward.k8s.io`
+ *   (sim_kubelet_portforward.ts), each pod port forwarded to a loopback port (`portMap`).
+ *
  * The server trusts its loopback caller: the sandbox apiserver has no kubelet client
  * certificate, as it does not verify the kubelet's serving certificate either.
  */
 import "reflect-metadata";
 import type { KubeClient } from "../kube/mod.ts";
 import { createCa, issueServerCert } from "../pki/mod.ts";
+import { PORT_FORWARD_PROTOCOL, servePortForward } from "./sim_kubelet_portforward.ts";
 import {
   serveSession,
   sessionOptions,
@@ -44,6 +47,9 @@ export class SimulatedKubelet {
   readonly #main = new Map<string, MainProcess>();
   readonly #execs = new Set<Deno.ChildProcess>();
   readonly #stop = new AbortController();
+  #forwards = 0;
+  /** Pod port → loopback port for port-forward; unmapped ports forward to the same number. */
+  readonly portMap = new Map<number, number>();
 
   private constructor(dir: string, cert: { certPem: string; keyPem: string }) {
     this.#dir = dir;
@@ -68,6 +74,11 @@ export class SimulatedKubelet {
   /** The kubelet port. */
   get port(): number {
     return this.#server.addr.port;
+  }
+
+  /** Port-forward sessions open now. */
+  get forwards(): number {
+    return this.#forwards;
   }
 
   /** Exec processes running now. */
@@ -161,6 +172,7 @@ export class SimulatedKubelet {
   #handle(request: Request): Response {
     const url = new URL(request.url);
     const [, kind, namespace, pod, container] = url.pathname.split("/");
+    if (kind === "portForward" && namespace && pod) return this.#portForward(request);
     if (!namespace || !pod || !container) return new Response("not found\n", { status: 404 });
     if (kind === "containerLogs" && request.method === "GET") {
       return this.#logs(this.logPath(namespace, pod, container), url.searchParams, request.signal);
@@ -198,6 +210,25 @@ export class SimulatedKubelet {
         }
       },
     });
+    return response;
+  }
+
+  #portForward(request: Request): Response {
+    const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",")
+      .map((p) => p.trim());
+    if (
+      request.headers.get("upgrade")?.toLowerCase() !== "websocket" ||
+      !offered.includes(PORT_FORWARD_PROTOCOL)
+    ) {
+      return new Response(`simulated kubelet: port-forward speaks ${PORT_FORWARD_PROTOCOL}\n`, {
+        status: 400,
+      });
+    }
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      protocol: PORT_FORWARD_PROTOCOL,
+    });
+    this.#forwards++;
+    servePortForward(socket, (port) => this.portMap.get(port) ?? port, () => this.#forwards--);
     return response;
   }
 
