@@ -273,7 +273,9 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
         signal: raw.signal,
         upgrade: isWebSocketUpgrade(raw.headers)
           ? (answer) =>
-            answer.status === 101 && answer.relay ? acceptUpgrade(raw, answer) : refusal(answer)
+            answer.status === 101 && answer.relay
+              ? acceptUpgrade(raw, answer, c.env?.holdClient)
+              : refusal(answer)
           : undefined,
       });
     } catch (error) {

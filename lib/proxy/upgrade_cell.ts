@@ -5,15 +5,19 @@
  *
  * Backpressure: toward the caller, the child's messages are granted back only once the
  * socket's buffer is below a bound, so a caller that stops reading stops the child within a
- * window; from the caller, Deno's WebSocket cannot pause reading, so messages wait in a
- * queue bounded to {@linkcode MAX_QUEUED_BYTES} — a caller that sends faster than the child
- * takes past it is closed with 1008 (policy), never buffered without bound.
+ * window; from the caller, Deno's WebSocket cannot pause reading, so the cell's connection
+ * front (https_guard.ts, `holdClient`) stops reading the caller's TCP bytes while more than
+ * {@linkcode HOLD_QUEUED_BYTES} wait for the stream: TCP pushes back on the caller. Without
+ * that front (a bare Deno.serve), or past {@linkcode MAX_QUEUED_BYTES} anyway, the caller is
+ * closed with 1008 (policy): never buffered without bound.
  */
 import type { RelaySink } from "./relay.ts";
 import type { UpgradeAnswer } from "./upgrade.ts";
 
 /** Bytes of the caller's messages queued for the stream before it is closed. */
-export const MAX_QUEUED_BYTES = 8 << 20;
+export const MAX_QUEUED_BYTES = 16 << 20;
+/** Bytes queued for the stream past which the caller's bytes are held (when possible). */
+export const HOLD_QUEUED_BYTES = 1 << 20;
 /** Bytes buffered by the caller's socket before the child's messages are held. */
 export const MAX_SOCKET_BUFFER = 1 << 20;
 
@@ -31,7 +35,11 @@ async function drained(ws: WebSocket): Promise<void> {
 }
 
 /** Upgrades `raw` and relays it through `answer` (a 101); returns the 101 response. */
-export function acceptUpgrade(raw: Request, answer: UpgradeAnswer): Response {
+export function acceptUpgrade(
+  raw: Request,
+  answer: UpgradeAnswer,
+  holdClient?: (gate: () => Promise<void> | undefined) => void,
+): Response {
   const relay = answer.relay!;
   const protocol = answer.headers["sec-websocket-protocol"];
   const { socket, response } = Deno.upgradeWebSocket(raw, protocol ? { protocol } : {});
@@ -58,6 +66,17 @@ export function acceptUpgrade(raw: Request, answer: UpgradeAnswer): Response {
   answer.attach(sink);
   let queued = 0;
   let sending = Promise.resolve();
+  let released: PromiseWithResolvers<void> | undefined;
+  holdClient?.(() => {
+    if (queued <= HOLD_QUEUED_BYTES) return undefined;
+    released ??= Promise.withResolvers<void>();
+    return released.promise;
+  });
+  const release = () => {
+    if (queued > HOLD_QUEUED_BYTES || !released) return;
+    released.resolve();
+    released = undefined;
+  };
   socket.onmessage = (event: MessageEvent) => {
     const text = typeof event.data === "string";
     const data = text ? new TextEncoder().encode(event.data) : new Uint8Array(event.data);
@@ -70,8 +89,13 @@ export function acceptUpgrade(raw: Request, answer: UpgradeAnswer): Response {
     sending = sending.then(async () => {
       await relay.send(text ? 1 : 2, data);
       queued -= data.length;
+      release();
     });
   };
+  relay.onEnd(() => {
+    queued = 0;
+    release();
+  });
   socket.onclose = (event: CloseEvent) => {
     sending.then(() => relay.close(event.code === 1005 ? 1000 : event.code, event.reason));
   };

@@ -144,6 +144,7 @@ export async function roundTrip(
     }
     await conn.closeWrite();
   })();
+  writing.catch(() => {});
   const parts: Uint8Array[] = [];
   let received = 0;
   const buffer = new Uint8Array(256 << 10);

@@ -48,6 +48,7 @@ Deno.test(`proxy: kubectl port-forward carries ${MB} MB each way byte-exact`, as
           const result = await roundTrip(forward.port, MB << 20).catch((e) => {
             throw new Error(`${e.message}: ${forward.errors()}`);
           });
+          console.log(`${hop.name}: ${MB} MB each way in ${Math.round(result.ms)} ms`);
           assert.equal(result.received, MB << 20);
           assert.equal(result.receivedHash, result.sentHash);
         } finally {
