@@ -93,6 +93,24 @@ export class AgentStreamRun {
     }
   }
 
+  /**
+   * Resolves once the stream's write buffer has drained (at once when it has room, or when
+   * the stream ended): senders of bulk data await it so a slow cell never grows our memory.
+   */
+  ready(): Promise<void> {
+    const call = this.#call as unknown as { writableNeedDrain?: boolean };
+    if (this.#ended || !call.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#call.off("drain", done);
+        this.#call.off("close", done);
+        resolve();
+      };
+      this.#call.on("drain", done);
+      this.#call.on("close", done);
+    });
+  }
+
   /** Asks the cell to sign `csrPem`; resolves with the certificate PEM. */
   requestCertificate(csrPem: string, timeoutMs: number): Promise<string> {
     const requestId = crypto.randomUUID();
@@ -192,6 +210,7 @@ export class AgentStreamRun {
       clusterName: this.#o.clusterName,
       signal: this.#o.signal,
       send: (payload: AgentPayload) => void this.#o.route(payload),
+      ready: () => this.ready(),
       logger: this.#o.logger.child({ command: c?.$case, commandId: command.commandId }),
     };
     this.#o.dispatcher.dispatch(command, ctx).then((ack) => {

@@ -128,6 +128,7 @@ export class ProxyExecutor implements RequestExecutor {
     request: KubernetesRequest,
     send: (frame: KubernetesResponse) => void,
     stream?: (frame: KubernetesStreamFrame) => void,
+    ready?: () => Promise<void>,
   ): void {
     const id = request.requestId;
     if (this.#running.has(id)) {
@@ -158,7 +159,7 @@ export class ProxyExecutor implements RequestExecutor {
       if (frame.endOfStream) forget();
       send(frame);
     };
-    this.#run(request, tracked, controller.signal, body, stream)
+    this.#run(request, tracked, controller.signal, body, stream, ready)
       .catch((error) => {
         if (controller.signal.reason instanceof BodyOverflowError) {
           tracked(statusFrame(id, 503, controller.signal.reason.message));
@@ -235,6 +236,7 @@ export class ProxyExecutor implements RequestExecutor {
     signal: AbortSignal,
     body?: ReadableStream<Uint8Array>,
     stream?: (frame: KubernetesStreamFrame) => void,
+    ready?: () => Promise<void>,
   ): Promise<void> {
     const id = request.requestId;
     const method = request.method.toUpperCase();
@@ -294,7 +296,7 @@ export class ProxyExecutor implements RequestExecutor {
         timeoutMs: isStreamingRequest(request.path) ? undefined : 60_000,
       });
     }
-    await this.#relay(id, response, send, signal);
+    await this.#relay(id, response, send, signal, ready);
   }
 
   #childHeaders(headers: Record<string, string>, identity: Identity): [string, string][] {
@@ -314,6 +316,7 @@ export class ProxyExecutor implements RequestExecutor {
     response: Response,
     send: (frame: KubernetesResponse) => void,
     signal: AbortSignal,
+    ready?: () => Promise<void>,
   ): Promise<void> {
     // Only what the Kubernetes API sends (no hop-by-hop, encoding or cookie headers); the
     // cell filters again, as it does not trust its children.
@@ -335,6 +338,9 @@ export class ProxyExecutor implements RequestExecutor {
           const piece = value.subarray(at, at + this.#chunkBytes);
           send(frame(id, { body: Buffer.from(piece.buffer, piece.byteOffset, piece.length) }));
         }
+        // The stream's write buffer is full: read no more from the apiserver until it drains
+        // (TCP then slows the apiserver), so a slow cell never grows the agent's memory.
+        if (ready) await ready();
       }
     } catch (error) {
       if (!signal.aborted) this.#log.debug("Proxied body ended early", { requestId: id, error });

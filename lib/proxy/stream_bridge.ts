@@ -272,6 +272,7 @@ export function proxyHandlers(executor: ProxyExecutor): CommandHandlers {
         request,
         (frame) => ctx.send({ $case: "k8sResponse", value: frame }),
         (frame) => ctx.send({ $case: "k8sStream", value: frame }),
+        ctx.ready ? () => ctx.ready!() : undefined,
       );
     },
     k8sStream: (frame) => {

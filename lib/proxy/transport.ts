@@ -241,6 +241,8 @@ export interface RequestExecutor {
     request: KubernetesRequest,
     send: (frame: KubernetesResponse) => void,
     stream?: (frame: KubernetesStreamFrame) => void,
+    /** Resolves when the carrier took what was sent (backpressure); absent: none. */
+    ready?: () => Promise<void>,
   ): void;
   /** Feeds a message of an upgraded connection (`request.upgrade`). */
   frame?(frame: KubernetesStreamFrame): void;
