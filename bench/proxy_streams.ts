@@ -17,7 +17,7 @@ import {
   roundTrip,
 } from "../tests/integration/_portforward.ts";
 
-async function execSession(kubectl: string, config: string) {
+function execSession(kubectl: string, config: string) {
   const child = new Deno.Command(kubectl, {
     args: ["--kubeconfig", config, "-n", "team", "exec", "-i", "app", "--", "cat"],
     stdin: "piped",
