@@ -35,7 +35,7 @@ export const WEBSOCKETS_FEATURE = "ExtendWebSocketsToKubelet";
 
 interface MainProcess extends SessionTarget {
   child: Deno.ChildProcess;
-  listeners: Set<(channel: 1 | 2, data: Uint8Array) => void>;
+  listeners: Set<(channel: 1 | 2, data: Uint8Array) => Promise<void> | void>;
 }
 
 /** One simulated node's kubelet server; see the module doc. */
@@ -131,11 +131,11 @@ export class SimulatedKubelet {
       stderr: "piped",
     }).spawn();
     const stdin = child.stdin.getWriter();
-    const listeners = new Set<(channel: 1 | 2, data: Uint8Array) => void>();
+    const listeners = new Set<(channel: 1 | 2, data: Uint8Array) => Promise<void> | void>();
     const pump = async (stream: ReadableStream<Uint8Array>, channel: 1 | 2) => {
       for await (const chunk of stream) {
         await file.write(chunk);
-        for (const fn of listeners) fn(channel, chunk);
+        await Promise.all([...listeners].map((fn) => fn(channel, chunk)));
       }
     };
     const done = Promise.all([pump(child.stdout, 1), pump(child.stderr, 2)]);
@@ -233,7 +233,7 @@ export class SimulatedKubelet {
   }
 
   #exec(command: string[], stdin: boolean): MainProcess {
-    const listeners = new Set<(channel: 1 | 2, data: Uint8Array) => void>();
+    const listeners = new Set<(channel: 1 | 2, data: Uint8Array) => Promise<void> | void>();
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command[0] ?? "", {
@@ -263,7 +263,10 @@ export class SimulatedKubelet {
     const subscribed = Promise.withResolvers<void>();
     const pump = async (stream: ReadableStream<Uint8Array>, channel: 1 | 2) => {
       await subscribed.promise;
-      for await (const chunk of stream) for (const fn of listeners) fn(channel, chunk);
+      // A session's socket that is full holds the process's output (the pipe then stops it).
+      for await (const chunk of stream) {
+        await Promise.all([...listeners].map((fn) => fn(channel, chunk)));
+      }
     };
     const done = Promise.all([pump(child.stdout, 1), pump(child.stderr, 2)]);
     const exited = child.status.then(async (s) => {

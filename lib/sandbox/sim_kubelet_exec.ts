@@ -73,7 +73,7 @@ export interface SessionTarget {
   write(data: Uint8Array): Promise<void>;
   closeStdin(): void;
   /** Subscribes to output; returns the unsubscribe function. */
-  listen(fn: (channel: 1 | 2, data: Uint8Array) => void): () => void;
+  listen(fn: (channel: 1 | 2, data: Uint8Array) => Promise<void> | void): () => void;
   /** Resolves with the exit code. */
   exited: Promise<number>;
   command: string[];
@@ -92,19 +92,24 @@ export function serveSession(
   socket.binaryType = "arraybuffer";
   let unlisten = () => {};
   let ended = false;
-  const send = (bytes: Uint8Array) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(bytes);
+  const send = async (bytes: Uint8Array) => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    socket.send(bytes);
+    // Backpressure: the output waits while the socket holds more than 1 MiB unsent.
+    while (socket.readyState === WebSocket.OPEN && socket.bufferedAmount > 1 << 20) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   };
   socket.onopen = () => {
     unlisten = target.listen((channel, data) => {
       if (channel === 1 && !options.stdout) return;
       if (channel === 2 && !options.stderr && !options.tty) return;
       // A TTY has one output stream.
-      send(channelMessage(options.tty ? 1 : channel, data));
+      return send(channelMessage(options.tty ? 1 : channel, data));
     });
     target.exited.then((code) => {
       ended = true;
-      send(channelMessage(CH.error, exitStatus(code, target.command)));
+      void send(channelMessage(CH.error, exitStatus(code, target.command)));
       // Let the last output leave before the close.
       setTimeout(() => {
         if (socket.readyState === WebSocket.OPEN) socket.close(1000);
