@@ -68,7 +68,9 @@ export async function streamFigures(env: ProxyEnv, token: string) {
     const pf = async (config: string) => {
       const forward = await portForward(kubectl, config, "team", "app", 8080);
       try {
-        const r = await roundTrip(forward.port, mb << 20);
+        const r = await roundTrip(forward.port, mb << 20).catch((error) => {
+          throw new Error(`port-forward failed: ${error.message}: ${forward.errors()}`);
+        });
         if (r.receivedHash !== r.sentHash) throw new Error("port-forward bytes differ");
         return (2 * mb) / (r.ms / 1000);
       } finally {
