@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import { Buffer } from "node:buffer";
 import { StatusError, statusErrorHandler } from "../cell/errors.ts";
 import { requestTarget } from "../cell/host.ts";
-import type { RateLimiterOptions } from "../cell/webhook_rate_limit.ts";
+import { RateLimiter, type RateLimiterOptions } from "../cell/webhook_rate_limit.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { KubernetesRequest } from "../proto/lattice/agent/v1/agent.ts";
 import type { Authenticator, Authorizer } from "./auth.ts";
@@ -59,6 +59,11 @@ export interface ProxyAppOptions extends ProxyOptions {
   rateLimit?: RateLimiterOptions | false;
   /** Per-client rate of invalid tokens; `false` disables. Default 20 at once, 1/s. */
   authFailureLimit?: RateLimiterOptions | false;
+  /**
+   * Per-user request rate, counted once the caller is authenticated (so one user on many
+   * addresses is one budget); `false` disables. Default bursts of 400, 100/s per user.
+   */
+  userRateLimit?: RateLimiterOptions | false;
 }
 
 /** One request as the cell receives it, before routing. */
@@ -242,6 +247,19 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
       logger: log,
     }),
   );
+  const perUser = options.userRateLimit === false
+    ? undefined
+    : new RateLimiter(options.userRateLimit ?? { burst: 400, perMinute: 6_000 });
+  app.use("/clusters/*", async (c, next) => {
+    const user = c.var.identity.user;
+    const decision = perUser?.take(user);
+    if (decision && !decision.allowed) {
+      throw new StatusError(429, `Cannot accept request: too many requests from user "${user}"`, {
+        details: { retryAfterSeconds: decision.retryAfterSeconds },
+      });
+    }
+    await next();
+  });
   app.all("/clusters/*", async (c) => {
     const raw = c.req.raw;
     // Routed on the request target alone; a Host that is not a host is refused (400).

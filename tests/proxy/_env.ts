@@ -113,6 +113,7 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     // One client measures the proxy's own throughput here; rate limits have their tests
     // (tests/integration/security_proxy_test.ts) and benchmark (bench/abuse.ts).
     rateLimit: false,
+    userRateLimit: false,
     logger: options.logger,
   });
   const ca = await createCa({ commonName: "proxy-test-ca" });
