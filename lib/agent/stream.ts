@@ -53,6 +53,7 @@ export class AgentStreamRun {
   #lastHeard = performance.now();
   #timer?: ReturnType<typeof setInterval>;
   #ended = false;
+  #drained?: Promise<void>;
 
   constructor(channel: LatticeAgentClient, options: StreamRunOptions) {
     this.#o = options;
@@ -100,15 +101,18 @@ export class AgentStreamRun {
   ready(): Promise<void> {
     const call = this.#call as unknown as { writableNeedDrain?: boolean };
     if (this.#ended || !call.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
+    // One pair of listeners however many senders wait.
+    this.#drained ??= new Promise<void>((resolve) => {
       const done = () => {
         this.#call.off("drain", done);
         this.#call.off("close", done);
+        this.#drained = undefined;
         resolve();
       };
       this.#call.on("drain", done);
       this.#call.on("close", done);
     });
+    return this.#drained;
   }
 
   /** Asks the cell to sign `csrPem`; resolves with the certificate PEM. */
