@@ -2,10 +2,13 @@
  * `deno task bench proxy`: the Kubernetes API proxy over a real agent gRPC stream between
  * two real control planes. GET latency direct vs proxied (p50, p99, ratio), throughput
  * through one cell, watch event latency at ~1,000 events/s, and events lost by a watch
- * that resumes from its last resourceVersion across 100 forced stream resets.
+ * that resumes from its last resourceVersion across 100 forced stream resets; and for
+ * upgraded connections (proxy_streams.ts) port-forward throughput proxied vs direct, exec
+ * round trip and the memory of an open relay.
  */
 import { percentile, runBench } from "./_harness.ts";
 import { grantAccess, type ProxyEnv, startProxyEnv } from "../tests/proxy/_env.ts";
+import { streamFigures } from "./proxy_streams.ts";
 
 const OBJECT = "/api/v1/namespaces/team/configmaps/probe";
 
@@ -253,6 +256,7 @@ if (import.meta.main) {
         ...(await stage("throughput", () => throughput(env, token))),
         ...(await stage("watch latency", () => watchLatency(env, token))),
         ...(await stage("resets", () => resumeAcrossResets(env, token, 100))),
+        ...(await stage("exec, port-forward, relays", () => streamFigures(env, token))),
       };
     } finally {
       await env.close();

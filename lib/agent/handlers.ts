@@ -29,6 +29,11 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Sends a message on the current stream (dropped while disconnected). */
   send(payload: AgentPayload): void;
+  /**
+   * Resolves once the stream has taken what was sent (its write buffer drained): a sender of
+   * many messages (a proxied answer) awaits it between messages. Absent: no backpressure.
+   */
+  ready?(): Promise<void>;
   logger: Logger;
 }
 

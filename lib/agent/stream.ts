@@ -60,6 +60,7 @@ export class AgentStreamRun {
   #stopTicks?: () => void;
   readonly #clock: Clock;
   #ended = false;
+  #drained?: Promise<void>;
 
   constructor(channel: LatticeAgentClient, options: StreamRunOptions) {
     this.#o = options;
@@ -100,6 +101,27 @@ export class AgentStreamRun {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Resolves once the stream's write buffer has drained (at once when it has room, or when
+   * the stream ended): senders of bulk data await it so a slow cell never grows our memory.
+   */
+  ready(): Promise<void> {
+    const call = this.#call as unknown as { writableNeedDrain?: boolean };
+    if (this.#ended || !call.writableNeedDrain) return Promise.resolve();
+    // One pair of listeners however many senders wait.
+    this.#drained ??= new Promise<void>((resolve) => {
+      const done = () => {
+        this.#call.off("drain", done);
+        this.#call.off("close", done);
+        this.#drained = undefined;
+        resolve();
+      };
+      this.#call.on("drain", done);
+      this.#call.on("close", done);
+    });
+    return this.#drained;
   }
 
   /** Asks the cell to sign `csrPem`; resolves with the certificate PEM. */
@@ -205,6 +227,7 @@ export class AgentStreamRun {
       clusterName: this.#o.clusterName,
       signal: this.#o.signal,
       send: (payload: AgentPayload) => void this.#o.route(payload),
+      ready: () => this.ready(),
       logger: this.#o.logger.child({ command: c?.$case, commandId: command.commandId }),
     };
     this.#o.dispatcher.dispatch(command, ctx).then((ack) => {

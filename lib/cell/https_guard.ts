@@ -94,10 +94,19 @@ export interface GuardedServer {
   shutdown(): Promise<void>;
 }
 
+/**
+ * What a guarded handler gets besides Deno.serve's info: `holdClient` makes the front stop
+ * reading the client's bytes while the returned promise is pending (an upgraded connection
+ * whose relay is full: TCP then pushes back on the client).
+ */
+export interface GuardedInfo extends Deno.ServeHandlerInfo<Deno.NetAddr> {
+  holdClient?: (gate: () => Promise<void> | undefined) => void;
+}
+
 /** The handler shape of Deno.serve on TCP. */
 export type GuardedHandler = (
   request: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  info: GuardedInfo,
 ) => Response | Promise<Response>;
 
 interface Conn {
@@ -115,6 +124,8 @@ interface Conn {
   idleSince: number;
   /** When bytes arrived with no request in progress (a head being sent). */
   pendingSince?: number;
+  /** Set by an upgraded connection's handler: a pending promise holds the client's bytes. */
+  gate?: () => Promise<void> | undefined;
 }
 
 const CHUNK = 16 * 1024;
@@ -187,7 +198,11 @@ export function serveGuarded(
     let response: Response;
     try {
       requestTarget(request);
-      response = await handler(request, { ...info, remoteAddr: conn.remote });
+      response = await handler(request, {
+        ...info,
+        remoteAddr: conn.remote,
+        holdClient: (gate) => conn.gate = gate,
+      });
     } catch (error) {
       if (!(error instanceof StatusError)) throw error;
       response = badRequest(error);
@@ -240,6 +255,8 @@ export function serveGuarded(
     const buffer = new Uint8Array(CHUNK);
     try {
       while (conn.open) {
+        const held = fromClient ? conn.gate?.() : undefined;
+        if (held) await held;
         const n = await from.read(buffer);
         if (n === null) break;
         // A finishing connection relays nothing more from the client.

@@ -122,6 +122,11 @@ export class KubeClient {
     return new KubeClient(await connectionInCluster(options), options);
   }
 
+  /** The server, TLS material and credentials, for raw protocols (upgrades, lib/kube/upgrade.ts). */
+  get connection(): Connection {
+    return this.#conn;
+  }
+
   /** Closes the connection pool; in-flight requests fail. */
   close(): void {
     if (this.#signal) return;

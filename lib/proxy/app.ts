@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import { Buffer } from "node:buffer";
 import { StatusError, statusErrorHandler } from "../cell/errors.ts";
 import { requestTarget } from "../cell/host.ts";
-import type { RateLimiterOptions } from "../cell/webhook_rate_limit.ts";
+import { RateLimiter, type RateLimiterOptions } from "../cell/webhook_rate_limit.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { KubernetesRequest } from "../proto/lattice/agent/v1/agent.ts";
 import type { Authenticator, Authorizer } from "./auth.ts";
@@ -23,6 +23,8 @@ import type { NestedProxy } from "./executor.ts";
 import { proxyAuth, type ProxyAuthEnv } from "./middleware.ts";
 import { InvalidPathError, isStreamingRequest, parseProxyPath } from "./paths.ts";
 import { ClusterUnavailableError, type ProxyTransport } from "./transport.ts";
+import type { UpgradeAnswer } from "./upgrade.ts";
+import { acceptUpgrade } from "./upgrade_cell.ts";
 
 /** Options for {@linkcode proxyApp} and {@linkcode nestedProxy}. */
 export interface ProxyOptions {
@@ -57,6 +59,11 @@ export interface ProxyAppOptions extends ProxyOptions {
   rateLimit?: RateLimiterOptions | false;
   /** Per-client rate of invalid tokens; `false` disables. Default 20 at once, 1/s. */
   authFailureLimit?: RateLimiterOptions | false;
+  /**
+   * Per-user request rate, counted once the caller is authenticated (so one user on many
+   * addresses is one budget); `false` disables. Default bursts of 400, 100/s per user.
+   */
+  userRateLimit?: RateLimiterOptions | false;
 }
 
 /** One request as the cell receives it, before routing. */
@@ -74,10 +81,24 @@ interface Incoming {
    */
   bodyStream: (budget: BodyBudget) => ReadableStream<Uint8Array> | undefined;
   signal: AbortSignal;
+  /** A WebSocket upgrade: turns the child's answer into the caller's response. */
+  upgrade?: (answer: UpgradeAnswer) => Response;
 }
 
 // Caller headers the child may see; Authorization and Impersonate-* never cross.
-const FORWARDED_HEADERS = ["accept", "content-type", "kubectl-command", "kubectl-session"];
+const FORWARDED_HEADERS = [
+  "accept",
+  "content-type",
+  "kubectl-command",
+  "kubectl-session",
+  "sec-websocket-protocol",
+];
+
+/** Whether a request asks for a WebSocket upgrade (exec, attach, port-forward). */
+function isWebSocketUpgrade(headers: Headers): boolean {
+  return headers.get("upgrade")?.toLowerCase() === "websocket" &&
+    /\bupgrade\b/i.test(headers.get("connection") ?? "");
+}
 const NO_BODY_STATUSES = new Set([204, 205, 304]);
 
 function toStatusError(error: unknown): StatusError {
@@ -151,8 +172,20 @@ async function forward(
     body: Buffer.from(body.buffer, body.byteOffset, body.length),
     watch: isStreamingRequest(rest + query),
     bodyFollows: !!stream,
+    upgrade: false,
   };
   options.logger?.debug("Proxying", { cluster, method: request.method, path: rest });
+  if (incoming.upgrade) {
+    if (!options.transport.openUpgrade) {
+      throw new StatusError(501, "Cannot proxy: this transport does not relay upgrades");
+    }
+    const answer = await options.transport.openUpgrade(
+      cluster,
+      { ...request, upgrade: true },
+      { signal: incoming.signal },
+    );
+    return incoming.upgrade(answer);
+  }
   let opening: Promise<Awaited<ReturnType<ProxyTransport["open"]>>>;
   try {
     opening = options.transport.open(cluster, request, { signal: incoming.signal, body: stream });
@@ -177,6 +210,15 @@ async function forward(
     return new Response(null, { status: proxied.status, headers: responseHeaders });
   }
   return new Response(proxied.body, { status: proxied.status, headers: responseHeaders });
+}
+
+/** A child's refusal of an upgrade, relayed as an ordinary answer. */
+function refusal(answer: UpgradeAnswer): Response {
+  const status = isRelayableStatus(answer.status) ? answer.status : 502;
+  return new Response(answer.body.length > 0 ? answer.body.slice() : null, {
+    status,
+    headers: filterResponseHeaders(answer.headers),
+  });
 }
 
 function statusAsResponse(error: StatusError): Response {
@@ -205,6 +247,19 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
       logger: log,
     }),
   );
+  const perUser = options.userRateLimit === false
+    ? undefined
+    : new RateLimiter(options.userRateLimit ?? { burst: 400, perMinute: 6_000 });
+  app.use("/clusters/*", async (c, next) => {
+    const user = c.var.identity.user;
+    const decision = perUser?.take(user);
+    if (decision && !decision.allowed) {
+      throw new StatusError(429, `Cannot accept request: too many requests from user "${user}"`, {
+        details: { retryAfterSeconds: decision.retryAfterSeconds },
+      });
+    }
+    await next();
+  });
   app.all("/clusters/*", async (c) => {
     const raw = c.req.raw;
     // Routed on the request target alone; a Host that is not a host is refused (400).
@@ -234,6 +289,12 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
           return limitedBodyStream(raw.body, { limit, budget, timeoutMs: options.bodyTimeoutMs });
         },
         signal: raw.signal,
+        upgrade: isWebSocketUpgrade(raw.headers)
+          ? (answer) =>
+            answer.status === 101 && answer.relay
+              ? acceptUpgrade(raw, answer, c.env?.holdClient)
+              : refusal(answer)
+          : undefined,
       });
     } catch (error) {
       const status = toStatusError(error);
@@ -260,7 +321,43 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
 export function nestedProxy(options: ProxyOptions): NestedProxy {
   const budget = options.bodyBudget ?? new BodyBudget();
   const limit = options.maxBodyBytes ?? 4 << 20;
-  return async (identity, request, signal, streamed) => {
+  const noBody = () => Promise.resolve(new Uint8Array());
+  const upgrade = async (
+    identity: Identity,
+    request: KubernetesRequest,
+    signal: AbortSignal,
+  ): Promise<UpgradeAnswer> => {
+    let got: UpgradeAnswer | undefined;
+    try {
+      await forward(options, budget, identity, {
+        method: request.method,
+        pathWithQuery: request.path,
+        headers: request.headers,
+        body: noBody,
+        bodyStream: () => undefined,
+        signal,
+        upgrade: (answer) => {
+          got = answer;
+          return new Response(null);
+        },
+      });
+    } catch (error) {
+      const status = toStatusError(error);
+      return {
+        status: status.code,
+        headers: { "content-type": "application/json" },
+        body: new TextEncoder().encode(JSON.stringify(status.toStatus())),
+        attach: () => {},
+      };
+    }
+    return got!;
+  };
+  const handler = async (
+    identity: Identity,
+    request: KubernetesRequest,
+    signal: AbortSignal,
+    streamed?: ReadableStream<Uint8Array>,
+  ) => {
     try {
       return await forward(options, budget, identity, {
         method: request.method,
@@ -285,4 +382,5 @@ export function nestedProxy(options: ProxyOptions): NestedProxy {
       return statusAsResponse(toStatusError(error));
     }
   };
+  return Object.assign(handler, { upgrade });
 }

@@ -15,20 +15,28 @@ import type {
   KubernetesRequest,
   KubernetesRequestBody,
   KubernetesResponse,
+  KubernetesStreamFrame,
 } from "../proto/lattice/agent/v1/agent.ts";
+import { RelayTable } from "./upgrade.ts";
+import { type NestedUpgrade, runUpgrade } from "./upgrade_agent.ts";
 import { filterResponseHeaders } from "./headers.ts";
 import { checkForwardedPath, InvalidPathError, isStreamingRequest } from "./paths.ts";
 import type { RequestExecutor } from "./transport.ts";
 import { type Identity, impersonatedIdentity, USER_HEADER } from "./identity.ts";
 
 /** Serves `/clusters/...` paths when this child is a cell itself (the next hop). */
-export type NestedProxy = (
-  identity: Identity,
-  request: KubernetesRequest,
-  signal: AbortSignal,
-  /** The streamed body when `request.bodyFollows`. */
-  body?: ReadableStream<Uint8Array>,
-) => Promise<Response>;
+export type NestedProxy =
+  & ((
+    identity: Identity,
+    request: KubernetesRequest,
+    signal: AbortSignal,
+    /** The streamed body when `request.bodyFollows`. */
+    body?: ReadableStream<Uint8Array>,
+  ) => Promise<Response>)
+  & {
+    /** Upgrades (exec, attach, port-forward) to the next hop. */
+    upgrade?: NestedUpgrade;
+  };
 
 /** Options for {@linkcode ProxyExecutor}. */
 export interface ProxyExecutorOptions {
@@ -83,6 +91,7 @@ export class ProxyExecutor implements RequestExecutor {
   readonly #running = new Map<string, AbortController>();
   readonly #bodies = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
   readonly #bodyWindow: number;
+  readonly #relays = new RelayTable();
 
   /** `cellName` is the parent cell's cluster name: the impersonation prefix. */
   constructor(client: KubeClient, cellName: string, options: ProxyExecutorOptions = {}) {
@@ -99,13 +108,28 @@ export class ProxyExecutor implements RequestExecutor {
     return this.#running.size;
   }
 
+  /** How many upgraded connections (exec, attach, port-forward) are open. */
+  get openRelays(): number {
+    return this.#relays.size;
+  }
+
+  /** {@inheritDoc RequestExecutor.frame} */
+  frame(frame: KubernetesStreamFrame): void {
+    this.#relays.deliver(frame, "");
+  }
+
   /** How many streamed request bodies are being received now. */
   get bodiesInFlight(): number {
     return this.#bodies.size;
   }
 
   /** {@inheritDoc RequestExecutor.execute} */
-  execute(request: KubernetesRequest, send: (frame: KubernetesResponse) => void): void {
+  execute(
+    request: KubernetesRequest,
+    send: (frame: KubernetesResponse) => void,
+    stream?: (frame: KubernetesStreamFrame) => void,
+    ready?: () => Promise<void>,
+  ): void {
     const id = request.requestId;
     if (this.#running.has(id)) {
       // Answering would mix frames into the running request of that id: drop it.
@@ -135,7 +159,7 @@ export class ProxyExecutor implements RequestExecutor {
       if (frame.endOfStream) forget();
       send(frame);
     };
-    this.#run(request, tracked, controller.signal, body)
+    this.#run(request, tracked, controller.signal, body, stream, ready)
       .catch((error) => {
         if (controller.signal.reason instanceof BodyOverflowError) {
           tracked(statusFrame(id, 503, controller.signal.reason.message));
@@ -155,6 +179,7 @@ export class ProxyExecutor implements RequestExecutor {
 
   /** {@inheritDoc RequestExecutor.cancel} */
   cancel(requestId: string): void {
+    this.#relays.get(requestId)?.abort(1011, "cancelled by the cell");
     this.#dropBody(requestId, new Error("Cancelled by the cell"));
     this.#running.get(requestId)?.abort(new Error("Cancelled by the cell"));
   }
@@ -196,6 +221,7 @@ export class ProxyExecutor implements RequestExecutor {
 
   /** Cancels every running request (the stream that carried them is gone). */
   cancelAll(): void {
+    this.#relays.abortAll("the stream to the cell closed");
     for (const id of [...this.#bodies.keys()]) {
       this.#dropBody(id, new Error("The stream to the cell closed"));
     }
@@ -209,6 +235,8 @@ export class ProxyExecutor implements RequestExecutor {
     send: (frame: KubernetesResponse) => void,
     signal: AbortSignal,
     body?: ReadableStream<Uint8Array>,
+    stream?: (frame: KubernetesStreamFrame) => void,
+    ready?: () => Promise<void>,
   ): Promise<void> {
     const id = request.requestId;
     const method = request.method.toUpperCase();
@@ -225,6 +253,29 @@ export class ProxyExecutor implements RequestExecutor {
     if (!identity) {
       // Never fall back to the agent's own credentials.
       send(statusFrame(id, 403, `Cannot proxy: the request names no ${USER_HEADER}`));
+      return;
+    }
+    if (request.upgrade) {
+      if (!stream || method !== "GET") {
+        send(statusFrame(id, 400, "Cannot proxy: only WebSocket (GET) upgrades are relayed"));
+        return;
+      }
+      const headers = this.#childHeaders(request.headers, identity)
+        .filter(([name]) => !name.startsWith("impersonate-"));
+      await runUpgrade(
+        request,
+        path,
+        {
+          client: this.#client,
+          relays: this.#relays,
+          identity,
+          headers,
+          nested: this.#nested?.upgrade,
+          signal,
+        },
+        send,
+        stream,
+      );
       return;
     }
     let response: Response;
@@ -245,7 +296,7 @@ export class ProxyExecutor implements RequestExecutor {
         timeoutMs: isStreamingRequest(request.path) ? undefined : 60_000,
       });
     }
-    await this.#relay(id, response, send, signal);
+    await this.#relay(id, response, send, signal, ready);
   }
 
   #childHeaders(headers: Record<string, string>, identity: Identity): [string, string][] {
@@ -265,6 +316,7 @@ export class ProxyExecutor implements RequestExecutor {
     response: Response,
     send: (frame: KubernetesResponse) => void,
     signal: AbortSignal,
+    ready?: () => Promise<void>,
   ): Promise<void> {
     // Only what the Kubernetes API sends (no hop-by-hop, encoding or cookie headers); the
     // cell filters again, as it does not trust its children.
@@ -286,6 +338,9 @@ export class ProxyExecutor implements RequestExecutor {
           const piece = value.subarray(at, at + this.#chunkBytes);
           send(frame(id, { body: Buffer.from(piece.buffer, piece.byteOffset, piece.length) }));
         }
+        // The stream's write buffer is full: read no more from the apiserver until it drains
+        // (TCP then slows the apiserver), so a slow cell never grows the agent's memory.
+        if (ready) await ready();
       }
     } catch (error) {
       if (!signal.aborted) this.#log.debug("Proxied body ended early", { requestId: id, error });

@@ -14,7 +14,11 @@ import type { Identity } from "./identity.ts";
 
 /** Hono environment of routes behind {@linkcode proxyAuth}. */
 export interface ProxyAuthEnv {
-  Bindings: { remoteAddr?: { hostname?: string } };
+  Bindings: {
+    remoteAddr?: { hostname?: string };
+    /** From the cell's guarded server: holds the client's bytes (upgraded connections). */
+    holdClient?: (gate: () => Promise<void> | undefined) => void;
+  };
   Variables: { identity: Identity };
 }
 

@@ -20,7 +20,9 @@ import {
   type ProxiedResponse,
   type ProxyTransport,
   ResponseAssembler,
+  upgradeAnswer,
 } from "./transport.ts";
+import { RelayTable, type UpgradeAnswer } from "./upgrade.ts";
 
 /** Options for {@linkcode StreamTransport}. */
 export interface StreamTransportOptions {
@@ -53,6 +55,7 @@ export class StreamTransport implements ProxyTransport {
   readonly #options: StreamTransportOptions;
   readonly #inFlight = new Map<string, InFlight>();
   readonly #unsubscribe: () => void;
+  readonly #relays = new RelayTable();
 
   constructor(registry: AgentRegistry, options: StreamTransportOptions = {}) {
     this.#registry = registry;
@@ -63,6 +66,29 @@ export class StreamTransport implements ProxyTransport {
   /** How many proxied requests are open. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** How many upgraded connections (exec, attach, port-forward) are open. */
+  get openRelays(): number {
+    return this.#relays.size;
+  }
+
+  /** {@inheritDoc ProxyTransport.openUpgrade} */
+  openUpgrade(
+    cluster: string,
+    request: KubernetesRequest,
+    options: OpenOptions = {},
+  ): Promise<UpgradeAnswer> {
+    const requestId = this.#options.newRequestId?.() ?? crypto.randomUUID();
+    const opened = this.#relays.open(requestId, cluster, (frame) =>
+      this.#registry.send(cluster, {
+        command: { $case: "k8sStream", value: frame },
+        commandId: "",
+      }));
+    return upgradeAnswer(
+      this.#open(cluster, { ...request, upgrade: true }, options, requestId),
+      opened,
+    );
   }
 
   /** {@inheritDoc ProxyTransport.state} */
@@ -79,13 +105,26 @@ export class StreamTransport implements ProxyTransport {
     request: KubernetesRequest,
     options: OpenOptions = {},
   ): Promise<ProxiedResponse> {
+    return this.#open(
+      cluster,
+      request,
+      options,
+      this.#options.newRequestId?.() ?? crypto.randomUUID(),
+    );
+  }
+
+  #open(
+    cluster: string,
+    request: KubernetesRequest,
+    options: OpenOptions,
+    requestId: string,
+  ): Promise<ProxiedResponse> {
     const state = this.state(cluster);
     if (state !== "connected") {
       return Promise.reject(
         new ClusterUnavailableError(`Cannot reach cluster ${cluster}: ${state}`, state),
       );
     }
-    const requestId = this.#options.newRequestId?.() ?? crypto.randomUUID();
     const assembler = new ResponseAssembler({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onCancel: () => this.#cancel(requestId),
@@ -161,6 +200,7 @@ export class StreamTransport implements ProxyTransport {
   /** Fails every open request and stops listening to the registry. */
   close(): void {
     this.#unsubscribe();
+    this.#relays.abortAll("the proxy is closing");
     for (const [id, entry] of this.#inFlight) {
       entry.assembler.fail(new Error("Cannot relay response: the proxy is closing"));
       this.#forget(id);
@@ -170,6 +210,10 @@ export class StreamTransport implements ProxyTransport {
   #onEvent(event: AgentEvent): void {
     if (event.type === "message") {
       const payload = event.message.payload;
+      if (payload?.$case === "k8sStream") {
+        this.#relays.deliver(payload.value, event.clusterName);
+        return;
+      }
       if (payload?.$case !== "k8sResponse") return;
       const entry = this.#inFlight.get(payload.value.requestId);
       // A frame from another cluster's stream for this id is ignored: ids are not secrets.
@@ -179,6 +223,8 @@ export class StreamTransport implements ProxyTransport {
       // A reconnecting agent replaces its stream without a "disconnected" event; requests
       // carried by the old stream died with it (the agent cancels them on its side).
       const cluster = event.info.clusterName;
+      // Upgraded connections die with the stream that carried them.
+      this.#relays.abortAll(`Cannot reach cluster ${cluster}: stream lost`, cluster);
       const generation = event.type === "connected" ? event.info.connectedAt?.getTime() : NaN;
       for (const [id, entry] of this.#inFlight) {
         if (entry.cluster !== cluster || entry.generation === generation) continue;
@@ -222,7 +268,15 @@ export class StreamTransport implements ProxyTransport {
 export function proxyHandlers(executor: ProxyExecutor): CommandHandlers {
   return {
     k8sRequest: (request, ctx) => {
-      executor.execute(request, (frame) => ctx.send({ $case: "k8sResponse", value: frame }));
+      executor.execute(
+        request,
+        (frame) => ctx.send({ $case: "k8sResponse", value: frame }),
+        (frame) => ctx.send({ $case: "k8sStream", value: frame }),
+        ctx.ready ? () => ctx.ready!() : undefined,
+      );
+    },
+    k8sStream: (frame) => {
+      executor.frame(frame);
     },
     k8sCancel: (cancel) => {
       executor.cancel(cancel.requestId);

@@ -11,8 +11,10 @@ import type {
   KubernetesRequest,
   KubernetesRequestBody,
   KubernetesResponse,
+  KubernetesStreamFrame,
 } from "../proto/lattice/agent/v1/agent.ts";
 import { pumpBody } from "./body_pump.ts";
+import { RelayTable, type UpgradeAnswer } from "./upgrade.ts";
 
 /** What the cell knows of a cluster's reachability. */
 export type ClusterState = "connected" | "disconnected" | "unknown";
@@ -50,6 +52,66 @@ export interface ProxyTransport {
     request: KubernetesRequest,
     options?: OpenOptions,
   ): Promise<ProxiedResponse>;
+  /**
+   * Opens a WebSocket upgrade to `cluster` (`request.upgrade`); resolves with the child's
+   * answer: status 101 and a relay, or its refusal. Absent: upgrades answer 501.
+   */
+  openUpgrade?(
+    cluster: string,
+    request: KubernetesRequest,
+    options?: OpenOptions,
+  ): Promise<UpgradeAnswer>;
+}
+
+/** Reads a refusal's body whole, up to `limit` bytes. */
+export async function readSmallBody(
+  body: ReadableStream<Uint8Array>,
+  limit = 256 << 10,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of body) {
+    parts.push(part);
+    size += part.length;
+    if (size >= limit) break;
+  }
+  const out = new Uint8Array(Math.min(size, limit));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part.subarray(0, out.length - at), at);
+    at += Math.min(part.length, out.length - at);
+  }
+  return out;
+}
+
+/**
+ * The answer to an upgrade built from a response head, for transports: a 101 keeps the
+ * relay, anything else ends it and carries the refusal's body.
+ */
+export async function upgradeAnswer(
+  response: Promise<ProxiedResponse>,
+  opened: ReturnType<RelayTable["open"]>,
+): Promise<UpgradeAnswer> {
+  let head: ProxiedResponse;
+  try {
+    head = await response;
+  } catch (error) {
+    opened.relay.abort(1011, "the upgrade failed");
+    throw error;
+  }
+  if (head.status !== 101) {
+    opened.relay.abort(1011, "the upgrade was refused");
+    const body = await readSmallBody(head.body).catch(() => new Uint8Array());
+    return { status: head.status, headers: head.headers, body, attach: () => {} };
+  }
+  await head.body.cancel().catch(() => {});
+  return {
+    status: 101,
+    headers: head.headers,
+    body: new Uint8Array(),
+    relay: opened.relay,
+    attach: (sink) => opened.sink.attach(sink),
+  };
 }
 
 /** The cluster has no live connection (answered 503), or is not known (404). */
@@ -171,8 +233,19 @@ export class ResponseAssembler {
 
 /** The agent side as the in-process transport needs it (see executor.ts). */
 export interface RequestExecutor {
-  /** Starts `request`; frames go to `send` until one has `endOfStream`. */
-  execute(request: KubernetesRequest, send: (frame: KubernetesResponse) => void): void;
+  /**
+   * Starts `request`; frames go to `send` until one has `endOfStream`. An upgrade's
+   * messages go to `stream` once its 101 head was sent.
+   */
+  execute(
+    request: KubernetesRequest,
+    send: (frame: KubernetesResponse) => void,
+    stream?: (frame: KubernetesStreamFrame) => void,
+    /** Resolves when the carrier took what was sent (backpressure); absent: none. */
+    ready?: () => Promise<void>,
+  ): void;
+  /** Feeds a message of an upgraded connection (`request.upgrade`). */
+  frame?(frame: KubernetesStreamFrame): void;
   /** Ends a running request; a final `endOfStream` frame follows. */
   cancel(requestId: string): void;
   /** Feeds a chunk of a request's streamed body (`bodyFollows`). */
@@ -192,6 +265,7 @@ export interface InProcessTransportOptions {
 export class InProcessTransport implements ProxyTransport {
   readonly #executors = new Map<string, RequestExecutor | null>();
   readonly #options: InProcessTransportOptions;
+  readonly #relays = new RelayTable();
   #nextId = 1;
 
   constructor(options: InProcessTransportOptions = {}) {
@@ -230,13 +304,17 @@ export class InProcessTransport implements ProxyTransport {
     const onAbort = () => assembler.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     let open = true;
-    executor.execute({ ...request, requestId, bodyFollows: !!options.body }, (frame) => {
-      const copy = { ...frame, body: Buffer.from(frame.body) };
-      if (!assembler.push(copy)) {
-        open = false;
-        options.signal?.removeEventListener("abort", onAbort);
-      }
-    });
+    executor.execute(
+      { ...request, requestId, bodyFollows: !!options.body },
+      (frame) => {
+        const copy = { ...frame, body: Buffer.from(frame.body) };
+        if (!assembler.push(copy)) {
+          open = false;
+          options.signal?.removeEventListener("abort", onAbort);
+        }
+      },
+      (frame) => this.#relays.deliver({ ...frame, data: Buffer.from(frame.data) }, cluster),
+    );
     if (options.body) {
       pumpBody(requestId, options.body, {
         write: (chunk) => executor.body?.({ ...chunk, data: Buffer.from(chunk.data) }),
@@ -247,5 +325,21 @@ export class InProcessTransport implements ProxyTransport {
       });
     }
     return assembler.response;
+  }
+
+  /** {@inheritDoc ProxyTransport.openUpgrade} */
+  openUpgrade(
+    cluster: string,
+    request: KubernetesRequest,
+    options: OpenOptions = {},
+  ): Promise<UpgradeAnswer> {
+    const executor = this.#executors.get(cluster);
+    const requestId = `${this.#nextId}`;
+    const opened = this.#relays.open(
+      requestId,
+      cluster,
+      (frame) => executor?.frame?.({ ...frame, data: Buffer.from(frame.data) }),
+    );
+    return upgradeAnswer(this.open(cluster, { ...request, upgrade: true }, options), opened);
   }
 }

@@ -91,6 +91,7 @@ const CELL_FIELDS: [NonNullable<CellCommand["command"]>, number][] = [
       body: Buffer.alloc(0),
       watch: false,
       bodyFollows: false,
+      upgrade: false,
     },
   }, 5],
   [{

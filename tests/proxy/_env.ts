@@ -19,6 +19,7 @@ import {
   tokenReviewAuthenticator,
 } from "../../lib/proxy/mod.ts";
 import { type ControlPlane, startControlPlane } from "../../lib/sandbox/mod.ts";
+import { serveGuarded } from "../../lib/cell/https_guard.ts";
 import { overStream } from "./_stream.ts";
 
 /** The cell's name: the impersonation prefix on the child is `lattice:root:`. */
@@ -112,6 +113,7 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     // One client measures the proxy's own throughput here; rate limits have their tests
     // (tests/integration/security_proxy_test.ts) and benchmark (bench/abuse.ts).
     rateLimit: false,
+    userRateLimit: false,
     logger: options.logger,
   });
   const ca = await createCa({ commonName: "proxy-test-ca" });
@@ -119,13 +121,19 @@ export async function startProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     dnsNames: ["localhost"],
     ipAddresses: ["127.0.0.1"],
   });
-  const server = Deno.serve({
+  // The cell's own HTTPS front (connection guard), as the operator serves the proxy; its
+  // limits opened up so one test client can push the proxy's own throughput.
+  const server = serveGuarded((request, info) => app.fetch(request, info), {
     hostname: "127.0.0.1",
     port: 0,
-    cert: serving.certPem,
-    key: serving.keyPem,
-    onListen: () => {},
-  }, app.fetch);
+    certPem: serving.certPem,
+    keyPem: serving.keyPem,
+    limits: {
+      uploadBytesPerSecond: 1 << 30,
+      connectionRate: { burst: 10_000, perMinute: 600_000 },
+      maxConnectionsPerClient: 4096,
+    },
+  });
   const cellUrl = `https://localhost:${server.addr.port}`;
   const http = Deno.createHttpClient({ caCerts: [ca.certPem] });
   const tokens = new Map<string, string>();

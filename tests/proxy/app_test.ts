@@ -190,6 +190,7 @@ Deno.test("nestedProxy re-authorizes the next hop with the prefixed identity", a
     body: Buffer.alloc(0),
     watch: false,
     bodyFollows: false,
+    upgrade: false,
   };
   const res = await next(identity, request, new AbortController().signal);
   const seen = await res.json();
@@ -230,4 +231,30 @@ Deno.test("a failing review answers 503, not a crash", async () => {
   });
   assert.equal(res2.status, 503);
   assert.match((await res2.json()).message, /Cannot authorize/);
+});
+
+Deno.test("rate-limits each user once authenticated (429 with Retry-After)", async () => {
+  const agent = new ScriptedAgent();
+  agent.answer = echo;
+  const transport = new InProcessTransport();
+  transport.set("child", agent);
+  const app = proxyApp({
+    transport,
+    authenticator: { authenticate: () => Promise.resolve(ALICE) },
+    authorizer: { authorize: () => Promise.resolve({ allowed: true }) },
+    rateLimit: false,
+    userRateLimit: { burst: 2, perMinute: 60 },
+  });
+  // Different client addresses, one user: one budget.
+  const call = (ip: string) =>
+    app.request("https://cell/clusters/child/api", {
+      headers: { authorization: "Bearer t" },
+    }, { remoteAddr: { hostname: ip } });
+  assert.equal((await call("10.0.0.1")).status, 200);
+  assert.equal((await call("10.0.0.2")).status, 200);
+  const refused = await call("10.0.0.3");
+  assert.equal(refused.status, 429);
+  assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+  const body = await refused.json();
+  assert.match(body.message, /too many requests from user "alice"/);
 });

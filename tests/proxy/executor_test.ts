@@ -29,6 +29,7 @@ function request(fields: Partial<KubernetesRequest> = {}): KubernetesRequest {
     body: Buffer.alloc(0),
     watch: false,
     bodyFollows: false,
+    upgrade: false,
     ...fields,
   };
 }

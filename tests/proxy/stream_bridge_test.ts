@@ -13,6 +13,7 @@ const REQUEST: KubernetesRequest = {
   body: Buffer.alloc(0),
   watch: false,
   bodyFollows: false,
+  upgrade: false,
 };
 
 function setup() {

@@ -16,6 +16,7 @@ const REQUEST: KubernetesRequest = {
   body: Buffer.alloc(0),
   watch: true,
   bodyFollows: false,
+  upgrade: false,
 };
 
 Deno.test("ResponseAssembler: head on the first frame, chunks in order, end closes", async () => {

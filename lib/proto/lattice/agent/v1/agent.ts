@@ -68,6 +68,9 @@ export interface AgentMessage {
     | //
     /** One step of an unpivot (deletion): the child hands its CAPI objects back. */
     { $case: "unpivotTransfer"; value: UnpivotTransfer }
+    | //
+    /** A message of an upgraded (WebSocket) proxied connection, child -> caller (issue #20). */
+    { $case: "k8sStream"; value: KubernetesStreamFrame }
     | undefined;
 }
 
@@ -228,6 +231,9 @@ export interface CellCommand {
     | //
     /** A chunk of a proxied request's body (KubernetesRequest.body_follows). */
     { $case: "k8sRequestBody"; value: KubernetesRequestBody }
+    | //
+    /** A message of an upgraded (WebSocket) proxied connection, caller -> child (issue #20). */
+    { $case: "k8sStream"; value: KubernetesStreamFrame }
     | undefined;
   /**
    * When set, the agent answers with exactly one CommandAck carrying it. Empty for
@@ -360,11 +366,35 @@ export interface KubernetesRequest {
    * streams the chunks to the apiserver as they arrive.
    */
   bodyFollows: boolean;
+  /**
+   * A WebSocket upgrade (exec, attach, port-forward): the agent opens the same upgrade to
+   * its apiserver and answers with a head of status 101 (headers carry the chosen
+   * sec-websocket-protocol), or with an ordinary answer when the apiserver refused. Then
+   * both sides exchange KubernetesStreamFrame until one sends a close (docs/proxy.md).
+   */
+  upgrade: boolean;
 }
 
 export interface KubernetesRequest_HeadersEntry {
   key: string;
   value: string;
+}
+
+/**
+ * One WebSocket message of an upgraded proxied connection, or a flow-control grant. Each
+ * side may have at most its window (1 MiB) of data bytes unacknowledged; the receiver
+ * grants `window_bytes` back once the bytes left it (written to the socket it serves).
+ */
+export interface KubernetesStreamFrame {
+  requestId: string;
+  /** 1 text, 2 binary, 8 close; 0 for a pure window grant. */
+  opcode: number;
+  data: Buffer;
+  /** A close's code and reason. */
+  closeCode: number;
+  closeReason: string;
+  /** Data bytes of the other side consumed since the last grant. */
+  windowBytes: number;
 }
 
 /**
@@ -578,6 +608,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "unpivotTransfer":
         UnpivotTransfer.encode(message.payload.value, writer.uint32(162).fork()).join();
         break;
+      case "k8sStream":
+        KubernetesStreamFrame.encode(message.payload.value, writer.uint32(562).fork()).join();
+        break;
     }
     return writer;
   },
@@ -694,6 +727,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.payload = { $case: "unpivotTransfer", value: UnpivotTransfer.decode(reader, reader.uint32()) };
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.payload = { $case: "k8sStream", value: KubernetesStreamFrame.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -779,6 +820,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "unpivotTransfer": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "unpivotTransfer", value: UnpivotTransfer.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "k8sStream": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "k8sStream", value: KubernetesStreamFrame.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -1990,6 +2037,9 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "k8sRequestBody":
         KubernetesRequestBody.encode(message.command.value, writer.uint32(402).fork()).join();
         break;
+      case "k8sStream":
+        KubernetesStreamFrame.encode(message.command.value, writer.uint32(562).fork()).join();
+        break;
     }
     if (message.commandId !== "") {
       writer.uint32(74).string(message.commandId);
@@ -2160,6 +2210,14 @@ export const CellCommand: MessageFns<CellCommand> = {
             message.command = { $case: "k8sRequestBody", value: KubernetesRequestBody.decode(reader, reader.uint32()) };
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.command = { $case: "k8sStream", value: KubernetesStreamFrame.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 9: {
             if (tag !== 74) {
               break;
@@ -2297,6 +2355,12 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "k8sRequestBody": {
         if (object.command?.value !== undefined && object.command?.value !== null) {
           message.command = { $case: "k8sRequestBody", value: KubernetesRequestBody.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "k8sStream": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "k8sStream", value: KubernetesStreamFrame.fromPartial(object.command.value) };
         }
         break;
       }
@@ -3122,7 +3186,16 @@ export const FluxUpgradeCommand: MessageFns<FluxUpgradeCommand> = {
 };
 
 function createBaseKubernetesRequest(): KubernetesRequest {
-  return { requestId: "", method: "", path: "", headers: {}, body: Buffer.alloc(0), watch: false, bodyFollows: false };
+  return {
+    requestId: "",
+    method: "",
+    path: "",
+    headers: {},
+    body: Buffer.alloc(0),
+    watch: false,
+    bodyFollows: false,
+    upgrade: false,
+  };
 }
 
 export const KubernetesRequest: MessageFns<KubernetesRequest> = {
@@ -3147,6 +3220,9 @@ export const KubernetesRequest: MessageFns<KubernetesRequest> = {
     }
     if (message.bodyFollows !== false) {
       writer.uint32(400).bool(message.bodyFollows);
+    }
+    if (message.upgrade !== false) {
+      writer.uint32(560).bool(message.upgrade);
     }
     return writer;
   },
@@ -3223,6 +3299,14 @@ export const KubernetesRequest: MessageFns<KubernetesRequest> = {
             message.bodyFollows = reader.bool();
             continue;
           }
+          case 70: {
+            if (tag !== 560) {
+              break;
+            }
+
+            message.upgrade = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3255,6 +3339,7 @@ export const KubernetesRequest: MessageFns<KubernetesRequest> = {
     message.body = object.body ?? Buffer.alloc(0);
     message.watch = object.watch ?? false;
     message.bodyFollows = object.bodyFollows ?? false;
+    message.upgrade = object.upgrade ?? false;
     return message;
   },
 };
@@ -3322,6 +3407,121 @@ export const KubernetesRequest_HeadersEntry: MessageFns<KubernetesRequest_Header
     const message = createBaseKubernetesRequest_HeadersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseKubernetesStreamFrame(): KubernetesStreamFrame {
+  return { requestId: "", opcode: 0, data: Buffer.alloc(0), closeCode: 0, closeReason: "", windowBytes: 0 };
+}
+
+export const KubernetesStreamFrame: MessageFns<KubernetesStreamFrame> = {
+  encode(message: KubernetesStreamFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.opcode !== 0) {
+      writer.uint32(16).uint32(message.opcode);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    if (message.closeCode !== 0) {
+      writer.uint32(32).uint32(message.closeCode);
+    }
+    if (message.closeReason !== "") {
+      writer.uint32(42).string(message.closeReason);
+    }
+    if (message.windowBytes !== 0) {
+      writer.uint32(48).uint32(message.windowBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KubernetesStreamFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKubernetesStreamFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.opcode = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.closeCode = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.closeReason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.windowBytes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<KubernetesStreamFrame>): KubernetesStreamFrame {
+    return KubernetesStreamFrame.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KubernetesStreamFrame>): KubernetesStreamFrame {
+    const message = createBaseKubernetesStreamFrame();
+    message.requestId = object.requestId ?? "";
+    message.opcode = object.opcode ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.closeCode = object.closeCode ?? 0;
+    message.closeReason = object.closeReason ?? "";
+    message.windowBytes = object.windowBytes ?? 0;
     return message;
   },
 };
