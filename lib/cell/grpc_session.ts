@@ -152,6 +152,12 @@ function serveAdmitted(
           if (!closed && call.writable) call.write(command);
         },
         ready: () => drained(call, () => closed),
+        writeFlushed: (command) =>
+          new Promise<void>((resolve) => {
+            if (closed || !call.writable) return resolve();
+            // Called once written out, or with an error when the stream is destroyed first.
+            call.write(command, () => resolve());
+          }),
         close: (reason) => close(reason, status.ABORTED),
       });
     }

@@ -24,13 +24,13 @@ export interface ConnectionLimits {
   connectionRate?: RateLimiterOptions;
   /**
    * Bytes a client address may send per second, all its connections together (bodies
-   * relayed beyond it wait: TCP pushes back on the client); default 8 MiB/s, with one
+   * relayed beyond it wait: TCP pushes back on the client); default 4 MiB/s, with one
    * second's worth as burst. Bounds the CPU one client can make the cell spend on
    * decrypting and relaying uploads.
    */
   uploadBytesPerSecond?: number;
   /**
-   * Bytes all clients together may send per second (default 32 MiB/s); shared fairly: a
+   * Bytes all clients together may send per second (default 16 MiB/s); shared fairly: a
    * client is paced to its own rate and, when the total is spent, waits its turn with the
    * others. Bounds the share of the cell's CPU that uploads can take from everything else.
    */
@@ -54,8 +54,8 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = {
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 120_000,
   connectionRate: { burst: 100, perMinute: 1_200 },
-  uploadBytesPerSecond: 8 << 20,
-  totalUploadBytesPerSecond: 32 << 20,
+  uploadBytesPerSecond: 4 << 20,
+  totalUploadBytesPerSecond: 16 << 20,
   tarpitMs: 1_000,
   tarpitMax: 256,
 };

@@ -239,7 +239,8 @@ export class InProcessTransport implements ProxyTransport {
     });
     if (options.body) {
       pumpBody(requestId, options.body, {
-        write: (chunk) => executor.body?.({ ...chunk, data: Buffer.from(chunk.data) }),
+        // No copy: the chunk is a view the pump made for this message alone; encoding copies it.
+        write: (chunk) => executor.body?.(chunk),
         open: () => open && !assembler.done,
       }).catch((error: Error) => {
         assembler.fail(error);

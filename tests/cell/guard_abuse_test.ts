@@ -1,0 +1,168 @@
+/**
+ * The whole class of request-shape abuse against the cell's real HTTPS front (loopback,
+ * bounded counts): request targets that try to leave their segment (`%2e%2e`, double
+ * slashes, dot segments, double encoding, backslashes) never reach a child; oversized and
+ * too many headers are refused before any handler runs; a client refused for its rate is
+ * held in the tarpit instead of spinning the accept loop; heavy uploads are paced while a
+ * light client is not held behind them.
+ */
+import assert from "node:assert/strict";
+import { serveHttps } from "../../lib/cell/mod.ts";
+import { UploadPacer } from "../../lib/cell/guard_upload.ts";
+import { type Identity, InProcessTransport, proxyApp } from "../../lib/proxy/mod.ts";
+import { createCa, issueServerCert } from "../../lib/pki/mod.ts";
+import { echo, ScriptedAgent } from "../proxy/_agent.ts";
+
+const ca = await createCa({ commonName: "guard-abuse-ca" });
+const serving = await issueServerCert(ca, { dnsNames: ["localhost"] });
+const ALICE: Identity = { user: "alice", groups: ["devs"] };
+
+function startProxy(limits = {}) {
+  const agent = new ScriptedAgent();
+  agent.answer = echo;
+  const transport = new InProcessTransport();
+  transport.set("child", agent);
+  let handled = 0;
+  const app = proxyApp({
+    transport,
+    authenticator: { authenticate: (t) => Promise.resolve(t === "good" ? ALICE : undefined) },
+    authorizer: { authorize: () => Promise.resolve({ allowed: true }) },
+  });
+  const server = serveHttps({
+    fetch: (request, info) => {
+      handled++;
+      return app.fetch(request, info);
+    },
+  }, {
+    hostname: "127.0.0.1",
+    port: 0,
+    certPem: serving.certPem,
+    keyPem: serving.keyPem,
+    limits,
+  });
+  return { server, agent, port: server.addr.port, handled: () => handled };
+}
+
+/** Sends `head` raw over TLS; the status code of the answer (0 when closed without one). */
+async function rawStatus(port: number, head: string): Promise<number> {
+  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca.certPem] });
+  try {
+    await conn.write(new TextEncoder().encode(head)).catch(() => 0);
+    let text = "";
+    const buf = new Uint8Array(8192);
+    while (!text.includes("\r\n")) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return Number(text.split(" ")[1] ?? 0) || 0;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+const get = (target: string, extra = "") =>
+  `GET ${target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer good\r\n${extra}` +
+  "Connection: close\r\n\r\n";
+
+Deno.test("guard: request targets that leave their segment never reach a child", async () => {
+  const { server, agent, port } = startProxy();
+  try {
+    // The canonical form reaches the child once (the control).
+    assert.equal(await rawStatus(port, get("/clusters/child/api/v1/namespaces")), 200);
+    assert.equal(agent.requests.length, 1);
+    const attacks = [
+      "/clusters/child/api/v1/namespaces/default/configmaps/..%2f..%2fsecrets",
+      "/clusters/child/api/v1/namespaces/%2e%2e/secrets",
+      "/clusters/child/api/v1/namespaces/%2E%2E/%2E%2E/secrets",
+      "/clusters/child/api/v1/namespaces/%252e%252e/secrets",
+      "/clusters/child/api/v1/./namespaces",
+      "/clusters/child/api/v1/namespaces/../secrets",
+      "/clusters/child//api/v1/namespaces",
+      "//clusters/child/api/v1/namespaces",
+      "/clusters//child/api/v1/namespaces",
+      "/clusters/child/api/v1/namespaces/a%5c..%5csecrets",
+      "/clusters/child/api/v1/namespaces/a%00",
+      "/api/clusters/x/register/../../../clusters/child/api/v1/secrets",
+      "/clusters/child/%2e%2e/other/api/v1/secrets",
+      "/clusters/child/api/v1/namespaces/%2fetc",
+      "/clusters/child/../other/api/v1/secrets",
+    ];
+    for (const target of attacks) {
+      const code = await rawStatus(port, get(target));
+      assert.ok(code >= 400 && code < 500, `${target} answered ${code}`);
+    }
+    assert.equal(agent.requests.length, 1, JSON.stringify(agent.requests.map((r) => r.path)));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("guard: too many or too large headers are refused before any handler", async () => {
+  const { server, port, handled } = startProxy();
+  try {
+    const many = Array.from({ length: 2_000 }, (_, i) => `X-H${i}: v\r\n`).join("");
+    assert.ok([0, 400, 431].includes(await rawStatus(port, get("/clusters/child/api", many))));
+    const large = `X-Big: ${"a".repeat(1 << 20)}\r\n`;
+    assert.ok([0, 400, 431].includes(await rawStatus(port, get("/clusters/child/api", large))));
+    assert.equal(handled(), 0);
+    // The server still serves.
+    assert.equal(await rawStatus(port, get("/clusters/child/api")), 200);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("guard: a client over its connection rate is held in the tarpit, then closed", async () => {
+  const { server, port } = startProxy({
+    connectionRate: { burst: 2, perMinute: 1 },
+    tarpitMs: 400,
+    tarpitMax: 4,
+  });
+  try {
+    const open = () => Deno.connect({ hostname: "127.0.0.1", port });
+    const admitted = [await open(), await open()];
+    // Refused (rate spent): held open, unanswered, for the tarpit's time.
+    const started = performance.now();
+    const held = await open();
+    const n = await held.read(new Uint8Array(16)).catch(() => null);
+    const heldMs = performance.now() - started;
+    assert.equal(n, null);
+    assert.ok(heldMs >= 300, `closed after ${heldMs} ms, not held`);
+    // Past tarpitMax, refusals are closed at once (the tarpit's own bound).
+    const many = await Promise.all(Array.from({ length: 8 }, open));
+    const closedAt = await Promise.all(many.map(async (c) => {
+      const t = performance.now();
+      await c.read(new Uint8Array(16)).catch(() => null);
+      return performance.now() - t;
+    }));
+    assert.ok(closedAt.filter((ms) => ms < 300).length >= 4, JSON.stringify(closedAt));
+    assert.equal(server.stats().refused, 9);
+    for (const c of [...admitted, held, ...many]) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("UploadPacer: heavy uploaders share the total; a light client is not held", () => {
+  let now = 0;
+  const pacer = new UploadPacer(4 << 20, 8 << 20, () => now);
+  // Within a client's own second: no wait.
+  assert.equal(pacer.take("heavy-a", 1 << 20), 0);
+  // Past it: waits its own rate.
+  assert.ok(pacer.take("heavy-a", 4 << 20) > 0);
+  // Two heavy clients together spend the total: the next heavy chunk waits for it.
+  for (let i = 0; i < 3; i++) pacer.take("heavy-b", 1 << 20);
+  assert.ok(pacer.take("heavy-b", 1 << 20) > 0);
+  // A light client (request heads) never waits, however spent the total is.
+  for (let i = 0; i < 100; i++) assert.equal(pacer.take("light", 2_000), 0);
+  // Time refills the allowances.
+  now += 10_000;
+  assert.equal(pacer.take("heavy-a", 1 << 20), 0);
+});
