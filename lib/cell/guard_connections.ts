@@ -1,8 +1,13 @@
 /**
- * The connections of the HTTPS front (https_guard.ts): admission before the TLS handshake
- * (caps and a per-address rate, refusals held briefly in a tarpit), the relay between a
- * client's TLS connection and the inner HTTP server, and the sweep that enforces the
- * header and idle timeouts.
+ * The connections of the HTTPS front (https_guard.ts): admission of a client's TCP
+ * connection before any TLS work (caps and a per-address rate, refusals held briefly in a
+ * tarpit), the relays (client TCP ⇄ loopback TLS listener, and TLS ⇄ inner HTTP server), and
+ * the sweep that enforces the header and idle timeouts.
+ *
+ * Why TCP first: a `Deno.TlsConn` closed before its handshake completes keeps its socket
+ * open until the peer sends or closes (checked on Deno 2.9), so refusing or timing out a
+ * half-open TLS connection freed nothing. A plain `Deno.Conn` closes at once; closing the
+ * client's TCP connection also ends the loopback TLS connection relayed from it.
  */
 import type { ConnectionLimits, GuardStats } from "./guard_limits.ts";
 import { UploadPacer } from "./guard_upload.ts";
@@ -12,9 +17,18 @@ import { RateLimiter } from "./webhook_rate_limit.ts";
 export interface GuardedConn {
   client: string;
   remote: Deno.NetAddr;
-  tls: Deno.TlsConn;
+  /** The client's TCP connection (encrypted bytes). */
+  tcp: Deno.Conn;
+  /** The relay of `tcp` to the loopback TLS listener, and its local port. */
+  front?: Deno.Conn;
+  frontPort?: number;
+  /** The loopback TLS listener's side of `front`. */
+  tls?: Deno.TlsConn;
+  /** The relay of the decrypted bytes to the inner HTTP server. */
   inner?: Deno.Conn;
   innerPort?: number;
+  /** Closes the connection if its TLS handshake has not finished in time. */
+  handshakeTimer?: ReturnType<typeof setTimeout>;
   /** The protocol TLS negotiated (h2 or http/1.1). */
   alpn?: string | null;
   /** Ending after the answer in flight (a refused body). */
@@ -50,6 +64,9 @@ export class ConnectionTable {
   readonly #all = new Set<GuardedConn>();
   readonly #perClient = new Map<string, number>();
   readonly #byInnerPort = new Map<number, GuardedConn>();
+  readonly #byFrontPort = new Map<number, GuardedConn>();
+  // The loopback TLS listener may accept before `fronted` ran: it waits here for it.
+  readonly #frontWaiters = new Map<number, (conn: GuardedConn | undefined) => void>();
   readonly #rate: RateLimiter;
   readonly #uploads: UploadPacer;
   readonly #tarpit = new Map<Deno.Conn, ReturnType<typeof setTimeout>>();
@@ -69,8 +86,8 @@ export class ConnectionTable {
    * there is room) and closed, so a client that retries at once is slowed to the tarpit's
    * pace instead of spinning the accept loop.
    */
-  admit(tls: Deno.TlsConn): GuardedConn | undefined {
-    const remote = tls.remoteAddr as Deno.NetAddr;
+  admit(tcp: Deno.Conn): GuardedConn | undefined {
+    const remote = tcp.remoteAddr as Deno.NetAddr;
     const client = remote.hostname;
     const count = this.#perClient.get(client) ?? 0;
     if (
@@ -78,13 +95,13 @@ export class ConnectionTable {
       count >= this.#limits.maxConnectionsPerClient || !this.#rate.take(client).allowed
     ) {
       this.stats.refused++;
-      this.#refuse(tls);
+      this.#refuse(tcp);
       return undefined;
     }
     const conn: GuardedConn = {
       client,
       remote,
-      tls,
+      tcp,
       open: true,
       inFlight: 0,
       idleSince: Date.now(),
@@ -95,18 +112,45 @@ export class ConnectionTable {
     return conn;
   }
 
-  #refuse(tls: Deno.TlsConn): void {
+  #refuse(tcp: Deno.Conn): void {
     if (this.#limits.tarpitMs <= 0 || this.#tarpit.size >= this.#limits.tarpitMax) {
-      closeQuietly(tls);
+      closeQuietly(tcp);
       return;
     }
     this.#tarpit.set(
-      tls,
+      tcp,
       setTimeout(() => {
-        this.#tarpit.delete(tls);
-        closeQuietly(tls);
+        this.#tarpit.delete(tcp);
+        closeQuietly(tcp);
       }, this.#limits.tarpitMs),
     );
+  }
+
+  /** Records the relay of `conn`'s TCP connection to the loopback TLS listener. */
+  fronted(conn: GuardedConn, front: Deno.Conn): void {
+    conn.front = front;
+    conn.frontPort = (front.localAddr as Deno.NetAddr).port;
+    this.#byFrontPort.set(conn.frontPort, conn);
+    this.#frontWaiters.get(conn.frontPort)?.(conn);
+    if (!conn.open) closeQuietly(front);
+  }
+
+  /**
+   * The connection the loopback TLS listener sees coming from `port`, if this front made it
+   * (waiting up to a second for the front to record it); undefined for any other.
+   */
+  byFrontPort(port: number): Promise<GuardedConn | undefined> {
+    const known = this.#byFrontPort.get(port);
+    if (known || this.#frontWaiters.has(port)) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), 1_000);
+      const done = (conn: GuardedConn | undefined) => {
+        clearTimeout(timer);
+        this.#frontWaiters.delete(port);
+        resolve(conn);
+      };
+      this.#frontWaiters.set(port, done);
+    });
   }
 
   /** The connection the inner server sees coming from `port`, if this front made it. */
@@ -126,12 +170,16 @@ export class ConnectionTable {
   close(conn: GuardedConn): void {
     if (!conn.open) return;
     conn.open = false;
+    clearTimeout(conn.handshakeTimer);
     this.#all.delete(conn);
     this.stats.open = this.#all.size;
     const left = (this.#perClient.get(conn.client) ?? 1) - 1;
     if (left <= 0) this.#perClient.delete(conn.client);
     else this.#perClient.set(conn.client, left);
     if (conn.innerPort !== undefined) this.#byInnerPort.delete(conn.innerPort);
+    if (conn.frontPort !== undefined) this.#byFrontPort.delete(conn.frontPort);
+    closeQuietly(conn.tcp);
+    closeQuietly(conn.front);
     closeQuietly(conn.tls);
     closeQuietly(conn.inner);
   }
@@ -148,32 +196,57 @@ export class ConnectionTable {
     setTimeout(() => this.close(conn), 5_000);
   }
 
-  /** Relays bytes both ways until either side ends. */
-  relay(conn: GuardedConn): void {
-    if (!conn.inner) return;
-    conn.idleSince = Date.now();
-    void this.#pump(conn, conn.tls, conn.inner, true);
-    void this.#pump(conn, conn.inner, conn.tls, false);
+  /** Relays the client's encrypted bytes to and from the loopback TLS listener. */
+  relayFront(conn: GuardedConn): void {
+    if (!conn.front) return;
+    void this.#pump(conn, conn.tcp, conn.front, "fromClient");
+    void this.#pump(conn, conn.front, conn.tcp, "toClient");
   }
 
-  async #pump(conn: GuardedConn, from: Deno.Conn, to: Deno.Conn, fromClient: boolean) {
+  /** Relays the decrypted bytes to and from the inner server. */
+  relayInner(conn: GuardedConn): void {
+    if (!conn.inner || !conn.tls) return;
+    conn.idleSince = Date.now();
+    void this.#pump(conn, conn.tls, conn.inner, "request");
+    void this.#pump(conn, conn.inner, conn.tls, "answer");
+  }
+
+  /**
+   * Copies `from` to `to`. An end of input is passed on (`closeWrite`), so an answer the
+   * inner server sends before closing still travels the whole chain to the client; the
+   * connection is closed once the client got everything (`toClient` ends), on any error,
+   * and at the latest 5 s after any end.
+   */
+  async #pump(
+    conn: GuardedConn,
+    from: Deno.Conn,
+    to: Deno.Conn,
+    kind: "fromClient" | "toClient" | "request" | "answer",
+  ) {
     const buffer = new Uint8Array(CHUNK);
+    const fromClient = kind === "fromClient";
     try {
       while (conn.open) {
         const n = await from.read(buffer);
         if (n === null) break;
         // A finishing connection relays nothing more from the client.
-        if (fromClient && conn.finishing) break;
-        if (fromClient && conn.inFlight === 0) conn.pendingSince ??= Date.now();
+        if (fromClient && conn.finishing) return;
+        // Decrypted bytes with no request in progress: a head is being sent.
+        if (kind === "request" && conn.inFlight === 0) conn.pendingSince ??= Date.now();
         if (fromClient) await this.#uploads.pace(conn.client, n);
         await writeAll(to, buffer.subarray(0, n));
       }
     } catch {
-      // Reset or closed by the other pump: either way the connection is over.
-    } finally {
-      // The client-side pump of a finishing connection leaves the other to drain the answer.
-      if (!(fromClient && conn.finishing)) this.close(conn);
+      // Reset or closed by another pump: either way the connection is over.
+      this.close(conn);
+      return;
     }
+    if (kind === "toClient" || !conn.open) {
+      this.close(conn);
+      return;
+    }
+    await to.closeWrite().catch(() => this.close(conn));
+    Deno.unrefTimer(setTimeout(() => this.close(conn), 5_000));
   }
 
   /** Closes connections past their header or idle timeout. */
@@ -194,6 +267,7 @@ export class ConnectionTable {
 
   /** Closes every connection, including those held in the tarpit. */
   closeAll(): void {
+    for (const waiter of [...this.#frontWaiters.values()]) waiter(undefined);
     for (const conn of [...this.#all]) this.close(conn);
     for (const [held, timer] of this.#tarpit) {
       clearTimeout(timer);

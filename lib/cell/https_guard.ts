@@ -1,8 +1,10 @@
 /**
  * The cell's HTTPS front: bounds what a client can hold before and between requests.
- * `Deno.serve` has no handshake, header or idle timeout and no connection cap, so TLS is
- * terminated here (Deno.listenTls → rustls) and each connection is relayed to a plain
- * HTTP `Deno.serve` on loopback that only answers connections relayed by this front.
+ * `Deno.serve` has no handshake, header or idle timeout and no connection cap, so the
+ * client's TCP connection is accepted here (admitted or refused before any TLS work), its
+ * bytes relayed to a loopback TLS listener (rustls) where TLS is terminated, and the
+ * decrypted bytes relayed to a plain HTTP `Deno.serve` on loopback; both loopback servers
+ * only answer connections this front made (see guard_connections.ts for why TCP first).
  *
  * - connections: at most `maxConnections` in total and `maxConnectionsPerClient` per
  *   client address; a connection over either cap, or over its address's connection rate,
@@ -116,37 +118,62 @@ export function serveGuarded(
   const table = new ConnectionTable(limits);
   const innerStop = new AbortController();
   const inner = innerServer(handler, table, innerStop.signal);
-  const listener = Deno.listenTls({
-    hostname: options.hostname,
-    port: options.port,
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  const addr = listener.addr as Deno.NetAddr;
+  const tlsListener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
     cert: options.certPem,
     key: options.keyPem,
     alpnProtocols: ["h2", "http/1.1"],
   });
-  const addr = listener.addr as Deno.NetAddr;
+  const tlsPort = (tlsListener.addr as Deno.NetAddr).port;
 
+  // Admitted TCP connection → relayed to the loopback TLS listener, under the handshake
+  // timeout (its timer is cleared once the TLS side is relayed to the inner server).
   const serve = async (conn: GuardedConn) => {
-    const timer = setTimeout(() => {
+    conn.handshakeTimer = setTimeout(() => {
       table.stats.timedOut.handshake++;
       table.close(conn);
     }, limits.handshakeTimeoutMs);
     try {
-      conn.alpn = (await conn.tls.handshake()).alpnProtocol;
+      table.fronted(conn, await Deno.connect({ hostname: "127.0.0.1", port: tlsPort }));
     } catch {
       table.close(conn);
       return;
-    } finally {
-      clearTimeout(timer);
     }
-    if (!conn.open) return;
+    table.relayFront(conn);
+  };
+
+  // The loopback TLS side of a fronted connection: handshake, then relay to the inner server.
+  const terminate = async (tls: Deno.TlsConn) => {
+    const conn = await table.byFrontPort((tls.remoteAddr as Deno.NetAddr).port);
+    if (!conn || !conn.open) {
+      tls.close();
+      return;
+    }
+    conn.tls = tls;
     try {
+      conn.alpn = (await tls.handshake()).alpnProtocol;
+      if (!conn.open) return;
       table.relayed(conn, await Deno.connect({ hostname: "127.0.0.1", port: inner.addr.port }));
     } catch {
       table.close(conn);
       return;
+    } finally {
+      clearTimeout(conn.handshakeTimer);
     }
-    table.relay(conn);
+    table.relayInner(conn);
   };
+  const terminating = (async () => {
+    while (true) {
+      try {
+        void terminate(await tlsListener.accept());
+      } catch {
+        return;
+      }
+    }
+  })();
 
   const sweep = setInterval(
     () => table.sweep(),
@@ -155,13 +182,13 @@ export function serveGuarded(
 
   const accepting = (async () => {
     while (true) {
-      let tls: Deno.TlsConn;
+      let tcp: Deno.Conn;
       try {
-        tls = await listener.accept();
+        tcp = await listener.accept();
       } catch {
         return;
       }
-      const conn = table.admit(tls);
+      const conn = table.admit(tcp);
       if (conn) void serve(conn);
     }
   })();
@@ -176,6 +203,10 @@ export function serveGuarded(
       await accepting;
       clearInterval(sweep);
       table.closeAll();
+      try {
+        tlsListener.close();
+      } catch { /* closed */ }
+      await terminating;
       innerStop.abort();
       await inner.finished;
       finished.resolve();
