@@ -153,7 +153,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         hostname: options.host ?? "localhost",
         port: options.port ?? 0,
         targetPort: bound,
-        limits: options.portLimits,
+        limits: options.portLimits || undefined,
       });
     } catch (cause) {
       server.forceShutdown();
