@@ -41,8 +41,10 @@ export interface GuardedConn {
 }
 
 const CHUNK = 16 * 1024;
+const FIRST_CHUNK = 2 * 1024;
 
-async function writeAll(to: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** Writes all of `bytes` to `to`. */
+export async function writeAll(to: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let at = 0;
   while (at < bytes.length) at += await to.write(bytes.subarray(at));
 }
@@ -223,7 +225,8 @@ export class ConnectionTable {
     to: Deno.Conn,
     kind: "fromClient" | "toClient" | "request" | "answer",
   ) {
-    const buffer = new Uint8Array(CHUNK);
+    // Small until the connection carries more: thousands of quiet connections cost little.
+    let buffer = new Uint8Array(FIRST_CHUNK);
     const fromClient = kind === "fromClient";
     try {
       while (conn.open) {
@@ -235,6 +238,7 @@ export class ConnectionTable {
         if (kind === "request" && conn.inFlight === 0) conn.pendingSince ??= Date.now();
         if (fromClient) await this.#uploads.pace(conn.client, n);
         await writeAll(to, buffer.subarray(0, n));
+        if (n === buffer.length && buffer.length < CHUNK) buffer = new Uint8Array(CHUNK);
       }
     } catch {
       // Reset or closed by another pump: either way the connection is over.

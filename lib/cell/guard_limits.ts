@@ -19,18 +19,19 @@ export interface ConnectionLimits {
   idleTimeoutMs?: number;
   /**
    * New connections per client address: a token bucket checked before the TLS handshake
-   * (handshakes cost the cell CPU); default bursts of 100, 20 a second sustained.
+   * (handshakes cost the cell CPU); default bursts of 50, 5 a second sustained (clients
+   * keep their connections: kubectl and browsers open a few, not one per request).
    */
   connectionRate?: RateLimiterOptions;
   /**
    * Bytes a client address may send per second, all its connections together (bodies
-   * relayed beyond it wait: TCP pushes back on the client); default 4 MiB/s, with one
+   * relayed beyond it wait: TCP pushes back on the client); default 2 MiB/s, with one
    * second's worth as burst. Bounds the CPU one client can make the cell spend on
    * decrypting and relaying uploads.
    */
   uploadBytesPerSecond?: number;
   /**
-   * Bytes all clients together may send per second (default 16 MiB/s); shared fairly: a
+   * Bytes all clients together may send per second (default 8 MiB/s); shared fairly: a
    * client is paced to its own rate and, when the total is spent, waits its turn with the
    * others. Bounds the share of the cell's CPU that uploads can take from everything else.
    */
@@ -53,9 +54,9 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = {
   handshakeTimeoutMs: 10_000,
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 120_000,
-  connectionRate: { burst: 100, perMinute: 1_200 },
-  uploadBytesPerSecond: 4 << 20,
-  totalUploadBytesPerSecond: 16 << 20,
+  connectionRate: { burst: 50, perMinute: 300 },
+  uploadBytesPerSecond: 2 << 20,
+  totalUploadBytesPerSecond: 8 << 20,
   tarpitMs: 1_000,
   tarpitMax: 256,
 };

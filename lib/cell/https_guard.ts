@@ -24,7 +24,7 @@
  * The bounds and their defaults are in guard_limits.ts.
  */
 import { StatusError } from "./errors.ts";
-import { ConnectionTable, type GuardedConn } from "./guard_connections.ts";
+import { ConnectionTable, type GuardedConn, writeAll } from "./guard_connections.ts";
 import {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
@@ -129,15 +129,21 @@ export function serveGuarded(
   });
   const tlsPort = (tlsListener.addr as Deno.NetAddr).port;
 
-  // Admitted TCP connection → relayed to the loopback TLS listener, under the handshake
-  // timeout (its timer is cleared once the TLS side is relayed to the inner server).
+  // Admitted TCP connection: nothing is spent on it until its first bytes (the ClientHello)
+  // arrive; then it is relayed to the loopback TLS listener. The handshake timeout runs from
+  // the accept (its timer is cleared once the TLS side is relayed to the inner server).
   const serve = async (conn: GuardedConn) => {
     conn.handshakeTimer = setTimeout(() => {
       table.stats.timedOut.handshake++;
       table.close(conn);
     }, limits.handshakeTimeoutMs);
     try {
-      table.fronted(conn, await Deno.connect({ hostname: "127.0.0.1", port: tlsPort }));
+      const first = new Uint8Array(2048);
+      const n = await conn.tcp.read(first);
+      if (n === null || !conn.open) return table.close(conn);
+      const front = await Deno.connect({ hostname: "127.0.0.1", port: tlsPort });
+      table.fronted(conn, front);
+      await writeAll(front, first.subarray(0, n));
     } catch {
       table.close(conn);
       return;
