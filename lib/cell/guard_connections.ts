@@ -232,8 +232,8 @@ export class ConnectionTable {
       while (conn.open) {
         const n = await from.read(buffer);
         if (n === null) break;
-        // A finishing connection relays nothing more from the client.
-        if (fromClient && conn.finishing) return;
+        // A finishing connection relays nothing more from the client (on either hop).
+        if ((fromClient || kind === "request") && conn.finishing) return;
         // Decrypted bytes with no request in progress: a head is being sent.
         if (kind === "request" && conn.inFlight === 0) conn.pendingSince ??= Date.now();
         if (fromClient) await this.#uploads.pace(conn.client, n);
@@ -241,8 +241,9 @@ export class ConnectionTable {
         if (n === buffer.length && buffer.length < CHUNK) buffer = new Uint8Array(CHUNK);
       }
     } catch {
-      // Reset or closed by another pump: either way the connection is over.
-      this.close(conn);
+      // Reset or closed by another pump: either way the connection is over — unless only
+      // the client's side stopped on a finishing connection, whose answer is still relayed.
+      if (!(conn.finishing && (fromClient || kind === "request"))) this.close(conn);
       return;
     }
     if (kind === "toClient" || !conn.open) {
