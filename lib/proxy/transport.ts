@@ -239,8 +239,7 @@ export class InProcessTransport implements ProxyTransport {
     });
     if (options.body) {
       pumpBody(requestId, options.body, {
-        // No copy: the chunk is a view the pump made for this message alone; encoding copies it.
-        write: (chunk) => executor.body?.(chunk),
+        write: (chunk) => executor.body?.({ ...chunk, data: Buffer.from(chunk.data) }),
         open: () => open && !assembler.done,
       }).catch((error: Error) => {
         assembler.fail(error);
