@@ -115,7 +115,9 @@ const scenarios: Record<string, (config: AbuseConfig) => Promise<Counters>> = {
   async bodies(config) {
     const counters: Counters = { mib_offered: 0, mib_sent: 0 };
     await untilDeadline(config, 8, async (w) => {
-      const token = w % 2 === 0 ? config.idleToken : config.token;
+      // ABUSE_BODIES=refused|allowed runs only one kind (for profiling); default both.
+      const kind = Deno.env.get("ABUSE_BODIES") ?? (w % 2 === 0 ? "refused" : "allowed");
+      const token = kind === "refused" ? config.idleToken : config.token;
       const r = await chunkedPost(config, address(w), token, 1 << 30);
       counters.mib_offered += 1024;
       counters.mib_sent += r.sent / (1 << 20);

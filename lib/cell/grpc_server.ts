@@ -15,6 +15,7 @@ import {
 } from "./grpc_session.ts";
 import type { AgentRegistry } from "./registry.ts";
 import { AdmissionPacer, type AdmissionPacingOptions } from "./admission_pacer.ts";
+import { type AgentPortLimits, serveTcpFront, type TcpFront } from "./tcp_front.ts";
 
 /** Default of {@linkcode AgentServerOptions.renewalWindowMs}: 15 days. */
 export const DEFAULT_RENEWAL_WINDOW_MS = 15 * 24 * 60 * 60_000;
@@ -66,6 +67,12 @@ export interface AgentServerOptions {
   renewalWindowMs?: number;
   /** Least time between two renewals of one cluster; default 1 hour. */
   renewalIntervalMs?: number;
+  /**
+   * Connection caps, rate and establish timeout of the agent port (tcp_front.ts): the
+   * public port is then a TCP front relaying to the gRPC server on loopback. Default on
+   * with {@linkcode DEFAULT_AGENT_PORT_LIMITS}; `false` binds grpc-js directly.
+   */
+  portLimits?: AgentPortLimits | false;
   now?: () => number;
   logger?: Logger;
 }
@@ -126,7 +133,13 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       );
     }
   }, options.recheckIntervalMs ?? 30_000);
-  const service: LatticeAgentServer = { connect: (call) => handleAgentStream(call, ctx) };
+  let front: TcpFront | undefined;
+  const service: LatticeAgentServer = {
+    connect: (call) => {
+      front?.established(call.getPeer());
+      handleAgentStream(call, ctx);
+    },
+  };
   server.addService(LatticeAgentService, service);
   const credentials = ServerCredentials.createSsl(
     Buffer.from(ca.certPem),
@@ -137,12 +150,28 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     true,
   );
   const address = `${options.host ?? "localhost"}:${options.port ?? 0}`;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, bound) => {
+  const fronted = options.portLimits !== false;
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(fronted ? "127.0.0.1:0" : address, credentials, (error, bound) => {
       if (error) reject(new Error(`Cannot start agent server on ${address}`, { cause: error }));
       else resolve(bound);
     });
   });
+  let port = bound;
+  if (fronted) {
+    try {
+      front = serveTcpFront({
+        hostname: options.host ?? "localhost",
+        port: options.port ?? 0,
+        targetPort: bound,
+        limits: options.portLimits || undefined,
+      });
+    } catch (cause) {
+      server.forceShutdown();
+      throw new Error(`Cannot start agent server on ${address}`, { cause });
+    }
+    port = front.addr.port;
+  }
   logger.info("Agent server listening", { address, port });
   let closing: Promise<void> | undefined;
   return {
@@ -159,7 +188,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
           clearTimeout(force);
           resolve();
         });
-      });
+      }).then(() => front?.shutdown());
       return closing;
     },
   };

@@ -182,6 +182,12 @@ function serveAdmitted(
           if (!closed && call.writable) call.write(command);
         },
         ready: () => drained(call, () => closed),
+        writeFlushed: (command) =>
+          new Promise<void>((resolve) => {
+            if (closed || !call.writable) return resolve();
+            // Called once written out, or with an error when the stream is destroyed first.
+            call.write(command, () => resolve());
+          }),
         close: (reason) => close(reason, status.ABORTED),
       });
       // Attached: the stream no longer counts as being admitted.

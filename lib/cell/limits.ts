@@ -4,14 +4,17 @@
  * ("What we defend against") lists it. Absent fields take the defaults of the component
  * that enforces them.
  */
-import type { ConnectionLimits } from "./https_guard.ts";
+import type { ConnectionLimits } from "./guard_limits.ts";
+import type { AgentPortLimits } from "./tcp_front.ts";
 import type { RateLimiterOptions } from "./webhook_rate_limit.ts";
 import type { AdmissionPacingOptions } from "./admission_pacer.ts";
 
 /** The cell's limits; every field is optional. */
 export interface CellLimits {
-  /** HTTPS connection caps and timeouts (https_guard.ts). */
+  /** HTTPS connection caps, timeouts and upload pacing (guard_limits.ts). */
   connections?: ConnectionLimits;
+  /** Agent port connection caps, rate and establish timeout (tcp_front.ts). */
+  agentPort?: AgentPortLimits;
   /** Proxy: per-client request rate (default bursts of 400, 100/s). */
   proxyRate?: RateLimiterOptions;
   /** Proxy: per-client rate of requests with an invalid token (default 20, then 1/s). */

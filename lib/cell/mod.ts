@@ -20,6 +20,7 @@ export { clusterLookup } from "./webhook_clusters.ts";
 export { RateLimiter, type RateLimiterOptions } from "./webhook_rate_limit.ts";
 export { serveHttps, type ServeHttpsOptions } from "./webhook_server.ts";
 export * from "./https_guard.ts";
+export * from "./tcp_front.ts";
 export { isValidHost, requestTarget } from "./host.ts";
 export type { CellLimits } from "./limits.ts";
 export { LivingClusters, type LivingClustersOptions } from "./living.ts";

@@ -26,6 +26,11 @@ export interface AgentStream {
    * the stream never pushes back.
    */
   ready?(): Promise<void>;
+  /**
+   * Queues one message and resolves once it left the stream's buffer (or the stream
+   * closed); absent, {@linkcode AgentStream.ready} paces instead.
+   */
+  writeFlushed?(command: CellCommand): Promise<void>;
   /** Ends the stream, telling the agent why. */
   close(reason: string): void;
 }
@@ -225,6 +230,10 @@ export class AgentRegistry {
     const entry = this.#entries.get(clusterName);
     if (!entry?.stream) throw new Error(`Cannot send to ${clusterName}: agent not connected`);
     const stream = entry.stream;
+    // One paced message at a time per caller, flushed before the next: a streamed body never
+    // has more than one chunk queued ahead of other requests on the agent's stream, so
+    // requests are not held behind someone's upload (fair to every caller of the stream).
+    if (stream.writeFlushed) return await stream.writeFlushed(command);
     stream.write(command);
     await stream.ready?.();
   }

@@ -14,6 +14,7 @@ import { serveHttps } from "../cell/webhook_server.ts";
 import { clusterLookup } from "../cell/webhook_clusters.ts";
 import { LivingClusters } from "../cell/living.ts";
 import { RevocationList, revokeClusterCertificates } from "../cell/revocation.ts";
+import { cacheRefusals } from "../cell/admission_cache.ts";
 import type { CellLimits } from "../cell/limits.ts";
 import { BodyBudget } from "../proxy/body.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
@@ -152,13 +153,14 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
   // Only a living, unrevoked cluster's certificate connects or renews (docs/security.md).
   const living = new LivingClusters(client);
   const revocations = new RevocationList(client);
-  const admit = async (identity: string, certPem: string) => {
+  // Refusals are reused for 5 s: a revoked agent's reconnect loop costs one check per 5 s.
+  const admit = cacheRefusals(async (identity: string, certPem: string) => {
     if (await revocations.isRevoked(identity, certPem)) return "the certificate is revoked";
     if (!(await living.has(identity, { fresh: true }))) {
       return `no living LatticeCluster ${identity} on this cell`;
     }
     return undefined;
-  };
+  });
   const grpc: AgentServer = await startAgentServer({
     ca,
     serverCert: serving,
@@ -168,6 +170,7 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     renewalIntervalMs: options.limits?.renewalIntervalMs,
     recheckIntervalMs: options.limits?.admissionRecheckMs,
     admission: options.limits?.agentAdmission,
+    portLimits: options.limits?.agentPort,
     host: options.bindAddress ?? "0.0.0.0",
     port: options.grpcPort,
     logger: log,

@@ -34,6 +34,21 @@ Deno.test("operator limit flags fill the cell's limits; unset flags keep default
   for (const name of Object.keys(LIMIT_OPTIONS)) assert.ok(LIMIT_HELP[name], name);
 });
 
+Deno.test("operator limit flags: upload pacing and the agent port", () => {
+  assert.deepEqual(
+    limitsFromArgs(parse([
+      "--upload-rate=2Mi",
+      "--upload-rate-total=8Mi",
+      "--agent-max-connections-per-client=32",
+      "--agent-establish-timeout=5s",
+    ])),
+    {
+      connections: { uploadBytesPerSecond: 2 << 20, totalUploadBytesPerSecond: 8 << 20 },
+      agentPort: { maxConnectionsPerClient: 32, establishTimeoutMs: 5_000 },
+    },
+  );
+});
+
 Deno.test("operator limit flags refuse nonsense, naming the flag", () => {
   assert.equal(parseDuration("x", "500ms"), 500);
   assert.equal(parseSize("x", "64Ki"), 65_536);
