@@ -50,6 +50,12 @@ export interface PlacementOptions {
   workers?: number;
   render?: RenderOptions;
   fetchArtifact?: (url: string, signal: AbortSignal) => Promise<TarFile[]>;
+  /**
+   * Only placements with these labels (several controllers sharing one API server, as in
+   * the benchmark); also selects the Flux objects, so pass the same labels in
+   * `render.labels`.
+   */
+  labelSelector?: string;
 }
 
 /** The placement controller and the caches it reads. */
@@ -105,6 +111,7 @@ export function placementControllers(client: KubeClient, options: PlacementOptio
   const placements = new Controller<PlacementObject>(client, {
     name: "latticeserviceplacement",
     ref: LATTICE_SERVICE_PLACEMENT_REF,
+    labelSelector: options.labelSelector,
     workers: options.workers ?? 4,
     logger: options.logger,
     recorder: options.recorder,
@@ -137,7 +144,9 @@ export function placementControllers(client: KubeClient, options: PlacementOptio
     if (p) placements.enqueue(p);
   };
   const { signal, logger } = options;
-  const selector = `${PLACEMENT_LABEL}`;
+  const selector = options.labelSelector
+    ? `${PLACEMENT_LABEL},${options.labelSelector}`
+    : PLACEMENT_LABEL;
   const run = (p: Promise<void>, what: string) =>
     p.catch((error) => logger?.error(`${what} cache ended`, { error }));
   run(

@@ -33,6 +33,7 @@ import {
   placementKustomization,
   type RenderOptions,
   type Settings,
+  shownRevision,
   workloadPatches,
 } from "./render.ts";
 import {
@@ -157,7 +158,10 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
     }
     let source: ResolvedSource | undefined;
     const kust = this.#o.kustomizations.get(`${ns}/${name}`);
-    const running = kust?.status?.lastAppliedRevision;
+    const running = shownRevision(
+      kust?.status?.lastAppliedRevision,
+      this.#o.repositories.get(`${ns}/${name}${APPLIED_SUFFIX}`),
+    );
     const outcome = await this.#run(obj, ctx, (s) => source = s);
     await this.#writeStatus(obj, { source, revision: running, outcome });
     if (outcome.state === "pending") return Action.requeueAfter(5_000);
@@ -269,7 +273,10 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
     }
     await this.#ensure(
       this.#o.repositories,
-      appliedRepository(name, ns, source, commit, this.#o.render),
+      appliedRepository(name, ns, source, commit, {
+        ...this.#o.render,
+        revision: artifact.revision,
+      }),
     );
     const kust = await this.#ensure(
       this.#o.kustomizations,
@@ -278,7 +285,7 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
     const kReady = readyOf(kust);
     const applied = kust?.status?.lastAppliedRevision;
     if (current(kust) && kReady?.status === "True" && applied && commitOf(applied) === commit) {
-      return { state: "ready", message: `applied ${applied} to namespace ${ns}` };
+      return { state: "ready", message: `applied ${artifact.revision} to namespace ${ns}` };
     }
     if (current(kust) && kReady?.status === "False") {
       return {
@@ -301,7 +308,8 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
     const have = store.get(key);
     if (
       have && contains(have.spec, want.spec) &&
-      contains(have.metadata?.labels, want.metadata?.labels)
+      contains(have.metadata?.labels, want.metadata?.labels) &&
+      contains(have.metadata?.annotations ?? {}, want.metadata?.annotations ?? {})
     ) {
       return have;
     }

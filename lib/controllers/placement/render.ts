@@ -23,6 +23,8 @@ export const PLACEMENT_LABEL = "lattice.dev/placement";
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 /** Its value. */
 export const PLACEMENT_MANAGER = "lattice-placement";
+/** Annotation of the pinned GitRepository: the candidate's revision (`v1.0.0@sha1:…`). */
+export const REVISION_ANNOTATION = "lattice.dev/revision";
 /** Suffix of the pinned GitRepository. */
 export const APPLIED_SUFFIX = "-applied";
 
@@ -151,8 +153,8 @@ export function workloadPatches(
   return { patches, problems };
 }
 
-function labels(placement: string): Record<string, string> {
-  return { [PLACEMENT_LABEL]: placement, [MANAGED_BY_LABEL]: PLACEMENT_MANAGER };
+function labels(placement: string, extra?: Record<string, string>): Record<string, string> {
+  return { ...extra, [PLACEMENT_LABEL]: placement, [MANAGED_BY_LABEL]: PLACEMENT_MANAGER };
 }
 
 function ref(source: EffectiveSource): Record<string, string> {
@@ -165,6 +167,8 @@ export interface RenderOptions {
   interval?: string;
   /** Secret with the git credentials, in the service's namespace. */
   secretName?: string;
+  /** More labels on every object written. */
+  labels?: Record<string, string>;
 }
 
 /** The candidate GitRepository (follows the branch or tag). */
@@ -177,7 +181,7 @@ export function candidateRepository(
   return {
     apiVersion: `${GIT_REPOSITORY_REF.group}/${GIT_REPOSITORY_REF.version}`,
     kind: GIT_REPOSITORY_REF.kind,
-    metadata: { name, namespace, labels: labels(name) },
+    metadata: { name, namespace, labels: labels(name, options.labels) },
     spec: {
       url: fluxGitUrl(source.url) ?? source.url,
       ref: ref(source),
@@ -194,19 +198,36 @@ export function commitOf(revision: string): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The revision to show for what a Kustomization applied from the pinned repository: Flux
+ * names a commit checkout by its SHA only, the candidate's revision carries the tag or branch.
+ */
+export function shownRevision(
+  applied: string | undefined,
+  pinned: KubeObject | undefined,
+): string | undefined {
+  const named = pinned?.metadata?.annotations?.[REVISION_ANNOTATION];
+  if (!applied || !named) return applied;
+  return commitOf(applied) !== undefined && commitOf(applied) === commitOf(named) ? named : applied;
+}
+
 /** The pinned GitRepository the Kustomization applies. */
 export function appliedRepository(
   name: string,
   namespace: string,
   source: EffectiveSource,
   commit: string,
-  options: RenderOptions = {},
+  options: RenderOptions & { revision?: string } = {},
 ): KubeObject {
   const candidate = candidateRepository(name, namespace, source, options);
   const spec = candidate.spec as Record<string, unknown>;
   return {
     ...candidate,
-    metadata: { ...candidate.metadata, name: name + APPLIED_SUFFIX },
+    metadata: {
+      ...candidate.metadata,
+      name: name + APPLIED_SUFFIX,
+      annotations: { [REVISION_ANNOTATION]: options.revision ?? commit },
+    },
     spec: {
       ...spec,
       ref: source.tag !== undefined ? { commit } : { branch: source.branch ?? "main", commit },
@@ -228,7 +249,7 @@ export function placementKustomization(
   return {
     apiVersion: `${KUSTOMIZATION_REF.group}/${KUSTOMIZATION_REF.version}`,
     kind: KUSTOMIZATION_REF.kind,
-    metadata: { name, namespace, labels: labels(name) },
+    metadata: { name, namespace, labels: labels(name, options.labels) },
     spec: {
       interval: options.interval ?? "1m",
       sourceRef: { kind: GIT_REPOSITORY_REF.kind, name: name + APPLIED_SUFFIX },

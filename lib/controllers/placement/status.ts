@@ -80,6 +80,20 @@ export function placementStatus(
         message: o.message,
       },
   );
+  // kstatus conventions, so Flux's health check of the cluster's own Kustomization (which
+  // applies the placement) ends at once on a refusal instead of waiting for its timeout.
+  set({
+    type: "Reconciling",
+    status: o.state === "pending" ? "True" : "False",
+    reason: o.state === "pending" ? o.reason : o.state === "ready" ? "Applied" : o.reason,
+    message: o.state === "pending" ? o.message : "",
+  });
+  set({
+    type: "Stalled",
+    status: o.state === "failed" ? "True" : "False",
+    reason: o.state === "failed" ? o.reason : o.state === "ready" ? "Applied" : o.reason,
+    message: o.state === "failed" ? o.message : "",
+  });
   const status: LatticeServicePlacementStatus = {
     observedGeneration: g,
     phase: o.state === "ready" ? "Ready" : o.state === "pending" ? "Pending" : "Failed",
