@@ -63,11 +63,13 @@ Deno.test("placements through real Flux: overrides, tags, bad input, shadowing, 
           ? p
           : undefined;
       }, 180_000);
-    const failed = (name: string, reason: string) =>
-      until(`${name} Ready=False/${reason}`, async () => {
+    const failed = (name: string, reason: string, message = /./) =>
+      until(`${name} Ready=False/${reason} ${message}`, async () => {
         const p = await placement(name);
         const c = p.status?.conditions?.find((x) => x.type === "Ready");
-        return c?.status === "False" && c.reason === reason ? c : undefined;
+        return c?.status === "False" && c.reason === reason && message.test(c.message)
+          ? c
+          : undefined;
       }, 120_000);
     // The root's catalog, handed down through the cell `us` (which adds nothing) to the leaf.
     const rootReg = registration("payments", env.serviceUrl, { path: "./deploy", branch: "main" }, {
@@ -195,11 +197,13 @@ Deno.test("placements through real Flux: overrides, tags, bad input, shadowing, 
 
       await t.step("an invalid git URL → RegistrationInvalid", async () => {
         for (const url of ["ftp://host/repo.git", "https://", "git@host", "https://u:pw@h/r.git"]) {
+          await env.inherit(usSet);
+          await ready("payments");
           await env.inherit(
             handDown("root", [registration("payments", url, { branch: "main" })], []),
           );
-          const c = await failed("payments", "RegistrationInvalid");
-          assert.match(c.message, /spec\.source\.git\.url/, url);
+          const c = await failed("payments", "RegistrationInvalid", /spec\.source\.git\.url/);
+          assert.match(c.message, /defined on root/, url);
         }
         await stillV2();
       });
