@@ -27,6 +27,7 @@
 import { type BenchResults, percentile, processRssKiB, rssMiB, runBench } from "./_harness.ts";
 import { KubeClient } from "../lib/kube/mod.ts";
 import { LATTICE_SERVICE_PLACEMENT_REF } from "../lib/api/refs.ts";
+import { GIT_REPOSITORY_REF, KUSTOMIZATION_REF } from "../lib/flux/names.ts";
 import { FluxInstaller } from "../lib/flux/mod.ts";
 import { FluxKubelet } from "../lib/sandbox/flux_kubelet.ts";
 import { startGitServer } from "../lib/sandbox/git_server.ts";
@@ -45,6 +46,7 @@ import { stringify } from "yaml";
 const CLUSTERS = Number(Deno.env.get("PLACEMENT_CLUSTERS") ?? 50);
 const PER_CLUSTER = Number(Deno.env.get("PLACEMENTS_PER_CLUSTER") ?? 10);
 const SERVICES = 10;
+const TRACE = Deno.env.get("PLACEMENT_TRACE") !== undefined;
 const FLUX_CONCURRENCY = Number(Deno.env.get("PLACEMENT_FLUX_CONCURRENCY") ?? 8);
 const BENCH_LABEL = "lattice.dev/bench-cluster";
 
@@ -112,6 +114,7 @@ async function placements(): Promise<BenchResults> {
 
     // The 50 "clusters": one controller each, with its own API client whose requests count.
     let requests = 0;
+    const kinds = new Map<string, number>();
     const clients: KubeClient[] = [];
     const heapBefore = Deno.memoryUsage().heapUsed / 2 ** 20;
     const rssBefore = rssMiB();
@@ -121,6 +124,10 @@ async function placements(): Promise<BenchResults> {
       const fetchRaw = own.fetchRaw.bind(own);
       own.fetchRaw = (req) => {
         requests++;
+        if (TRACE) {
+          const k = `${req.method ?? "GET"} ${req.path.replace(/\/(svc|lattice)-[a-z0-9-]+/g, "/X")}`;
+          kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        }
         return fetchRaw(req);
       };
       clients.push(own);
@@ -165,6 +172,16 @@ async function placements(): Promise<BenchResults> {
       if (readyAt.size < total) await new Promise((r) => setTimeout(r, 1_000));
     }
     const allReady = (performance.now() - started) / 1000;
+    if (TRACE) {
+      console.log([...kinds].sort((a, b) => b[1] - a[1]));
+      for (const ref of [GIT_REPOSITORY_REF, KUSTOMIZATION_REF, LATTICE_SERVICE_PLACEMENT_REF]) {
+        const list = await client.list<Placement & { metadata: { namespace?: string } }>(ref);
+        for (const o of list.items) {
+          const ready = o.status?.conditions?.find((x) => x.type === "Ready");
+          console.log(ref.kind, o.metadata.namespace ?? "", o.metadata.name, o.metadata.creationTimestamp, ready?.lastTransitionTime);
+        }
+      }
+    }
     const perPlacement = [...readyAt].map(([n, t]) => (t - (created.get(n) ?? started)) / 1000);
     const heapAfter = Deno.memoryUsage().heapUsed / 2 ** 20;
     const rssAfter = rssMiB();

@@ -8,11 +8,11 @@ import type { LatticeServicePlacementStatus, ResolvedSource } from "../../api/mo
 import { LATTICE_SERVICE_PLACEMENT_REF } from "../../api/refs.ts";
 import { GIT_REPOSITORY_REF, KUSTOMIZATION_REF } from "../../flux/names.ts";
 import {
+  isAlreadyExists,
   isNotFound,
   type KubeClient,
   type KubeObject,
   type ObjectMeta,
-  type ResourceRef,
 } from "../../kube/mod.ts";
 import {
   Action,
@@ -37,20 +37,13 @@ import {
   workloadPatches,
 } from "./render.ts";
 import {
+  canonical,
   type InheritedRegistration,
   type LocalRegistration,
   resolveRegistration,
 } from "./resolve.ts";
 import { type Outcome, placementStatus } from "./status.ts";
 import { placementProblems, problemText, registrationProblems } from "./validate.ts";
-
-const NAMESPACE_REF: ResourceRef = {
-  group: "",
-  version: "v1",
-  plural: "namespaces",
-  kind: "Namespace",
-  namespaced: false,
-};
 
 /** Finalizer: the service's Flux objects go before the placement does. */
 export const PLACEMENT_FINALIZER = "lattice.dev/placement";
@@ -271,13 +264,27 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
         message: `cannot tell the commit of revision ${artifact.revision}`,
       };
     }
-    await this.#ensure(
+    const pinned = await this.#ensure(
       this.#o.repositories,
       appliedRepository(name, ns, source, commit, {
         ...this.#o.render,
         revision: artifact.revision,
       }),
     );
+    // The Kustomization waits for the pinned artifact: created earlier, kustomize-controller
+    // would find no artifact and retry only after its dependency requeue (30 s).
+    const pinnedRevision = pinned?.status?.artifact?.revision;
+    if (!current(pinned) || !pinnedRevision || commitOf(pinnedRevision) !== commit) {
+      const failed = readyOf(pinned);
+      if (current(pinned) && failed?.status === "False") {
+        return {
+          state: "failed",
+          reason: "SourceNotReady",
+          message: `commit ${commit}: ${failed.reason ?? ""} ${failed.message ?? ""}`.trim(),
+        };
+      }
+      return { state: "pending", reason: "Progressing", message: `fetching commit ${commit}` };
+    }
     const kust = await this.#ensure(
       this.#o.kustomizations,
       placementKustomization(name, ns, source, patches, this.#o.render),
@@ -322,14 +329,14 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
     }
     signal.throwIfAborted();
     try {
-      await this.#client.get(NAMESPACE_REF, ns);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
+      // One request: a namespace that exists (ours or not) is left as it is.
       await this.#client.create({
         apiVersion: "v1",
         kind: "Namespace",
         metadata: { name: ns, labels: { [MANAGED_BY_LABEL]: PLACEMENT_MANAGER } },
       });
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
     }
   }
 
@@ -342,7 +349,7 @@ export class PlacementReconciler implements Reconciler<PlacementObject> {
       namespace: obj.metadata.name,
       ...seen,
     }, this.#o.now?.());
-    if (JSON.stringify(status) === JSON.stringify(obj.status)) return;
+    if (canonical(status) === canonical(obj.status ?? {})) return;
     await this.#client.patchStatus(LATTICE_SERVICE_PLACEMENT_REF, obj.metadata.name, undefined, {
       status,
     });

@@ -62,8 +62,8 @@ export function resolveRegistration(
   };
 }
 
-/** Canonical JSON: object keys sorted, so equal sets hash equally on both sides. */
-function canonical(value: unknown): string {
+/** Canonical JSON: object keys sorted (equal sets hash equally on both sides; equal statuses compare equal). */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const obj = value as Record<string, unknown>;
