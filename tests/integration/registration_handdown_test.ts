@@ -94,7 +94,10 @@ Deno.test("registrations are handed down the agent stream", async (t) => {
         selfName: "leaf",
         signal: abort.signal,
       });
-      await until("child cache", async () => child.inherited().length === 1 || undefined);
+      await until(
+        "child cache",
+        () => Promise.resolve(child.inherited().length === 1 || undefined),
+      );
       const r = resolveRegistration("payments", "leaf", child.registrations.list(), [
         ...child.inherited(),
       ]);

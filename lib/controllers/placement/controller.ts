@@ -78,11 +78,16 @@ async function feed<T extends KubeObject>(
   onChange: (obj: T) => void,
   logger?: Logger,
 ): Promise<void> {
+  let warned = false;
   for await (const event of watcher<T>(client, ref, { ...options, signal })) {
     if (event.type === "error") {
-      logger?.warn(`${ref.kind} watch failed; retrying`, { error: event.error });
+      // Said once (e.g. Flux's CRDs not installed yet), then quietly retried with backoff.
+      if (!warned) logger?.warn(`${ref.kind} watch failed; retrying`, { error: event.error });
+      else logger?.debug(`${ref.kind} watch failed; retrying`, { error: event.error });
+      warned = true;
       continue;
     }
+    warned = false;
     for (const change of store.apply(event)) onChange(change.object);
     if (event.type === "initApply") onChange(event.object);
   }

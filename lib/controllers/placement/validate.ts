@@ -37,6 +37,7 @@ function normalise(url: string): string {
 /** Why `url` cannot be cloned by Flux, or undefined. */
 export function gitUrlProblem(url: string): string | undefined {
   if (url.length > 2048) return "must be at most 2048 characters";
+  // deno-lint-ignore no-control-regex
   if (/[\s\x00-\x1f\x7f]/.test(url)) return "must not contain spaces or control characters";
   let parsed: URL;
   try {
@@ -58,6 +59,7 @@ export function gitUrlProblem(url: string): string | undefined {
 export function gitRefProblem(ref: string): string | undefined {
   if (ref.length === 0) return "must not be empty";
   if (ref.length > 255) return "must be at most 255 characters";
+  // deno-lint-ignore no-control-regex
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) {
     return `"${ref}" is not a git ref name (no spaces or any of ~ ^ : ? * [ \\)`;
   }
@@ -75,6 +77,7 @@ export function gitRefProblem(ref: string): string | undefined {
 export function repoPathProblem(path: string): string | undefined {
   if (path.startsWith("/")) return "must be relative to the repository root (./deploy)";
   if (path.split("/").includes("..")) return "must stay inside the repository (no ..)";
+  // deno-lint-ignore no-control-regex
   if (/[\x00-\x1f\x7f]/.test(path)) return "must not contain control characters";
   return undefined;
 }
