@@ -69,7 +69,8 @@ async function placements(): Promise<BenchResults> {
   });
   const server = await startGitServer({ projectRoot: root });
   try {
-    await createServiceRepo(`${root}/payments`, "payments");
+    // Headless: 500 Services would exhaust the sandbox API server's service IP range.
+    await createServiceRepo(`${root}/payments`, "payments", { headless: true });
     await Deno.mkdir(`${root}/fleet`);
     await new Deno.Command("git", { args: ["-C", `${root}/fleet`, "init", "-q", "-b", "main"] })
       .output();
@@ -125,7 +126,9 @@ async function placements(): Promise<BenchResults> {
       own.fetchRaw = (req) => {
         requests++;
         if (TRACE) {
-          const k = `${req.method ?? "GET"} ${req.path.replace(/\/(svc|lattice)-[a-z0-9-]+/g, "/X")}`;
+          const k = `${req.method ?? "GET"} ${
+            req.path.replace(/\/(svc|lattice)-[a-z0-9-]+/g, "/X")
+          }`;
           kinds.set(k, (kinds.get(k) ?? 0) + 1);
         }
         return fetchRaw(req);
@@ -161,6 +164,7 @@ async function placements(): Promise<BenchResults> {
     const total = CLUSTERS * PER_CLUSTER;
     const readyAt = new Map<string, number>();
     const deadline = Date.now() + 30 * 60_000;
+    let polls = 0;
     while (readyAt.size < total) {
       if (Date.now() > deadline) throw new Error(`only ${readyAt.size}/${total} Ready in 30 min`);
       const list = await client.list<Placement>(LATTICE_SERVICE_PLACEMENT_REF);
@@ -170,6 +174,10 @@ async function placements(): Promise<BenchResults> {
         if (ready && !readyAt.has(p.metadata.name)) readyAt.set(p.metadata.name, now);
       }
       if (readyAt.size < total) await new Promise((r) => setTimeout(r, 1_000));
+      if (readyAt.size < total && ++polls % 30 === 0) {
+        const s = ((performance.now() - started) / 1000).toFixed(0);
+        console.log(`${s} s: ${readyAt.size}/${total} Ready, load ${Deno.loadavg()[0]}`);
+      }
     }
     const allReady = (performance.now() - started) / 1000;
     if (TRACE) {
@@ -178,7 +186,13 @@ async function placements(): Promise<BenchResults> {
         const list = await client.list<Placement & { metadata: { namespace?: string } }>(ref);
         for (const o of list.items) {
           const ready = o.status?.conditions?.find((x) => x.type === "Ready");
-          console.log(ref.kind, o.metadata.namespace ?? "", o.metadata.name, o.metadata.creationTimestamp, ready?.lastTransitionTime);
+          console.log(
+            ref.kind,
+            o.metadata.namespace ?? "",
+            o.metadata.name,
+            o.metadata.creationTimestamp,
+            ready?.lastTransitionTime,
+          );
         }
       }
     }

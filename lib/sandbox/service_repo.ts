@@ -26,7 +26,11 @@ async function git(dir: string, ...args: string[]): Promise<string> {
 }
 
 /** The manifests of one release of a service (`version` lands in the ConfigMap). */
-export function serviceManifests(name: string, version: string): Record<string, string> {
+export function serviceManifests(
+  name: string,
+  version: string,
+  options: { headless?: boolean } = {},
+): Record<string, string> {
   const labels = { app: name };
   const docs = {
     "deployment.yaml": {
@@ -53,7 +57,11 @@ export function serviceManifests(name: string, version: string): Record<string, 
       apiVersion: "v1",
       kind: "Service",
       metadata: { name, labels },
-      spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+      spec: {
+        ...(options.headless ? { clusterIP: "None" } : {}),
+        selector: labels,
+        ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      },
     },
     "configmap.yaml": {
       apiVersion: "v1",
@@ -120,14 +128,15 @@ export async function commitRepo(dir: string, message: string, tag?: string): Pr
 export async function createServiceRepo(
   dir: string,
   name: string,
+  options: { headless?: boolean } = {},
 ): Promise<Record<string, string>> {
   await Deno.mkdir(dir, { recursive: true });
   await git(dir, "init", "-q", "-b", "main");
-  await writeFiles(dir, "deploy", serviceManifests(name, "v1.0.0"));
+  await writeFiles(dir, "deploy", serviceManifests(name, "v1.0.0", options));
   await writeFiles(dir, "daemon", daemonManifests(`${name}-agent`));
-  await writeFiles(dir, "deploy-alt", serviceManifests(name, "alt"));
+  await writeFiles(dir, "deploy-alt", serviceManifests(name, "alt", options));
   const v1 = await commitRepo(dir, "v1.0.0", "v1.0.0");
-  await writeFiles(dir, "deploy", serviceManifests(name, "v2.0.0"));
+  await writeFiles(dir, "deploy", serviceManifests(name, "v2.0.0", options));
   const v2 = await commitRepo(dir, "v2.0.0", "v2.0.0");
   return { "v1.0.0": v1, "v2.0.0": v2 };
 }

@@ -66,7 +66,13 @@ export interface FluxObject extends KubeObject {
   spec?: Record<string, unknown>;
   status?: {
     observedGeneration?: number;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      observedGeneration?: number;
+    }[];
     artifact?: { url?: string; revision?: string };
     lastAppliedRevision?: string;
   };
@@ -95,9 +101,15 @@ function readyOf(obj: FluxObject | undefined) {
   return obj?.status?.conditions?.find((c) => c.type === "Ready");
 }
 
+/**
+ * True when Flux has looked at the current spec: status.observedGeneration, or — while Flux
+ * retries a failure (it then leaves observedGeneration behind) — the Ready condition's.
+ */
 function current(obj: FluxObject | undefined): boolean {
-  return obj !== undefined &&
-    obj.status?.observedGeneration === obj.metadata?.generation;
+  if (obj === undefined) return false;
+  const generation = obj.metadata?.generation;
+  return obj.status?.observedGeneration === generation ||
+    readyOf(obj)?.observedGeneration === generation;
 }
 
 /** True when every field of `want` is in `have` with the same value. */
