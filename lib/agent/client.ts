@@ -51,7 +51,9 @@ export interface AgentClientOptions extends ChannelSettings {
   /** Reported in heartbeats; default READY. */
   state?: () => AgentState;
   /** More heartbeat fields (spec hash, the child's status), read as each is sent. */
-  heartbeatExtras?: () => Partial<Pick<Heartbeat, "specHash" | "clusterStatus">>;
+  heartbeatExtras?: () => Partial<
+    Pick<Heartbeat, "specHash" | "clusterStatus" | "registrationsHash">
+  >;
   /** Default 30 s. */
   heartbeatIntervalMs?: number;
   /** How often ClusterHealth is re-sent unasked; default 5 min. */

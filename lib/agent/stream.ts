@@ -24,7 +24,9 @@ export interface StreamRunOptions {
   health: () => Promise<ClusterHealth>;
   state: () => AgentState;
   /** More heartbeat fields (the child's spec hash and status), read when each is sent. */
-  heartbeatExtras?: () => Partial<Pick<Heartbeat, "specHash" | "clusterStatus">>;
+  heartbeatExtras?: () => Partial<
+    Pick<Heartbeat, "specHash" | "clusterStatus" | "registrationsHash">
+  >;
   heartbeatIntervalMs: number;
   /** ClusterHealth is re-sent about this often (besides on connect and StatusRequest). */
   healthIntervalMs: number;
@@ -196,6 +198,7 @@ export class AgentStreamRun {
       $case: "heartbeat",
       value: {
         specHash: "",
+        registrationsHash: "",
         ...this.#o.heartbeatExtras?.(),
         state: this.#o.state(),
         timestamp: new Date(),

@@ -14,6 +14,7 @@ import {
 import { LATTICE_ENVIRONMENT_CRD, LATTICE_SERVICE_CRD } from "./mesh_crds.ts";
 import { LatticeRepoConfigSpecSchema } from "./repo_config.ts";
 import { LatticeServicePlacementSpecSchema } from "./service_placement.ts";
+import { LatticeServicePlacementStatusSchema } from "./service_placement_status.ts";
 import { LatticeServiceRegistrationSpecSchema } from "./service_registration.ts";
 import { CLUSTER_DOCUMENT_RULES } from "./cluster_rules.ts";
 import { celValidation } from "./rules.ts";
@@ -146,11 +147,14 @@ export const LATTICE_SERVICE_PLACEMENT_CRD: CrdDefinition = {
   categories: ["lattice"],
   scope: "Cluster",
   spec: LatticeServicePlacementSpecSchema,
+  status: LatticeServicePlacementStatusSchema,
   description: "A registered service placed on the cluster it is applied to, with overrides.",
   validations: [nameRule],
   printerColumns: [
     { name: "Service", type: "string", jsonPath: ".spec.serviceRef" },
     { name: "Replicas", type: "integer", jsonPath: ".spec.overrides.replicas" },
+    { name: "Phase", type: "string", jsonPath: ".status.phase" },
+    { name: "Revision", type: "string", jsonPath: ".status.revision" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 };

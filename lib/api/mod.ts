@@ -22,6 +22,7 @@ export * from "./refs.ts";
 export * from "./repo_config.ts";
 export * from "./rules.ts";
 export * from "./service_placement.ts";
+export * from "./service_placement_status.ts";
 export * from "./service_registration.ts";
 export * from "./validate.ts";
 export * from "./validators.ts";

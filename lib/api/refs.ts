@@ -10,3 +10,21 @@ export const LATTICE_CLUSTER_REF: ResourceRef = {
   kind: LATTICE_CLUSTER_CRD.kind,
   namespaced: false,
 };
+
+/** LatticeServiceRegistrations (cluster-scoped). */
+export const LATTICE_SERVICE_REGISTRATION_REF: ResourceRef = {
+  group: "lattice.dev",
+  version: "v1alpha1",
+  plural: "latticeserviceregistrations",
+  kind: "LatticeServiceRegistration",
+  namespaced: false,
+};
+
+/** LatticeServicePlacements (cluster-scoped). */
+export const LATTICE_SERVICE_PLACEMENT_REF: ResourceRef = {
+  group: "lattice.dev",
+  version: "v1alpha1",
+  plural: "latticeserviceplacements",
+  kind: "LatticeServicePlacement",
+  namespaced: false,
+};

@@ -21,6 +21,7 @@ import { SECRET_REF } from "../kube/refs.ts";
 import { FleetReporter, type FleetState } from "../fleet/mod.ts";
 import type { EventRecorder } from "../kube/mod.ts";
 import { ChildReporter, specSyncHandlers } from "../childsync/agent.ts";
+import { InheritedHash, registrationHandlers } from "../controllers/placement/handdown.ts";
 import { unpivotHandlers } from "../pivot/unpivot_agent.ts";
 import { FluxAgent, type FluxAgentOptions } from "../flux/mod.ts";
 
@@ -107,6 +108,11 @@ export function startAgent(
     logger: log,
   });
   const unpivot = unpivotHandlers(client, { logger: log });
+  // The registrations the parent hands down (docs/adr/registration-inheritance.md).
+  const inherited = new InheritedHash();
+  inherited.load(client).catch((error) =>
+    log.warn("Cannot read inherited registrations", { error })
+  );
   const flux = new FluxAgent(client, {
     ...options.flux,
     clusterName: secret.clusterName,
@@ -127,8 +133,9 @@ export function startAgent(
       }),
       ...unpivot.handlers,
       ...flux.handlers(),
+      ...registrationHandlers(client, inherited, { onStored: () => agent.heartbeatNow() }),
     },
-    heartbeatExtras: () => reporter.extras(),
+    heartbeatExtras: () => ({ ...reporter.extras(), registrationsHash: inherited.value }),
     health,
     kubernetesVersion: () => kubernetesVersion(client),
     heartbeatIntervalMs: options.heartbeatIntervalMs,

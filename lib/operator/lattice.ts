@@ -14,6 +14,7 @@ import {
   LATTICE_CLUSTER_REF,
 } from "../controllers/cluster/mod.ts";
 import { meshControllers } from "../controllers/service/mod.ts";
+import { placementsWithHandDown } from "../controllers/placement/operator.ts";
 import { EventRecorder, getOrUndefined, type KubeClient, NODE_REF } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BinarySource } from "../cell/webhook_binary.ts";
@@ -207,6 +208,14 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
           // The service mesh runs on every cluster (docs/mesh.md).
           ...meshControllers(client, { selfName: name, recorder, logger, metrics, signal })
             .controllers,
+          // Placements run on every cluster; a cell hands registrations down (docs/placements.md).
+          ...placementsWithHandDown(client, cell?.registry, {
+            selfName: name,
+            recorder,
+            logger,
+            metrics,
+            signal,
+          }),
         ];
       },
       logger: log,

@@ -57,6 +57,8 @@ export interface FluxKubeletOptions {
   binDir?: string;
   /** Poll interval; default 1 s. */
   pollMs?: number;
+  /** More flags for every controller (e.g. `--concurrent=8` in benchmarks). */
+  extraArgs?: string[];
   logger?: Logger;
 }
 
@@ -169,6 +171,7 @@ export class FluxKubelet {
       "--enable-leader-election=false",
       `--metrics-addr=127.0.0.1:${metrics}`,
       `--health-addr=127.0.0.1:${health}`,
+      ...(this.#o.extraArgs ?? []),
     ];
     if (name === "source-controller") {
       args.push(

@@ -37,7 +37,7 @@ const beat = (sequence: number): AgentMessage => ({
   clusterName: "c1",
   payload: {
     $case: "heartbeat",
-    value: { state: 3, timestamp: new Date(0), sequence, specHash: "" },
+    value: { state: 3, timestamp: new Date(0), sequence, specHash: "", registrationsHash: "" },
   },
 });
 

@@ -10,7 +10,13 @@ function heartbeat(name: string, hash: string): AgentMessage {
     clusterName: name,
     payload: {
       $case: "heartbeat",
-      value: { state: 3, sequence: 1, specHash: hash, timestamp: new Date() },
+      value: {
+        state: 3,
+        sequence: 1,
+        specHash: hash,
+        registrationsHash: "",
+        timestamp: new Date(),
+      },
     },
   };
 }

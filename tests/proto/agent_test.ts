@@ -31,7 +31,12 @@ const AGENT_FIELDS: [NonNullable<AgentMessage["payload"]>, number][] = [
   [{ $case: "pivotComplete", value: { success: true, errorMessage: "", pivotId: "p" } }, 4],
   [{
     $case: "heartbeat",
-    value: { state: AgentState.AGENT_STATE_READY, sequence: 1, specHash: "" },
+    value: {
+      state: AgentState.AGENT_STATE_READY,
+      sequence: 1,
+      specHash: "",
+      registrationsHash: "",
+    },
   }, 5],
   [{ $case: "clusterHealth", value: { readyNodes: 1, totalNodes: 2, conditions: [] } }, 6],
   [{

@@ -216,10 +216,18 @@ const placementDelete = gitopsCommand({
   },
 });
 
+/** `lattice placement remove`: the same as delete (the issue's and many users' word). */
+const placementRemove: Command = {
+  ...placementDelete,
+  name: "remove",
+  summary: "Remove a service from a cluster (same as delete)",
+  usage: "lattice placement remove SERVICE --cluster C",
+};
+
 /** `lattice placement`. */
 export const placementCommand: Command = {
   name: "placement",
   summary: "Place services on clusters",
-  usage: "lattice placement <list|create|scale|delete> [options]",
-  subcommands: [placementList, placementCreate, placementScale, placementDelete],
+  usage: "lattice placement <list|create|scale|delete|remove> [options]",
+  subcommands: [placementList, placementCreate, placementScale, placementDelete, placementRemove],
 };

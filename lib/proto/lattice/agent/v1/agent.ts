@@ -104,7 +104,14 @@ export interface Heartbeat {
    */
   specHash: string;
   /** The child's own view of itself, shown on the parent's copy (status.pivoted). */
-  clusterStatus?: ChildClusterStatus | undefined;
+  clusterStatus?:
+    | ChildClusterStatus
+    | undefined;
+  /**
+   * Hash of the registrations the parent last handed down and the child stored
+   * (RegistrationHandDown.hash), so the parent re-sends whenever they differ.
+   */
+  registrationsHash: string;
 }
 
 /** What the child's own LatticeCluster status says, reported up with every heartbeat. */
@@ -234,6 +241,9 @@ export interface CellCommand {
     | //
     /** A message of an upgraded (WebSocket) proxied connection, caller -> child (issue #20). */
     { $case: "k8sStream"; value: KubernetesStreamFrame }
+    | //
+    /** The registrations placements on the child may resolve (docs/adr/registration-inheritance.md). */
+    { $case: "registrations"; value: RegistrationHandDown }
     | undefined;
   /**
    * When set, the agent answers with exactly one CommandAck carrying it. Empty for
@@ -533,6 +543,17 @@ export interface ClusterSpecSync {
   specHash: string;
   /** metadata.generation of the parent's copy, for messages and events. */
   generation: number;
+}
+
+/**
+ * The service registrations a parent hands to a child: the parent's own registrations over
+ * what its own parent handed it (nearest wins), the whole set each time (level-triggered).
+ */
+export interface RegistrationHandDown {
+  /** Hash of the set (canonical JSON); the child's heartbeat reports it back once stored. */
+  hash: string;
+  /** The set as JSON: [{name, definedOn, spec}], sorted by name. */
+  registrations: Buffer;
 }
 
 /**
@@ -1024,7 +1045,7 @@ export const PivotComplete: MessageFns<PivotComplete> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { state: 0, timestamp: undefined, sequence: 0, specHash: "", clusterStatus: undefined };
+  return { state: 0, timestamp: undefined, sequence: 0, specHash: "", clusterStatus: undefined, registrationsHash: "" };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -1043,6 +1064,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.clusterStatus !== undefined) {
       ChildClusterStatus.encode(message.clusterStatus, writer.uint32(170).fork()).join();
+    }
+    if (message.registrationsHash !== "") {
+      writer.uint32(482).string(message.registrationsHash);
     }
     return writer;
   },
@@ -1100,6 +1124,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.clusterStatus = ChildClusterStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.registrationsHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1124,6 +1156,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.clusterStatus = (object.clusterStatus !== undefined && object.clusterStatus !== null)
       ? ChildClusterStatus.fromPartial(object.clusterStatus)
       : undefined;
+    message.registrationsHash = object.registrationsHash ?? "";
     return message;
   },
 };
@@ -2040,6 +2073,9 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "k8sStream":
         KubernetesStreamFrame.encode(message.command.value, writer.uint32(562).fork()).join();
         break;
+      case "registrations":
+        RegistrationHandDown.encode(message.command.value, writer.uint32(482).fork()).join();
+        break;
     }
     if (message.commandId !== "") {
       writer.uint32(74).string(message.commandId);
@@ -2218,6 +2254,14 @@ export const CellCommand: MessageFns<CellCommand> = {
             message.command = { $case: "k8sStream", value: KubernetesStreamFrame.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.command = { $case: "registrations", value: RegistrationHandDown.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 9: {
             if (tag !== 74) {
               break;
@@ -2361,6 +2405,12 @@ export const CellCommand: MessageFns<CellCommand> = {
       case "k8sStream": {
         if (object.command?.value !== undefined && object.command?.value !== null) {
           message.command = { $case: "k8sStream", value: KubernetesStreamFrame.fromPartial(object.command.value) };
+        }
+        break;
+      }
+      case "registrations": {
+        if (object.command?.value !== undefined && object.command?.value !== null) {
+          message.command = { $case: "registrations", value: RegistrationHandDown.fromPartial(object.command.value) };
         }
         break;
       }
@@ -4820,6 +4870,73 @@ export const ClusterSpecSync: MessageFns<ClusterSpecSync> = {
     message.spec = object.spec ?? Buffer.alloc(0);
     message.specHash = object.specHash ?? "";
     message.generation = object.generation ?? 0;
+    return message;
+  },
+};
+
+function createBaseRegistrationHandDown(): RegistrationHandDown {
+  return { hash: "", registrations: Buffer.alloc(0) };
+}
+
+export const RegistrationHandDown: MessageFns<RegistrationHandDown> = {
+  encode(message: RegistrationHandDown, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hash !== "") {
+      writer.uint32(10).string(message.hash);
+    }
+    if (message.registrations.length !== 0) {
+      writer.uint32(18).bytes(message.registrations);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegistrationHandDown {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistrationHandDown();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.registrations = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<RegistrationHandDown>): RegistrationHandDown {
+    return RegistrationHandDown.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegistrationHandDown>): RegistrationHandDown {
+    const message = createBaseRegistrationHandDown();
+    message.hash = object.hash ?? "";
+    message.registrations = object.registrations ?? Buffer.alloc(0);
     return message;
   },
 };
