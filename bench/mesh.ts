@@ -21,6 +21,9 @@ const SERVICES = Number(Deno.env.get("BENCH_SERVICES") ?? 1000);
 const DEPS = Number(Deno.env.get("BENCH_DEPS") ?? 10);
 const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 16);
 const NAMESPACES = 10;
+/** When set, the apiserver's CPU is profiled for this many seconds from the first create. */
+const PROFILE_S = Number(Deno.env.get("BENCH_PROFILE_S") ?? 0);
+const PROFILE_OUT = Deno.env.get("BENCH_PROFILE_OUT") ?? "/tmp/mesh-apiserver.pprof";
 
 const nameOf = (i: number) => `s-${String((i + SERVICES) % SERVICES).padStart(4, "0")}`;
 const nsOf = (i: number) => `team-${((i + SERVICES) % SERVICES) % NAMESPACES}`;
@@ -91,11 +94,23 @@ async function count(client: KubeClient, ref: ResourceRef): Promise<number> {
   return page.items.length + (page.metadata.remainingItemCount ?? 0);
 }
 
+/** Writes the apiserver's pprof CPU profile over the next `seconds` to `out`. */
+async function profile(client: KubeClient, seconds: number, out: string): Promise<void> {
+  const response = await client.fetchRaw({
+    method: "GET",
+    path: "/debug/pprof/profile",
+    query: { seconds: String(seconds) },
+  });
+  await Deno.writeFile(out, new Uint8Array(await response.arrayBuffer()));
+  console.error(`apiserver CPU profile (${seconds} s) written to ${out}`);
+}
+
 if (import.meta.main) {
   await runBench("mesh", async () => {
     const plane = await startControlPlane({
       name: "bench-mesh",
       crds: { lattice: true, upstream: ["cilium-v1.19.4", "istio-1.30.3"] },
+      apiServerArgs: PROFILE_S > 0 ? ["--profiling=true"] : [],
     });
     try {
       const driver = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
@@ -140,6 +155,7 @@ if (import.meta.main) {
       const expected = SERVICES * DEPS;
 
       const t0 = performance.now();
+      const profiled = PROFILE_S > 0 ? profile(driver, PROFILE_S, PROFILE_OUT) : undefined;
       await pool(Array.from({ length: SERVICES }, (_, i) => i), 32, async (i) => {
         await driver.create(doc(i));
       });
@@ -172,6 +188,7 @@ if (import.meta.main) {
       const policiesS = policiesAt ? (policiesAt - t0) / 1000 : Number.NaN;
       const used = requests - baseline;
       const cpu1 = await Promise.all([cpuSeconds("self"), cpuSeconds(apiPid), cpuSeconds(etcdPid)]);
+      await profiled;
       stop.abort();
       await running;
       driver.close();

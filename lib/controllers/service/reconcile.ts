@@ -19,18 +19,12 @@ import {
   type StoreReader,
 } from "../../runtime/mod.ts";
 import { agreementsOf, type MeshIndex } from "./agreement.ts";
-import { applyObject, contentHash, inParallel, listByName, syncKind } from "./apply.ts";
+import { applyObject, contentHash, inParallel, syncKind } from "./apply.ts";
 import { canaryObjects } from "./canary.ts";
 import { PlaceholderError } from "./expand.ts";
-import {
-  AUTHZ_REF,
-  canaryName,
-  CNP_REF,
-  MANAGED_BY_LABEL,
-  MESH_MANAGER,
-  SERVICE_LABEL,
-} from "./names.ts";
+import { AUTHZ_REF, canaryName, CNP_REF } from "./names.ts";
 import { pairPolicies } from "./policies.ts";
+import type { PolicyIndex } from "./policy_index.ts";
 import { failedStatus, serviceStatus, statusChanged } from "./status.ts";
 import { environmentMap, type EnvironmentSource, ownerOf, type ServiceObject } from "./types.ts";
 import { workloadObjects } from "./workload.ts";
@@ -41,6 +35,8 @@ export interface ServiceReconcilerOptions {
   environments: EnvironmentSource;
   /** The mesh's Deployments by `namespace/name` (readiness). */
   deployments: Pick<StoreReader<KubeObject>, "get">;
+  /** What pair policies exist (watch-fed). */
+  policies: Pick<PolicyIndex, "state" | "existing" | "wrote" | "deleted">;
   /** Requests in flight per reconcile; default 8. */
   parallelism?: number;
   /** How long an applied workload object is trusted unchanged; default 10 min. */
@@ -81,6 +77,7 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
   async reconcile(obj: ServiceObject, ctx: ReconcileContext<ServiceObject>): Promise<Action> {
     if (obj.metadata.deletionTimestamp) return Action.done();
     if (!this.#opts.environments.isReady) return Action.requeueAfter(500);
+    if (this.#opts.policies.state === "pending") return Action.requeueAfter(500);
     const { name, namespace = "default", generation } = obj.metadata;
     const now = this.#opts.now?.();
     const parsed = LatticeServiceSpecSchema.safeParse(obj.spec);
@@ -116,12 +113,13 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
     try {
       await inParallel(workloads, this.#opts.parallelism ?? 8, (o) => this.#applyWorkload(o));
       await pruneGenerated(this.#client, namespace, obj.status?.generated ?? [], generated);
+      const unavailable = "Cannot apply mesh policies: the Cilium or Istio CRDs are not installed";
       try {
-        policies = await this.#syncPolicies(namespace, name, agreements.inbound, owner, ctx.signal);
+        if (this.#opts.policies.state === "missing") meshProblem = unavailable;
+        else policies = await this.#syncPolicies(namespace, name, agreements.inbound, owner);
       } catch (error) {
         if (!crdMissing(error)) throw error;
-        meshProblem = "Cannot apply mesh policies: the Cilium or Istio CRDs are not installed " +
-          `(${(error as Error).message})`;
+        meshProblem = `${unavailable} (${(error as Error).message})`;
       }
     } catch (error) {
       // Status says why before the retry with backoff.
@@ -166,18 +164,28 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
     name: string,
     inbound: Parameters<typeof pairPolicies>[0][],
     owner: ReturnType<typeof ownerOf>,
-    signal: AbortSignal,
   ): Promise<number> {
-    const selector = `${MANAGED_BY_LABEL}=${MESH_MANAGER},${SERVICE_LABEL}=${name}`;
+    const index = this.#opts.policies;
     const all = inbound.map((pair) => pairPolicies(pair, owner));
     const parallelism = this.#opts.parallelism ?? 8;
     let count = 0;
-    for (const [i, ref] of [CNP_REF, AUTHZ_REF].entries()) {
-      const existing = await listByName(this.#client, ref, namespace, selector, signal);
+    // Both kinds at once: they are independent, and each is bounded by `parallelism`.
+    await Promise.all([CNP_REF, AUTHZ_REF].map(async (ref, i) => {
       const desired = all.map((p) => p[i]);
-      await syncKind(this.#client, ref, desired, existing, parallelism);
+      await syncKind(
+        this.#client,
+        ref,
+        namespace,
+        desired,
+        index.existing(ref, namespace, name),
+        parallelism,
+        {
+          wrote: (obj, hash) => index.wrote(ref, obj, hash),
+          deleted: (o) => index.deleted(ref, o.namespace, name, o.name),
+        },
+      );
       count += desired.length;
-    }
+    }));
     return count;
   }
 

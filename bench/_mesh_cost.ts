@@ -1,0 +1,130 @@
+/**
+ * Apiserver CPU per request kind for the mesh's writes (the profile in docs/mesh.md):
+ * N requests of one kind, sent with a fixed concurrency, and the kube-apiserver's CPU
+ * seconds (from /proc) divided by N. Run: `deno run -A bench/_mesh_cost.ts`.
+ */
+import { LATTICE_SERVICE_REF } from "../lib/api/mod.ts";
+import {
+  AUTHZ_REF,
+  CNP_REF,
+  MESH_FIELD_MANAGER,
+  pairPolicies,
+} from "../lib/controllers/service/mod.ts";
+import { KubeClient, type KubeObject, resourcePath, type ResourceRef } from "../lib/kube/mod.ts";
+import { startControlPlane } from "../lib/sandbox/mod.ts";
+
+const N = Number(Deno.env.get("COST_N") ?? 1000);
+const CONCURRENCY = Number(Deno.env.get("COST_CONCURRENCY") ?? 16);
+
+async function cpu(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+const plane = await startControlPlane({
+  name: "mesh-cost",
+  crds: { lattice: true, upstream: ["cilium-v1.19.4", "istio-1.30.3"] },
+});
+const results: Record<string, number> = {};
+try {
+  const client = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
+  const [etcdPid, apiPid] = plane.pids();
+  await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "cost" } });
+  const owner = {
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeService",
+    name: "owner",
+    uid: "00000000-0000-0000-0000-000000000001",
+    controller: true,
+  };
+  const pair = (i: number) => ({
+    caller: `caller-${i}`,
+    callerNamespace: "cost",
+    callee: `callee-${i % 50}`,
+    calleeNamespace: "cost",
+    ports: [{ port: 8080, protocol: "TCP" as const }],
+  });
+  const measure = async (label: string, fn: (i: number) => Promise<unknown>) => {
+    const idx = Array.from({ length: N }, (_, i) => i);
+    const [a0, e0, t0] = [await cpu(apiPid), await cpu(etcdPid), performance.now()];
+    await pool(idx, CONCURRENCY, async (i) => {
+      await fn(i);
+    });
+    const [a1, e1, t1] = [await cpu(apiPid), await cpu(etcdPid), performance.now()];
+    results[`${label}_apiserver_ms`] = ((a1 - a0) * 1000) / N;
+    results[`${label}_etcd_ms`] = ((e1 - e0) * 1000) / N;
+    results[`${label}_wall_per_s`] = N / ((t1 - t0) / 1000);
+    console.error(label, results[`${label}_apiserver_ms`].toFixed(2), "ms apiserver CPU each");
+  };
+  const post = (ref: ResourceRef, obj: KubeObject, query: Record<string, string> = {}) =>
+    client.request({
+      method: "POST",
+      path: resourcePath(ref, { namespace: obj.metadata?.namespace }),
+      query,
+      body: obj,
+    });
+  const rename = (o: KubeObject, prefix: string) => ({
+    ...o,
+    metadata: { ...o.metadata, name: `${prefix}.${o.metadata?.name}` },
+  });
+  await measure("cnp_create", (i) =>
+    post(CNP_REF, rename(pairPolicies(pair(i), owner)[0], "c"), {
+      fieldManager: MESH_FIELD_MANAGER,
+    }));
+  await measure("ap_create", (i) =>
+    post(AUTHZ_REF, rename(pairPolicies(pair(i), owner)[1], "c"), {
+      fieldManager: MESH_FIELD_MANAGER,
+    }));
+  await measure("cnp_ssa_new", (i) =>
+    client.apply(rename(pairPolicies(pair(i), owner)[0], "s"), {
+      fieldManager: MESH_FIELD_MANAGER,
+      force: true,
+    }));
+  await measure("ap_ssa_new", (i) =>
+    client.apply(rename(pairPolicies(pair(i), owner)[1], "s"), {
+      fieldManager: MESH_FIELD_MANAGER,
+      force: true,
+    }));
+  await measure(
+    "cnp_ssa_unchanged",
+    (i) =>
+      client.apply(rename(pairPolicies(pair(i), owner)[0], "s"), {
+        fieldManager: MESH_FIELD_MANAGER,
+        force: true,
+      }),
+  );
+  const cm = (i: number) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `cm-${i}`, namespace: "cost", labels: { a: "b" } },
+    data: { k: "v" },
+  });
+  await measure(
+    "configmap_create",
+    (i) =>
+      post(
+        { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
+        cm(i),
+      ),
+  );
+  await measure("cnp_list_by_label_ns_2000", (i) =>
+    client.list(CNP_REF, {
+      namespace: "cost",
+      labelSelector: `app.kubernetes.io/managed-by=lattice-mesh,lattice.dev/service=callee-${
+        i % 50
+      }`,
+    }));
+  void LATTICE_SERVICE_REF;
+  client.close();
+} finally {
+  await plane.stop();
+}
+console.log(JSON.stringify(results, null, 2));
