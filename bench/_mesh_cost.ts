@@ -15,6 +15,8 @@ import { startControlPlane } from "../lib/sandbox/mod.ts";
 
 const N = Number(Deno.env.get("COST_N") ?? 1000);
 const CONCURRENCY = Number(Deno.env.get("COST_CONCURRENCY") ?? 16);
+/** A label: the apiserver's CPU profile while that kind is measured goes to /tmp/LABEL.pprof. */
+const PROFILE = Deno.env.get("COST_PROFILE");
 
 async function cpu(pid: number): Promise<number> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
@@ -32,6 +34,7 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 const plane = await startControlPlane({
   name: "mesh-cost",
   crds: { lattice: true, upstream: ["cilium-v1.19.4", "istio-1.30.3"] },
+  apiServerArgs: PROFILE ? ["--profiling=true"] : [],
 });
 const results: Record<string, number> = {};
 try {
@@ -55,9 +58,16 @@ try {
   const measure = async (label: string, fn: (i: number) => Promise<unknown>) => {
     const idx = Array.from({ length: N }, (_, i) => i);
     const [a0, e0, t0] = [await cpu(apiPid), await cpu(etcdPid), performance.now()];
+    const profiled = label === PROFILE
+      ? client.fetchRaw({ method: "GET", path: "/debug/pprof/profile", query: { seconds: "8" } })
+        .then(async (r) =>
+          Deno.writeFile(`/tmp/${label}.pprof`, new Uint8Array(await r.arrayBuffer()))
+        )
+      : undefined;
     await pool(idx, CONCURRENCY, async (i) => {
       await fn(i);
     });
+    await profiled;
     const [a1, e1, t1] = [await cpu(apiPid), await cpu(etcdPid), performance.now()];
     results[`${label}_apiserver_ms`] = ((a1 - a0) * 1000) / N;
     results[`${label}_etcd_ms`] = ((e1 - e0) * 1000) / N;
@@ -75,31 +85,43 @@ try {
     ...o,
     metadata: { ...o.metadata, name: `${prefix}.${o.metadata?.name}` },
   });
-  await measure("cnp_create", (i) =>
-    post(CNP_REF, rename(pairPolicies(pair(i), owner)[0], "c"), {
-      fieldManager: MESH_FIELD_MANAGER,
-    }));
-  await measure("ap_create", (i) =>
-    post(AUTHZ_REF, rename(pairPolicies(pair(i), owner)[1], "c"), {
-      fieldManager: MESH_FIELD_MANAGER,
-    }));
-  await measure("cnp_ssa_new", (i) =>
-    client.apply(rename(pairPolicies(pair(i), owner)[0], "s"), {
-      fieldManager: MESH_FIELD_MANAGER,
-      force: true,
-    }));
-  await measure("ap_ssa_new", (i) =>
-    client.apply(rename(pairPolicies(pair(i), owner)[1], "s"), {
-      fieldManager: MESH_FIELD_MANAGER,
-      force: true,
-    }));
-  await measure(
+  const only = (Deno.env.get("COST_ONLY") ?? "").split(",").filter(Boolean);
+  const run = (label: string, fn: (i: number) => Promise<unknown>) =>
+    only.length === 0 || only.includes(label) ? measure(label, fn) : Promise.resolve();
+  const cnp = (i: number, prefix: string) => rename(pairPolicies(pair(i), owner)[0], prefix);
+  const ap = (i: number, prefix: string) => rename(pairPolicies(pair(i), owner)[1], prefix);
+  const lean = (o: KubeObject): KubeObject => {
+    const { description: _, ...spec } = (o as { spec: Record<string, unknown> }).spec;
+    return {
+      ...o,
+      metadata: {
+        name: o.metadata?.name,
+        namespace: o.metadata?.namespace,
+        labels: {
+          "app.kubernetes.io/managed-by": "lattice-mesh",
+          "lattice.dev/service": o.metadata?.labels?.["lattice.dev/service"] ?? "",
+        },
+        ownerReferences: o.metadata?.ownerReferences,
+      },
+      spec,
+    } as KubeObject;
+  };
+  const fm = { fieldManager: MESH_FIELD_MANAGER };
+  const ignore = { ...fm, fieldValidation: "Ignore" };
+  await run("cnp_create", (i) => post(CNP_REF, cnp(i, "c"), fm));
+  await run("cnp_create_ignore", (i) => post(CNP_REF, cnp(i, "i"), ignore));
+  await run("cnp_create_lean", (i) => post(CNP_REF, lean(cnp(i, "l")), fm));
+  await run("cnp_create_lean_ignore", (i) => post(CNP_REF, lean(cnp(i, "k")), ignore));
+  await run("cnp_create_nofm", (i) => post(CNP_REF, cnp(i, "n")));
+  await run("ap_create", (i) => post(AUTHZ_REF, ap(i, "c"), fm));
+  await run("ap_create_ignore", (i) => post(AUTHZ_REF, ap(i, "i"), ignore));
+  await run(
+    "cnp_ssa_new",
+    (i) => client.apply(cnp(i, "s"), { fieldManager: MESH_FIELD_MANAGER, force: true }),
+  );
+  await run(
     "cnp_ssa_unchanged",
-    (i) =>
-      client.apply(rename(pairPolicies(pair(i), owner)[0], "s"), {
-        fieldManager: MESH_FIELD_MANAGER,
-        force: true,
-      }),
+    (i) => client.apply(cnp(i, "s"), { fieldManager: MESH_FIELD_MANAGER, force: true }),
   );
   const cm = (i: number) => ({
     apiVersion: "v1",
@@ -107,22 +129,47 @@ try {
     metadata: { name: `cm-${i}`, namespace: "cost", labels: { a: "b" } },
     data: { k: "v" },
   });
-  await measure(
-    "configmap_create",
-    (i) =>
-      post(
-        { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
-        cm(i),
-      ),
-  );
-  await measure("cnp_list_by_label_ns_2000", (i) =>
+  const cmRef = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
+  await run("configmap_create", (i) => post({ ...cmRef, namespaced: true }, cm(i)));
+  await run("cnp_list_by_label_ns", (i) =>
     client.list(CNP_REF, {
       namespace: "cost",
       labelSelector: `app.kubernetes.io/managed-by=lattice-mesh,lattice.dev/service=callee-${
         i % 50
       }`,
     }));
-  void LATTICE_SERVICE_REF;
+  const svc = (i: number) => ({
+    apiVersion: "lattice.dev/v1alpha1",
+    kind: "LatticeService",
+    metadata: { name: `svc-${i}`, namespace: "cost" },
+    spec: {
+      containers: { main: { image: "registry.example.com/app:1.0" } },
+      service: { ports: { http: { port: 80, targetPort: 8080 } } },
+      resources: Object.fromEntries(
+        Array.from({ length: 20 }, (_, k) => [`p-${k}`, {
+          type: "service",
+          direction: k % 2 ? "inbound" : "outbound",
+          name: `svc-${(i + k + 1) % N}`,
+        }]),
+      ),
+    },
+  });
+  await run("latticeservice_create", (i) => post(LATTICE_SERVICE_REF, svc(i)));
+  await run(
+    "latticeservice_status_patch",
+    (i) =>
+      client.patchStatus(LATTICE_SERVICE_REF, `svc-${i}`, "cost", {
+        status: {
+          observedGeneration: 1,
+          agreedCount: 20,
+          agreed: Array.from({ length: 20 }, (_, k) => ({
+            service: `cost/svc-${k}`,
+            direction: "inbound",
+            ports: [8080],
+          })),
+        },
+      }),
+  );
   client.close();
 } finally {
   await plane.stop();

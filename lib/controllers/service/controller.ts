@@ -147,6 +147,8 @@ export function meshControllers(client: KubeClient, options: MeshOptions): Mesh 
   });
   // deno-lint-ignore prefer-const
   let services: Controller<ServiceObject>;
+  // deno-lint-ignore prefer-const
+  let defaultDeny: Controller<KubeObject> | undefined;
   const environments: Controller<EnvironmentObject> = new Controller(client, {
     ...base,
     name: "latticeenvironment",
@@ -167,13 +169,14 @@ export function meshControllers(client: KubeClient, options: MeshOptions): Mesh 
     reconciler: new ServiceReconciler(client, {
       environments: environments.store,
       deployments: deploymentStore,
+      namespaces: () => defaultDeny?.store,
       policies,
       parallelism: options.parallelism,
     }),
     // While the first list fills the cache nothing counts as gone.
     wakes: peerWaker((key) => !services.store.isReady || services.store.get(key) !== undefined),
   });
-  const defaultDeny = new Controller<KubeObject>(client, {
+  defaultDeny = new Controller<KubeObject>(client, {
     ...base,
     name: "mesh-default-deny",
     ref: NAMESPACE_REF,

@@ -35,6 +35,8 @@ export interface ServiceReconcilerOptions {
   environments: EnvironmentSource;
   /** The mesh's Deployments by `namespace/name` (readiness). */
   deployments: Pick<StoreReader<KubeObject>, "get">;
+  /** The cluster's Namespaces (to say a peer's namespace is missing), when known. */
+  namespaces?: () => Pick<StoreReader<KubeObject>, "get" | "isReady"> | undefined;
   /** What pair policies exist (watch-fed). */
   policies: Pick<PolicyIndex, "state" | "existing" | "wrote" | "deleted">;
   /** Requests in flight per reconcile; default 8. */
@@ -44,12 +46,14 @@ export interface ServiceReconcilerOptions {
   now?: () => Date;
 }
 
-/** A MeshIndex over the controller's cache. */
+/** A MeshIndex over the controller's cache (and the Namespaces' cache, when given). */
 export function storeIndex(
   store: Pick<StoreReader<ServiceObject>, "get">,
   environments: ReadonlyMap<string, string>,
+  namespaces?: Pick<StoreReader<KubeObject>, "get" | "isReady">,
 ): MeshIndex {
   return {
+    namespaceExists: (ns) => namespaces?.isReady ? namespaces.get(ns) !== undefined : undefined,
     get: (ns, name) => {
       const s = store.get(`${ns}/${name}`);
       return s && !s.metadata.deletionTimestamp ? { namespace: ns, name, spec: s.spec } : undefined;
@@ -87,7 +91,11 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
       return Action.done();
     }
     const spec = parsed.data;
-    const index = storeIndex(ctx.store, environmentMap(this.#opts.environments.list()));
+    const index = storeIndex(
+      ctx.store,
+      environmentMap(this.#opts.environments.list()),
+      this.#opts.namespaces?.(),
+    );
     const agreements = agreementsOf({ namespace, name, spec }, index);
     const owner = ownerOf(obj);
     const input = {
