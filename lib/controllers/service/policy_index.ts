@@ -132,7 +132,6 @@ export class PolicyIndex {
   async run(refs: readonly ResourceRef[], signal: AbortSignal): Promise<void> {
     const labelSelector = `${MANAGED_BY_LABEL}=${MESH_MANAGER}`;
     await Promise.all(refs.map(async (ref) => {
-      const kind = this.#kinds.get(ref.kind)!;
       for await (const event of watcher(this.#client, ref, { labelSelector, signal })) {
         if (event.type === "error" && !isNotFound(event.error)) {
           this.#opts.logger?.warn("Pair policy watch failed; retrying", {
@@ -140,11 +139,16 @@ export class PolicyIndex {
             error: event.error,
           });
         }
-        const wake = kind.apply(event);
-        if (this.state !== "pending") this.#ready();
-        if (wake) this.#opts.onDrift?.(wake);
+        this.observe(ref, event);
       }
     }));
+  }
+
+  /** Applies one watch event of kind `ref` (what `run` does with each). */
+  observe(ref: ResourceRef, event: WatchEvent<KubeObject>): void {
+    const wake = this.#kinds.get(ref.kind)?.apply(event);
+    if (this.state !== "pending") this.#ready();
+    if (wake) this.#opts.onDrift?.(wake);
   }
 
   /** The policies of kind `ref` whose callee is `namespace/service`: name → content hash. */
