@@ -138,6 +138,7 @@ try {
         i % 50
       }`,
     }));
+  await run("cnp_count_limit1", () => client.list(CNP_REF, { limit: 1 }));
   const svc = (i: number) => ({
     apiVersion: "lattice.dev/v1alpha1",
     kind: "LatticeService",
