@@ -41,6 +41,8 @@ export interface ServiceReconcilerOptions {
   policies: Pick<PolicyIndex, "state" | "existing" | "wrote" | "deleted">;
   /** Requests in flight per reconcile; default 8. */
   parallelism?: number;
+  /** Status writes of one generation are at most one per this many ms; default 2,000. */
+  statusCoalesceMs?: number;
   /** How long an applied workload object is trusted unchanged; default 10 min. */
   resyncMs?: number;
   now?: () => Date;
@@ -72,6 +74,8 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
   readonly #opts: ServiceReconcilerOptions;
   /** Hash and time of the last apply of each workload object (skip unchanged ones). */
   readonly #applied = new Map<string, { hash: string; at: number }>();
+  /** When each service's status was last written (coalescing, see #statusWait). */
+  readonly #statusAt = new Map<string, number>();
 
   constructor(client: KubeClient, options: ServiceReconcilerOptions) {
     this.#client = client;
@@ -150,9 +154,27 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
       generated,
       meshProblem,
     }, now);
+    const wait = this.#statusWait(obj, status);
+    if (wait > 0) return Action.requeueAfter(wait);
     await this.#writeStatus(obj, status);
+    if (statusChanged(obj.status, status)) this.#statusAt.set(objectKey(obj), Date.now());
     if (meshProblem) return Action.requeueAfter(60_000);
     return Action.requeueAfter((this.#opts.resyncMs ?? 600_000) * (1 + Math.random() / 10));
+  }
+
+  /**
+   * How long to hold back a status write (ms; 0 = write now). While peers keep appearing
+   * (a roll-out of many services) a service's agreed and pending lists change with each
+   * peer: writes of one generation are coalesced to one per `statusCoalesceMs`, each a
+   * full update of a large object. A new generation's first status is written at once.
+   */
+  #statusWait(obj: ServiceObject, status: LatticeServiceStatus): number {
+    const window = this.#opts.statusCoalesceMs ?? 2_000;
+    if (window <= 0 || !statusChanged(obj.status, status)) return 0;
+    if (obj.status?.observedGeneration !== obj.metadata.generation) return 0;
+    const last = this.#statusAt.get(objectKey(obj));
+    if (last === undefined) return 0;
+    return Math.max(0, last + window - Date.now());
   }
 
   async #applyWorkload(o: KubeObject): Promise<void> {
