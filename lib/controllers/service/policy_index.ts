@@ -37,6 +37,8 @@ export interface PolicyIndexOptions {
 
 class KindIndex {
   state: IndexState = "pending";
+  /** The last failure of this kind's list or watch, until a list succeeds. */
+  error?: Error;
   /** `namespace/service` → name → entry. */
   byService = new Map<string, Map<string, Entry>>();
   #buffer?: Map<string, Map<string, Entry>>;
@@ -65,6 +67,7 @@ class KindIndex {
         this.byService = this.#buffer ?? new Map();
         this.#buffer = undefined;
         this.state = "ready";
+        this.error = undefined;
         return;
       case "apply": {
         const key = ownerKey(event.object);
@@ -89,6 +92,7 @@ class KindIndex {
       }
       case "error":
         if (isNotFound(event.error)) this.state = "missing";
+        else if (this.state === "pending") this.error = event.error;
         return;
     }
   }
@@ -126,6 +130,11 @@ export class PolicyIndex {
     const states = [...this.#kinds.values()].map((k) => k.state);
     if (states.includes("missing")) return "missing";
     return states.every((s) => s === "ready") ? "ready" : "pending";
+  }
+
+  /** Why a kind still cannot be read (a list refused, e.g. by RBAC), while `pending`. */
+  get error(): Error | undefined {
+    return [...this.#kinds.values()].find((k) => k.error)?.error;
   }
 
   /** Watches every kind until `signal` aborts. */

@@ -38,7 +38,7 @@ export interface ServiceReconcilerOptions {
   /** The cluster's Namespaces (to say a peer's namespace is missing), when known. */
   namespaces?: () => Pick<StoreReader<KubeObject>, "get" | "isReady"> | undefined;
   /** What pair policies exist (watch-fed). */
-  policies: Pick<PolicyIndex, "state" | "existing" | "wrote" | "deleted">;
+  policies: Pick<PolicyIndex, "state" | "error" | "existing" | "wrote" | "deleted">;
   /** Requests in flight per reconcile; default 8. */
   parallelism?: number;
   /** Status writes of one generation are at most one per this many ms; default 2,000. */
@@ -85,7 +85,8 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
   async reconcile(obj: ServiceObject, ctx: ReconcileContext<ServiceObject>): Promise<Action> {
     if (obj.metadata.deletionTimestamp) return Action.done();
     if (!this.#opts.environments.isReady) return Action.requeueAfter(500);
-    if (this.#opts.policies.state === "pending") return Action.requeueAfter(500);
+    const policyIndex = this.#opts.policies;
+    if (policyIndex.state === "pending" && !policyIndex.error) return Action.requeueAfter(500);
     const { name, namespace = "default", generation } = obj.metadata;
     const now = this.#opts.now?.();
     const parsed = LatticeServiceSpecSchema.safeParse(obj.spec);
@@ -196,6 +197,10 @@ export class ServiceReconciler implements Reconciler<ServiceObject> {
     owner: ReturnType<typeof ownerOf>,
   ): Promise<number> {
     const index = this.#opts.policies;
+    if (index.state === "pending") {
+      // The list keeps failing (RBAC, apiserver errors): say why, retry with backoff.
+      throw new Error(`Cannot read the pair policies: ${index.error?.message}`);
+    }
     const all = inbound.map((pair) => pairPolicies(pair, owner));
     const parallelism = this.#opts.parallelism ?? 8;
     let count = 0;

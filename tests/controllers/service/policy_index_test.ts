@@ -87,3 +87,20 @@ Deno.test("policy index: a kind whose CRD is not served is missing, not pending"
   idx.observe(CNP_REF, { type: "initDone" });
   equal(idx.state, "ready");
 });
+
+Deno.test("policy index: a list refused for another reason is reported until one succeeds", () => {
+  const { idx } = index();
+  idx.observe(AUTHZ_REF, { type: "init" });
+  idx.observe(AUTHZ_REF, { type: "initDone" });
+  idx.observe(CNP_REF, { type: "init" });
+  idx.observe(CNP_REF, {
+    type: "error",
+    error: new ApiError(403, "ciliumnetworkpolicies is forbidden", { reason: "Forbidden" }),
+  });
+  equal(idx.state, "pending");
+  equal(idx.error?.message, "ciliumnetworkpolicies is forbidden");
+  idx.observe(CNP_REF, { type: "init" });
+  idx.observe(CNP_REF, { type: "initDone" });
+  equal(idx.state, "ready");
+  equal(idx.error, undefined);
+});
