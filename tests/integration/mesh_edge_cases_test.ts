@@ -37,6 +37,22 @@ Deno.test("mesh edge cases: names, invalid specs, missing namespaces, policy dri
         });
       });
 
+      await t.step("an environment cannot claim a system namespace", async () => {
+        await rejects(
+          client.create({
+            apiVersion: "lattice.dev/v1alpha1",
+            kind: "LatticeEnvironment",
+            metadata: { name: "ops" },
+            spec: { namespaces: ["shop", "istio-system"] },
+          }),
+          (e) => {
+            ok(e instanceof ApiError && e.status === 422, String(e));
+            match(e.message, /system namespaces .* cannot belong to an environment/);
+            return true;
+          },
+        );
+      });
+
       await t.step("duplicate ports: InvalidSpec naming the field, nothing compiled", async () => {
         await client.apply(serviceDoc("shop", "dup", {
           ports: { http: { port: 80 }, web: { port: 80 } },

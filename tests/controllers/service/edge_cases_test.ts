@@ -4,7 +4,11 @@
  * namespace that does not exist, and environment isolation.
  */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { formatIssues, LatticeServiceSchema } from "../../../lib/api/mod.ts";
+import {
+  formatIssues,
+  LatticeEnvironmentSchema,
+  LatticeServiceSchema,
+} from "../../../lib/api/mod.ts";
 import {
   agreementsOf,
   type MeshIndex,
@@ -164,4 +168,23 @@ Deno.test("environments: no pair across environments unless both sides name the 
   equal(build("prod", "staging").inbound.length, 1);
   // Naming the wrong environment is no agreement either.
   deepStrictEqual(build("dev", "staging").inbound, []);
+});
+
+Deno.test("environments cannot claim system namespaces the mesh leaves open", () => {
+  const env = (namespaces: string[]) =>
+    LatticeEnvironmentSchema.safeParse({
+      apiVersion: "lattice.dev/v1alpha1",
+      kind: "LatticeEnvironment",
+      metadata: { name: "prod" },
+      spec: { namespaces },
+    });
+  const issues = (namespaces: string[]) => {
+    const r = env(namespaces);
+    return r.success ? [] : formatIssues(r.error);
+  };
+  deepStrictEqual(issues(["shop", "pay"]), []);
+  const refused = issues(["shop", "kube-system", "capi-edge"]);
+  equal(refused.length, 2);
+  ok(refused[0].startsWith("spec.namespaces[1]: system namespaces (kube-system"), refused[0]);
+  ok(refused[1].startsWith("spec.namespaces[2]: "), refused[1]);
 });
