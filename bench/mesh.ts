@@ -21,6 +21,11 @@ const SERVICES = Number(Deno.env.get("BENCH_SERVICES") ?? 1000);
 const DEPS = Number(Deno.env.get("BENCH_DEPS") ?? 10);
 const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 16);
 const NAMESPACES = 10;
+/** The bench gives up after this many seconds (a loaded shared machine needs more). */
+const TIMEOUT_S = Number(Deno.env.get("BENCH_TIMEOUT_S") ?? 900);
+/** When set, the apiserver's CPU is profiled for this many seconds from the first create. */
+const PROFILE_S = Number(Deno.env.get("BENCH_PROFILE_S") ?? 0);
+const PROFILE_OUT = Deno.env.get("BENCH_PROFILE_OUT") ?? "/tmp/mesh-apiserver.pprof";
 
 const nameOf = (i: number) => `s-${String((i + SERVICES) % SERVICES).padStart(4, "0")}`;
 const nsOf = (i: number) => `team-${((i + SERVICES) % SERVICES) % NAMESPACES}`;
@@ -91,19 +96,49 @@ async function count(client: KubeClient, ref: ResourceRef): Promise<number> {
   return page.items.length + (page.metadata.remainingItemCount ?? 0);
 }
 
+/** The 1-minute load average (the machine is shared: figures depend on it). */
+async function loadAverage(): Promise<number> {
+  return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+}
+
+/** A request's kind for the per-kind counts: method and resource (`post_ciliumnetworkpolicies`). */
+function requestKind(req: KubeRequest): string {
+  const parts = req.path.split("?")[0].split("/").filter(Boolean);
+  const ns = parts.indexOf("namespaces");
+  const resource = ns >= 0 && parts.length > ns + 2 ? parts[ns + 2] : parts[parts.length - 1];
+  const sub = parts[parts.length - 1] === "status" ? "_status" : "";
+  const watch = req.query?.watch ? "watch" : "";
+  return `${watch || req.method.toLowerCase()}_${resource}${sub}`;
+}
+
+/** Writes the apiserver's pprof CPU profile over the next `seconds` to `out`. */
+async function profile(client: KubeClient, seconds: number, out: string): Promise<void> {
+  const response = await client.fetchRaw({
+    method: "GET",
+    path: "/debug/pprof/profile",
+    query: { seconds: String(seconds) },
+  });
+  await Deno.writeFile(out, new Uint8Array(await response.arrayBuffer()));
+  console.error(`apiserver CPU profile (${seconds} s) written to ${out}`);
+}
+
 if (import.meta.main) {
   await runBench("mesh", async () => {
     const plane = await startControlPlane({
       name: "bench-mesh",
       crds: { lattice: true, upstream: ["cilium-v1.19.4", "istio-1.30.3"] },
+      apiServerArgs: PROFILE_S > 0 ? ["--profiling=true"] : [],
     });
     try {
       const driver = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
       const client = await KubeClient.fromKubeconfigFile(plane.kubeconfigPath);
       let requests = 0;
+      const byKind = new Map<string, number>();
       const fetchRaw = client.fetchRaw.bind(client);
       client.fetchRaw = (req: KubeRequest) => {
         requests++;
+        const kind = requestKind(req);
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
         return fetchRaw(req);
       };
       // 1,000 ClusterIP Services do not fit the sandbox's /24: a second ServiceCIDR.
@@ -137,20 +172,24 @@ if (import.meta.main) {
       const [apiPid, etcdPid] = [plane.pids()[1], plane.pids()[0]];
       const cpu0 = await Promise.all([cpuSeconds("self"), cpuSeconds(apiPid), cpuSeconds(etcdPid)]);
       const baseline = requests;
+      byKind.clear();
+      const load0 = await loadAverage();
       const expected = SERVICES * DEPS;
 
       const t0 = performance.now();
+      const profiled = PROFILE_S > 0 ? profile(driver, PROFILE_S, PROFILE_OUT) : undefined;
       await pool(Array.from({ length: SERVICES }, (_, i) => i), 32, async (i) => {
         await driver.create(doc(i));
       });
       const createdS = (performance.now() - t0) / 1000;
-      let policiesAt = 0, cnps = 0, aps = 0, peakRss = rssMiB();
-      while (performance.now() - t0 < 900_000) {
+      let policiesAt = 0, cnps = 0, aps = 0, peakRss = rssMiB(), lastLog = 0;
+      while (performance.now() - t0 < TIMEOUT_S * 1000) {
         cnps = await count(driver, CNP_REF);
         aps = await count(driver, AUTHZ_REF);
         peakRss = Math.max(peakRss, rssMiB());
         const elapsed = (performance.now() - t0) / 1000;
-        if (Math.floor(elapsed) % 15 === 0) {
+        if (elapsed - lastLog >= 15) {
+          lastLog = elapsed;
           console.error(
             `${elapsed.toFixed(0)} s: ${cnps} CiliumNetworkPolicies, ${aps} AuthorizationPolicies`,
           );
@@ -166,12 +205,16 @@ if (import.meta.main) {
             break;
           }
         }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        // Polled every 0.5 s: a list of one item (with the server's remaining count) is cheap
+        // next to the writes measured.
+        await new Promise((resolve) => setTimeout(resolve, 500));
       }
       const allS = (performance.now() - t0) / 1000;
       const policiesS = policiesAt ? (policiesAt - t0) / 1000 : Number.NaN;
       const used = requests - baseline;
+      const load1 = await loadAverage();
       const cpu1 = await Promise.all([cpuSeconds("self"), cpuSeconds(apiPid), cpuSeconds(etcdPid)]);
+      await profiled;
       stop.abort();
       await running;
       driver.close();
@@ -186,11 +229,18 @@ if (import.meta.main) {
         istio_policies: aps,
         policy_objects_per_service: (cnps + aps) / SERVICES,
         api_requests_per_service: used / SERVICES,
+        ...Object.fromEntries(
+          [...byKind].sort().map(([k, n]) => [`requests_per_service_${k}`, n / SERVICES]),
+        ),
         controller_process_rss_mib_before: rssBefore,
         controller_process_rss_mib_peak: peakRss,
         controller_process_cpu_s: cpu1[0] - cpu0[0],
         apiserver_cpu_s: cpu1[1] - cpu0[1],
         etcd_cpu_s: cpu1[2] - cpu0[2],
+        cpu_s_per_service: (cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1] + cpu1[2] - cpu0[2]) / SERVICES,
+        apiserver_cpu_ms_per_policy: ((cpu1[1] - cpu0[1]) * 1000) / (cnps + aps),
+        load_average_1m_start: load0,
+        load_average_1m_end: load1,
       };
     } finally {
       await plane.stop();

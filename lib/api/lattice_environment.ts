@@ -10,6 +10,29 @@ import { API_VERSION } from "./lattice_cluster.ts";
 import { ObjectMetaSchema } from "./metadata.ts";
 import { dnsLabel } from "./validators.ts";
 
+/** Namespaces the mesh's default deny never touches (plus every `capi-*` namespace). */
+export const EXCLUDED_NAMESPACES = [
+  "kube-system",
+  "cilium-system",
+  "istio-system",
+  "lattice-system",
+  "cert-manager",
+] as const;
+
+/** True for a namespace the mesh leaves alone. */
+export function isExcludedNamespace(ns: string): boolean {
+  return (EXCLUDED_NAMESPACES as readonly string[]).includes(ns) || ns.startsWith("capi-");
+}
+
+const SYSTEM_MESSAGE = `system namespaces (${EXCLUDED_NAMESPACES.join(", ")}, capi-*) ` +
+  "cannot belong to an environment: the mesh leaves them open";
+
+const systemRule = {
+  rule: `self.all(ns, !(ns in [${EXCLUDED_NAMESPACES.map((n) => `'${n}'`).join(", ")}]) && ` +
+    "!ns.startsWith('capi-'))",
+  message: SYSTEM_MESSAGE,
+};
+
 /** Label keys and values, as Kubernetes label selectors take them. */
 const LabelMapSchema = z.record(z.string().min(1).max(317), z.string().max(63));
 
@@ -20,9 +43,12 @@ export const LatticeEnvironmentSpecSchema = z.strictObject({
       const seen = new Set<string>();
       list.forEach((ns, i) => {
         if (seen.has(ns)) ctx.addIssue({ code: "custom", path: [i], message: "duplicate" });
+        if (isExcludedNamespace(ns)) {
+          ctx.addIssue({ code: "custom", path: [i], message: SYSTEM_MESSAGE });
+        }
         seen.add(ns);
       });
-    }).meta({ "x-kubernetes-list-type": "set" })
+    }).meta({ "x-kubernetes-list-type": "set", "x-kubernetes-validations": [systemRule] })
     .describe("Namespaces of the environment; created on every matching cluster."),
   clusterSelector: z.strictObject({
     matchLabels: LabelMapSchema.optional()

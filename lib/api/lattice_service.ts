@@ -158,6 +158,33 @@ const replicasRule = {
   message: "max must be >= min",
 };
 
+/**
+ * Two `service` entries that name the same peer (same `namespace` field, same name) with
+ * overlapping directions are refused: which one's ports or environment counts would be a
+ * guess.
+ */
+function duplicatePeers(resources: Record<string, ResourceEntry>, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  for (const [key, entry] of Object.entries(resources)) {
+    if (entry.type !== "service" || !entry.direction) continue;
+    const dirs = entry.direction === "both" ? ["inbound", "outbound"] : [entry.direction];
+    for (const dir of dirs) {
+      const id = `${entry.namespace ?? ""}/${entry.name ?? key} ${dir}`;
+      const first = seen.get(id);
+      if (first !== undefined && first !== key) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["resources", key],
+          message: `names the same service as resources.${first} (${dir}); declare each ` +
+            "dependency once",
+        });
+        break;
+      }
+      seen.set(id, key);
+    }
+  }
+}
+
 /** LatticeService `spec`. */
 export const LatticeServiceSpecSchema = z.strictObject({
   containers: labelKeys(ContainerSchema, "containers", 32)
@@ -181,6 +208,20 @@ export const LatticeServiceSpecSchema = z.strictObject({
     .describe("Dependencies, Score style; type service entries form the mesh."),
   deploy: DeploySchema.optional(),
 }).superRefine((spec, ctx) => {
+  // A Kubernetes Service refuses two ports with one number and protocol.
+  const byNumber = new Map<string, string>();
+  for (const [name, p] of Object.entries(spec.service?.ports ?? {})) {
+    const id = `${p.port}/${p.protocol ?? "TCP"}`;
+    const first = byNumber.get(id);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["service", "ports", name, "port"],
+        message: `${id} is already service.ports.${first}`,
+      });
+    } else byNumber.set(id, name);
+  }
+  duplicatePeers(spec.resources ?? {}, ctx);
   const ports = new Set(Object.keys(spec.service?.ports ?? {}));
   for (const [key, entry] of Object.entries(spec.resources ?? {})) {
     if (entry.direction !== "inbound") continue;
@@ -238,11 +279,26 @@ export const LatticeServiceStatusSchema = z.strictObject({
     .describe("Workload objects generated (Kind/name), so ones no longer wanted are pruned."),
 }).describe("Observed state of the service.");
 
+/**
+ * DNS-1035 label: a LatticeService's name is also its Service's, which must start with a
+ * letter.
+ */
+export const DNS1035_LABEL = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+
+/** A LatticeService's metadata: its name is a DNS-1035 label (it names a Service). */
+export const ServiceMetaSchema = ObjectMetaSchema.extend({
+  name: z.string().max(63, "must be no more than 63 characters").regex(
+    new RegExp(DNS1035_LABEL),
+    "must be a DNS-1035 label (it names a Service): a-z, 0-9 and '-', starting with a " +
+      "letter, ending with a letter or digit",
+  ).describe("Name of the service, a DNS-1035 label."),
+});
+
 /** A whole LatticeService document. */
 export const LatticeServiceSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
   kind: z.literal("LatticeService").describe("Always LatticeService."),
-  metadata: ObjectMetaSchema,
+  metadata: ServiceMetaSchema,
   spec: LatticeServiceSpecSchema,
   status: LatticeServiceStatusSchema.optional(),
 }).describe("A workload with the bilateral service mesh.");

@@ -9,12 +9,23 @@ import {
   LatticeEnvironmentStatusSchema,
 } from "./lattice_environment.ts";
 import { GROUP, VERSION } from "./lattice_cluster.ts";
-import { LatticeServiceSpecSchema, LatticeServiceStatusSchema } from "./lattice_service.ts";
+import {
+  DNS1035_LABEL,
+  LatticeServiceSpecSchema,
+  LatticeServiceStatusSchema,
+} from "./lattice_service.ts";
 import { DNS1123_LABEL } from "./validators.ts";
 
 const nameRule = {
   rule: `self.metadata.name.size() <= 63 && self.metadata.name.matches('${DNS1123_LABEL}')`,
   message: "metadata.name must be a DNS-1123 label (a-z, 0-9, '-'; at most 63 characters)",
+};
+
+/** A LatticeService also names a Service, whose name must start with a letter. */
+const serviceNameRule = {
+  rule: `self.metadata.name.size() <= 63 && self.metadata.name.matches('${DNS1035_LABEL}')`,
+  message: "metadata.name must be a DNS-1035 label (a-z, 0-9, '-', starting with a letter; " +
+    "at most 63 characters)",
 };
 
 /** LatticeService's CRD definition. */
@@ -31,7 +42,7 @@ export const LATTICE_SERVICE_CRD: CrdDefinition = {
   status: LatticeServiceStatusSchema,
   description: "A Score-compatible workload. Its `service` resources form the bilateral " +
     "mesh: traffic flows only when the caller declares outbound and the callee inbound.",
-  validations: [nameRule],
+  validations: [serviceNameRule],
   printerColumns: [
     { name: "Ready", type: "string", jsonPath: ".status.replicas.summary" },
     { name: "Strategy", type: "string", jsonPath: ".status.strategy" },

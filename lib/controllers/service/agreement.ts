@@ -17,6 +17,8 @@ export interface MeshIndex {
   get(namespace: string, name: string): MeshService | undefined;
   /** The LatticeEnvironment a namespace belongs to, if any. */
   environmentOf(namespace: string): string | undefined;
+  /** Whether a namespace exists; undefined when unknown (the CLI has no cluster). */
+  namespaceExists?(namespace: string): boolean | undefined;
 }
 
 /** A port of an agreed pair (the callee's container port). */
@@ -149,6 +151,12 @@ function evaluate(
   const peer = index.get(ref.namespace, ref.name);
   if (ref.namespace === svc.namespace && ref.name === svc.name) {
     return { missing: "a service cannot declare itself" };
+  }
+  if (!peer && index.namespaceExists?.(ref.namespace) === false) {
+    return {
+      missing: `namespace ${ref.namespace} does not exist, so neither does LatticeService ` +
+        id(ref.namespace, ref.name),
+    };
   }
   if (!peer) return { missing: `LatticeService ${id(ref.namespace, ref.name)} does not exist` };
   const self = { namespace: svc.namespace, name: svc.name };

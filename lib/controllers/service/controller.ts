@@ -29,7 +29,15 @@ import {
 import { serviceRefs } from "./agreement.ts";
 import { DefaultDenyReconciler } from "./baseline.ts";
 import { EnvironmentReconciler } from "./environment.ts";
-import { MANAGED_BY_LABEL, MESH_MANAGER, NAMESPACE_REF, SERVICE_LABEL } from "./names.ts";
+import {
+  AUTHZ_REF,
+  CNP_REF,
+  MANAGED_BY_LABEL,
+  MESH_MANAGER,
+  NAMESPACE_REF,
+  SERVICE_LABEL,
+} from "./names.ts";
+import { PolicyIndex } from "./policy_index.ts";
 import { ServiceReconciler } from "./reconcile.ts";
 import type { EnvironmentObject, ServiceObject } from "./types.ts";
 
@@ -40,7 +48,10 @@ export interface MeshOptions {
   logger?: Logger;
   recorder?: EventRecorder;
   metrics?: RuntimeMetrics;
-  /** Stops the Deployment cache (the controllers stop with their own run signal). */
+  /**
+   * Stops the Deployment cache and the policy index (the controllers stop with their own
+   * run signal).
+   */
   signal: AbortSignal;
   /** Parallel service reconciles; default 8. */
   workers?: number;
@@ -54,25 +65,51 @@ export interface Mesh {
   environments: Controller<EnvironmentObject>;
   defaultDeny: Controller<KubeObject>;
   deployments: StoreReader<KubeObject>;
+  /** What pair policies exist (watched by the mesh, not listed per reconcile). */
+  policies: PolicyIndex;
   /** All three controllers, for runOperator. */
   controllers: Controller[];
 }
 
-/** Wakes the peers `svc` declares now and the ones it declared at its previous change. */
-export function peerWaker(): (svc: ServiceObject) => string[] {
-  const last = new Map<string, string[]>();
+/**
+ * Wakes the peers `svc` declares now and the ones it declared at its previous change, and
+ * the services that declare `svc` (their pending reasons name it: "does not exist", "must
+ * declare…"). A change that leaves what peers read untouched (its status, labels, replicas,
+ * images) wakes no peer: during a big roll-out every status write would otherwise wake all
+ * of a service's peers again.
+ */
+export function peerWaker(
+  /** Whether `ns/name` is still in the cache (a deleted object without finalizer has no
+   * deletionTimestamp in its DELETED event; the waker runs after the cache changed). */
+  present: (key: string) => boolean = () => true,
+): (svc: ServiceObject) => string[] {
+  const last = new Map<string, { peers: string[]; seen: string }>();
+  /** `ns/name` → the services that declare it. */
+  const declaredBy = new Map<string, Set<string>>();
   return (svc) => {
     const key = objectKey(svc);
     const ns = svc.metadata.namespace ?? "default";
-    const now = svc.metadata.deletionTimestamp ? [] : serviceRefs({
+    const gone = !!svc.metadata.deletionTimestamp || !present(key);
+    const now = gone ? [] : serviceRefs({
       namespace: ns,
       name: svc.metadata.name,
       spec: svc.spec,
     }).map((r) => `${r.namespace}/${r.name}`);
-    const before = last.get(key) ?? [];
-    if (now.length > 0) last.set(key, now);
+    // What a peer's agreement reads of this service: its declarations and its ports.
+    const seen = gone ? "" : JSON.stringify([svc.spec?.resources, svc.spec?.service?.ports]);
+    const before = last.get(key);
+    if (before && before.seen === seen) return [];
+    for (const peer of before?.peers ?? []) declaredBy.get(peer)?.delete(key);
+    for (const peer of now) {
+      let set = declaredBy.get(peer);
+      if (!set) declaredBy.set(peer, set = new Set());
+      set.add(key);
+    }
+    if (!gone) last.set(key, { peers: now, seen });
     else last.delete(key);
-    return [...new Set([...before, ...now])].filter((k) => k !== key);
+    const declarers = [...declaredBy.get(key) ?? []];
+    if (declaredBy.get(key)?.size === 0) declaredBy.delete(key);
+    return [...new Set([...before?.peers ?? [], ...now, ...declarers])].filter((k) => k !== key);
   };
 }
 
@@ -103,8 +140,15 @@ export function meshControllers(client: KubeClient, options: MeshOptions): Mesh 
     metrics: options.metrics,
   };
   const deploymentStore = new Store<KubeObject>();
+  const policyRefs = [CNP_REF, AUTHZ_REF];
+  const policies = new PolicyIndex(client, policyRefs, {
+    logger: options.logger,
+    onDrift: (key) => services.enqueue(key),
+  });
   // deno-lint-ignore prefer-const
   let services: Controller<ServiceObject>;
+  // deno-lint-ignore prefer-const
+  let defaultDeny: Controller<KubeObject> | undefined;
   const environments: Controller<EnvironmentObject> = new Controller(client, {
     ...base,
     name: "latticeenvironment",
@@ -125,11 +169,14 @@ export function meshControllers(client: KubeClient, options: MeshOptions): Mesh 
     reconciler: new ServiceReconciler(client, {
       environments: environments.store,
       deployments: deploymentStore,
+      namespaces: () => defaultDeny?.store,
+      policies,
       parallelism: options.parallelism,
     }),
-    wakes: peerWaker(),
+    // While the first list fills the cache nothing counts as gone.
+    wakes: peerWaker((key) => !services.store.isReady || services.store.get(key) !== undefined),
   });
-  const defaultDeny = new Controller<KubeObject>(client, {
+  defaultDeny = new Controller<KubeObject>(client, {
     ...base,
     name: "mesh-default-deny",
     ref: NAMESPACE_REF,
@@ -141,11 +188,14 @@ export function meshControllers(client: KubeClient, options: MeshOptions): Mesh 
     const svc = d.metadata?.labels?.[SERVICE_LABEL];
     if (svc && d.metadata?.namespace) services.enqueue(`${d.metadata.namespace}/${svc}`);
   }, options.logger).catch((error) => options.logger?.error("Deployment cache ended", { error }));
+  policies.run(policyRefs, options.signal)
+    .catch((error) => options.logger?.error("Policy index ended", { error }));
   return {
     services,
     environments,
     defaultDeny,
     deployments: deploymentStore.reader(),
+    policies,
     controllers: [services, environments, defaultDeny] as Controller[],
   };
 }

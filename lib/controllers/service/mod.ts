@@ -17,3 +17,4 @@ export * from "./reconcile.ts";
 export * from "./status.ts";
 export * from "./types.ts";
 export * from "./workload.ts";
+export * from "./policy_index.ts";

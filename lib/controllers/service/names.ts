@@ -37,19 +37,7 @@ export const MESH_ROOT_NAMESPACE = "istio-system";
 /** The SPIFFE trust domain of principals. */
 export const TRUST_DOMAIN = "cluster.local";
 
-/** Namespaces default deny never touches (plus every `capi-*` namespace). */
-export const EXCLUDED_NAMESPACES = [
-  "kube-system",
-  "cilium-system",
-  "istio-system",
-  "lattice-system",
-  "cert-manager",
-] as const;
-
-/** True for a namespace the mesh leaves alone. */
-export function isExcludedNamespace(ns: string): boolean {
-  return (EXCLUDED_NAMESPACES as readonly string[]).includes(ns) || ns.startsWith("capi-");
-}
+export { EXCLUDED_NAMESPACES, isExcludedNamespace } from "../../api/lattice_environment.ts";
 
 /** The Istio principal of service `name` in `namespace`. */
 export function principalOf(namespace: string, name: string): string {

@@ -26,3 +26,21 @@ Deno.test("a service's change wakes the peers it declares now and declared befor
   ]);
   deepStrictEqual(wakes(svc({ api: { direction: "both" } }, true)), []);
 });
+
+Deno.test("a status-only change wakes no peer; a new service wakes those that declare it", () => {
+  const present = new Set<string>();
+  const wakes = peerWaker((key) => present.has(key));
+  const doc = (ns: string, name: string, resources: Record<string, object>) =>
+    serviceDoc(ns, name, { resources }) as unknown as ServiceObject;
+  present.add("shop/web");
+  const web = doc("shop", "web", { api: { direction: "outbound" } });
+  deepStrictEqual(wakes(web), ["shop/api"]);
+  // Its status was written: the declarations are the same, no peer re-evaluates.
+  deepStrictEqual(wakes({ ...web, status: { agreedCount: 0 } } as ServiceObject), []);
+  // api appears without declaring web: web's pending reason changes, so web wakes.
+  present.add("shop/api");
+  deepStrictEqual(wakes(doc("shop", "api", {})), ["shop/web"]);
+  // web is deleted (no deletionTimestamp in a DELETED event): api re-evaluates.
+  present.delete("shop/web");
+  deepStrictEqual(wakes(web), ["shop/api"]);
+});
