@@ -9,7 +9,7 @@ import { RepoError } from "./errors.ts";
 import { abs, readTextOrUndefined } from "./fs.ts";
 import { editResources, renderKustomization } from "./kustomization.ts";
 import { CLUSTER_SUBDIRS, joinPath, KUSTOMIZATION_FILE } from "./layout.ts";
-import { parseYamlFile, type YamlFile } from "./yaml_doc.ts";
+import { parseYamlFile, syntaxProblem, type YamlFile } from "./yaml_doc.ts";
 
 /** Entries to add to and remove from `dir/kustomization.yaml`. */
 export interface KustomizationEdit {
@@ -66,11 +66,8 @@ export function readForEdit(root: string, target: EditTarget): YamlFile {
   const text = readTextOrUndefined(abs(root, path));
   if (text === undefined) throw new RepoError(`Cannot ${action}: ${path} does not exist`);
   const file = parseYamlFile(path, text);
-  if (file.doc.errors.length > 0) {
-    throw new RepoError(
-      `Cannot ${action}: ${path} is not valid YAML (${file.doc.errors[0].message.split("\n")[0]})`,
-    );
-  }
+  const problem = syntaxProblem(file);
+  if (problem) throw new RepoError(`Cannot ${action}: ${problem}`);
   return file;
 }
 
