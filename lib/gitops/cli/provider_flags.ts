@@ -201,3 +201,18 @@ export function flagForPath(path: string): string | undefined {
   return PROVIDER_FIELDS.find((f) => f.provider === m[1] && f.path.join(".") === fieldPath)
     ?.flag;
 }
+
+const SPEC_FLAGS: Record<string, string> = {
+  "spec.nodes.controlPlane": "control-plane-nodes",
+  "spec.nodes.workers": "worker-nodes",
+  "spec.provider.kubernetes.version": "k8s-version",
+  "spec.provider.kubernetes.bootstrap": "bootstrap",
+  "spec.cell.host": "cell-host",
+  "spec.cellRef": "parent",
+  "metadata.name": "name",
+};
+
+/** The flag that sets a cluster.yaml field (`spec.nodes.workers` → `worker-nodes`), if any. */
+export function flagForField(path: string): string | undefined {
+  return SPEC_FLAGS[path] ?? flagForPath(path);
+}
