@@ -5,6 +5,7 @@
  * It knows nothing of gRPC or Kubernetes: the server attaches streams through
  * {@linkcode AgentStream}, and the status writer (registry_status.ts) listens to its events.
  */
+import { latticeMetrics } from "../metrics/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type {
   AgentMessage,
@@ -137,6 +138,7 @@ export class AgentRegistry {
     entry.stream = stream;
     if (old) old.close("Replaced by a newer stream of the same cluster");
     const now = new Date(this.#now());
+    if (!old) latticeMetrics.agentsConnected.inc();
     entry.info = {
       ...entry.info,
       connected: true,
@@ -168,6 +170,10 @@ export class AgentRegistry {
         this.#emit({ type: "connected", info: { ...info } });
         break;
       case "heartbeat":
+        if (info.lastHeartbeat) {
+          const age = (this.#now() - info.lastHeartbeat.getTime()) / 1000;
+          latticeMetrics.heartbeatAge.observe({}, age);
+        }
         info.lastHeartbeat = new Date(this.#now());
         info.state = payload.value.state;
         entry.stream?.write({
@@ -299,6 +305,7 @@ export class AgentRegistry {
     entry.session = undefined;
     entry.stream = undefined;
     entry.info = { ...entry.info, connected: false, disconnectedAt: new Date(this.#now()) };
+    latticeMetrics.agentsConnected.inc({}, -1);
     this.#log.info("Agent disconnected", { cluster: session.clusterName, reason });
     this.#emit({ type: "disconnected", info: { ...entry.info }, reason, missedHeartbeats });
   }

@@ -2,6 +2,7 @@
  * KubeClient: our own HTTP layer over Deno's fetch, so that watches, streaming and proxying
  * are ours to control. Credentials come from config.ts; errors are typed ApiErrors.
  */
+import { reportKubeRequest } from "./request_observer.ts";
 import { ApiError } from "./errors.ts";
 import {
   type Connection,
@@ -139,7 +140,26 @@ export class KubeClient {
           signal,
         });
       }
-      return await fetch(url, { method: req.method, headers, body, signal, client: this.#http });
+      const started = performance.now();
+      const response = await fetch(url, {
+        method: req.method,
+        headers,
+        body,
+        signal,
+        client: this.#http,
+      }).catch((error) => {
+        const seconds = (performance.now() - started) / 1000;
+        reportKubeRequest({ method: req.method, host: url.host, code: "<error>", seconds });
+        throw error;
+      });
+      const seconds = (performance.now() - started) / 1000;
+      reportKubeRequest({
+        method: req.method,
+        host: url.host,
+        code: String(response.status),
+        seconds,
+      });
+      return response;
     } catch (cause) {
       if (req.signal?.aborted) throw cause;
       throw new Error(`Cannot ${req.method} ${req.path}: the request failed`, { cause });
