@@ -65,9 +65,12 @@ Deno.test("helm template with default values is manifests/lattice.yaml", async (
   const r = await helm(["template", "lattice", chart]);
   assert.equal(r.code, 0, r.stderr);
   const expected = manifests();
+  // Helm orders objects by kind for install; the set of objects is the same.
+  const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+  const byKindName = (a: Obj, b: Obj) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
   assert.deepEqual(
-    objects(r.stdout),
-    expected.filter((o) => o.kind !== "CustomResourceDefinition"),
+    objects(r.stdout).sort(byKindName),
+    expected.filter((o) => o.kind !== "CustomResourceDefinition").sort(byKindName),
   );
   const crds = [...Deno.readDirSync(`${chart}/crds`)].map((e) =>
     objects(Deno.readTextFileSync(`${chart}/crds/${e.name}`))[0]
