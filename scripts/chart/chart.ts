@@ -7,6 +7,7 @@
 import { stringify } from "yaml";
 import type { KubeObject } from "../../lib/kube/mod.ts";
 import { LATTICE_VERSION } from "../../lib/version.ts";
+import { dashboardJson } from "./dashboard.ts";
 
 /** One generated file, relative to the repository root. */
 export interface ChartFile {
@@ -104,6 +105,16 @@ export function chartFiles(objects: readonly KubeObject[]): ChartFile[] {
       path: "charts/lattice/templates/servicemonitor.yaml",
       content: SERVICE_MONITOR,
     },
+    { path: "monitoring/grafana-dashboard.json", content: dashboardJson() },
+    {
+      path: "monitoring/servicemonitor.yaml",
+      content: HEADER +
+        "# For a plain install (manifests/); the chart renders the same with\n" +
+        "# --set metrics.serviceMonitor.enabled=true.\n" +
+        SERVICE_MONITOR.split("\n").filter((l) => !l.includes("{{-")).join("\n")
+          .replaceAll("{{ .Values.metrics.serviceMonitor.interval }}", "30s")
+          .replaceAll("{{ .Values.metrics.serviceMonitor.scrapeTimeout }}", "10s"),
+    },
     ...crds.map((crd) => ({
       path: `charts/lattice/crds/${crd.metadata?.name}.yaml`,
       content: HEADER + stringify(crd, { lineWidth: 0 }),
@@ -113,7 +124,7 @@ export function chartFiles(objects: readonly KubeObject[]): ChartFile[] {
 
 const SERVICE_MONITOR = `{{- if .Values.metrics.serviceMonitor.enabled }}
 # Prometheus Operator: scrapes the operator's /metrics (controller-runtime and client-go
-# names, process metrics, lattice_*); see docs/metrics.md and dashboards/lattice.json.
+# names, process metrics, lattice_*); see docs/metrics.md and monitoring/grafana-dashboard.json.
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
