@@ -430,6 +430,20 @@ Deno.test("completion: bash completes commands, subcommands and flags; zsh and f
       const ok = await new Deno.Command(exe, { args: check, stderr: "piped" }).output();
       assert.ok(ok.success, `${exe}: ${new TextDecoder().decode(ok.stderr)}`);
     }
+    const fishFound = await new Deno.Command("sh", { args: ["-c", "command -v fish"] }).output();
+    if (fishFound.success) {
+      await Deno.writeTextFile(`${dir}/lattice.fish`, fish);
+      const complete = async (line: string) => {
+        const out = await new Deno.Command("fish", {
+          args: ["-c", `source ${dir}/lattice.fish; complete -C'${line}'`],
+          stdout: "piped",
+        }).output();
+        return new TextDecoder().decode(out.stdout).split("\n").map((l) => l.split("\t")[0]);
+      };
+      assert.ok((await complete("lattice clu")).includes("cluster"));
+      assert.ok((await complete("lattice cluster sc")).includes("scale"));
+      assert.ok((await complete("lattice cluster create x --pro")).includes("--project"));
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
