@@ -13,6 +13,7 @@
 import { checkVendoredCrds } from "./vendor_crds/provenance.ts";
 import { CRD_DEFINITIONS, crdFileName, renderCrd } from "../lib/api/mod.ts";
 import { installBundle, renderManifests } from "../lib/bundle/mod.ts";
+import { chartFiles } from "./chart/chart.ts";
 import { exampleFiles } from "../lib/sandbox/examples.ts";
 import { vendoredFluxProblems } from "../lib/flux/vendored.ts";
 import { cloudVendoredFile } from "./generate_cloud.ts";
@@ -34,9 +35,14 @@ export async function generatedFiles(root: URL): Promise<GeneratedFile[]> {
     path: new URL(`examples/${name}`, root).pathname,
     content,
   }));
+  const chart = chartFiles(installBundle()).map((f) => ({
+    path: new URL(f.path, root).pathname,
+    content: f.content,
+  }));
   return [
     ...crds,
     manifestsFile(root),
+    ...chart,
     ...examples,
     ...await protoFiles(root),
     await cloudVendoredFile(root),

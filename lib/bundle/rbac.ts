@@ -65,17 +65,11 @@ export function operatorRules(): PolicyRule[] {
 /**
  * Rules of `lattice-proxy`: the agent serves the parent's API proxy by impersonating the
  * caller the parent authenticated, so this cluster's own RBAC decides what they may do.
+ * Users and groups only (always prefixed `lattice:<cell>:` by lib/proxy/identity.ts): no
+ * service accounts, UIDs or extras, which the proxy never forwards (docs/proxy.md).
  */
 export function proxyRules(): PolicyRule[] {
-  return [{
-    apiGroups: [""],
-    resources: ["users", "groups", "serviceaccounts"],
-    verbs: ["impersonate"],
-  }, {
-    apiGroups: ["authentication.k8s.io"],
-    resources: ["userextras/scopes", "uids"],
-    verbs: ["impersonate"],
-  }];
+  return [{ apiGroups: [""], resources: ["users", "groups"], verbs: ["impersonate"] }];
 }
 
 /** Rules of the namespaced `lattice-leader-election` Role: the Lease of the leader. */

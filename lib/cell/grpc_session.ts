@@ -200,7 +200,11 @@ function serveAdmitted(
   });
   // A malformed or oversized frame fails only this call: grpc-js reports it here.
   call.on("error", (error: Error) => {
-    log.warn("Agent stream failed", { error });
+    // The cell closing its own streams on shutdown is not a failure.
+    const shuttingDown = /Cell shutting down/.test(
+      String((error as { details?: unknown }).details),
+    );
+    (shuttingDown ? log.info : log.warn).call(log, "Agent stream failed", { error });
     close(`stream error: ${error.message}`);
   });
   call.on("end", () => close("agent ended the stream", status.OK));

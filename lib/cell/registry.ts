@@ -5,6 +5,7 @@
  * It knows nothing of gRPC or Kubernetes: the server attaches streams through
  * {@linkcode AgentStream}, and the status writer (registry_status.ts) listens to its events.
  */
+import { latticeMetrics } from "../metrics/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type {
   AgentMessage,
@@ -144,7 +145,10 @@ export class AgentRegistry {
     entry.stream = stream;
     if (old) old.close("Replaced by a newer stream of the same cluster");
     const now = new Date(this.#now());
-    if (!entry.info.connected) this.#connected++;
+    if (!entry.info.connected) {
+      this.#connected++;
+      latticeMetrics.agentsConnected.inc();
+    }
     entry.info = {
       ...entry.info,
       connected: true,
@@ -176,6 +180,10 @@ export class AgentRegistry {
         this.#emit({ type: "connected", info: { ...info } });
         break;
       case "heartbeat":
+        if (info.lastHeartbeat) {
+          const age = (this.#now() - info.lastHeartbeat.getTime()) / 1000;
+          latticeMetrics.heartbeatAge.observe({}, age);
+        }
         info.lastHeartbeat = new Date(this.#now());
         info.state = payload.value.state;
         entry.stream?.write({
@@ -308,7 +316,10 @@ export class AgentRegistry {
     if (!entry || entry.session !== session) return;
     entry.session = undefined;
     entry.stream = undefined;
-    if (entry.info.connected) this.#connected--;
+    if (entry.info.connected) {
+      this.#connected--;
+      latticeMetrics.agentsConnected.inc({}, -1);
+    }
     entry.info = { ...entry.info, connected: false, disconnectedAt: new Date(this.#now()) };
     this.#log.info("Agent disconnected", { cluster: session.clusterName, reason });
     this.#emit({ type: "disconnected", info: { ...entry.info }, reason, missedHeartbeats });

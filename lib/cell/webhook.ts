@@ -6,6 +6,7 @@
  * Refusals never tell an unknown cluster from a wrong token (both 401). Every
  * registration attempt writes exactly one audit line; the token never appears in it.
  */
+import { latticeMetrics } from "../metrics/mod.ts";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
@@ -178,6 +179,7 @@ export function createWebhookApp(options: WebhookOptions): Hono<{ Bindings: Webh
         }
         throw error;
       } finally {
+        latticeMetrics.registrations.inc({ result: entry.outcome });
         audit(entry);
       }
     },

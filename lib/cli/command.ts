@@ -4,6 +4,7 @@
  * every subcommand behaves the same way.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { didYouMean } from "./suggest.ts";
 
 /** Where a command writes and what it reads from its surroundings. */
 export interface CliContext {
@@ -92,7 +93,8 @@ export async function runCli(root: Command, argv: string[], ctx: CliContext): Pr
   while (command.subcommands?.length && rest.length > 0 && !rest[0].startsWith("-")) {
     const next = command.subcommands.find((c) => c.name === rest[0]);
     if (!next) {
-      ctx.stderr(`unknown command: ${[...path, rest[0]].join(" ")}`);
+      const hint = didYouMean(rest[0], command.subcommands.map((c) => c.name));
+      ctx.stderr(`unknown command: ${[...path, rest[0]].join(" ")}${hint}`);
       ctx.stderr(`Run '${path.join(" ")} --help' for the list of commands.`);
       return EXIT_USAGE;
     }
@@ -100,18 +102,22 @@ export async function runCli(root: Command, argv: string[], ctx: CliContext): Pr
     path.push(next.name);
     rest = rest.slice(1);
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  const flags = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
+  if (flags.includes("--help") || flags.includes("-h")) {
     ctx.stdout(helpText(command, path));
     return 0;
   }
   if (!command.run) {
+    if (rest.length > 0 && rest[0].startsWith("-")) {
+      ctx.stderr(`${path.join(" ")}: unknown flag ${rest[0]}; it needs a command first`);
+    }
     ctx.stderr(helpText(command, path));
     return EXIT_USAGE;
   }
   let parsed: ParsedArgs;
   try {
     parsed = parseArgs({
-      args: rest,
+      args: checkFlags(command, rest),
       options: command.options ?? {},
       allowPositionals: true,
       strict: true,
@@ -130,6 +136,64 @@ export async function runCli(root: Command, argv: string[], ctx: CliContext): Pr
     }
     throw error;
   }
+}
+
+/**
+ * Checks the flags before node:util sees them, so every mistake gets a plain message:
+ * an unknown flag names the closest known one; a value flag at the end or before another
+ * flag says it needs a value; a switch given `=value` says it takes none. A value that
+ * looks like a negative number (`--workers -1`) is passed as the flag's value, so the
+ * command's own range check answers instead of "argument is ambiguous".
+ */
+function checkFlags(command: Command, args: string[]): string[] {
+  const options = command.options ?? {};
+  const byShort = new Map(
+    Object.entries(options).flatMap(([name, o]) => o.short ? [[o.short, name] as const] : []),
+  );
+  const known = [...Object.keys(options).map((n) => `--${n}`), "--help"];
+  const out: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-" || /^-[0-9.]/.test(arg)) {
+      positionals.push(arg);
+      continue;
+    }
+    const long = arg.startsWith("--");
+    const eq = arg.indexOf("=");
+    const key = long ? arg.slice(2, eq < 0 ? undefined : eq) : arg.slice(1, 2);
+    const name = long ? key : byShort.get(key);
+    const option = name === undefined ? undefined : options[name];
+    if (!option || name === undefined) {
+      throw new Error(
+        `unknown flag ${long ? `--${key}` : `-${key}`}${didYouMean(`--${key}`, known)}`,
+      );
+    }
+    const inline = long
+      ? (eq < 0 ? undefined : arg.slice(eq + 1))
+      : (arg.length > 2 ? arg.slice(2) : undefined);
+    if (option.type === "boolean") {
+      if (inline !== undefined) throw new Error(`--${name} is a switch and takes no value`);
+      out.push(`--${name}`);
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = args[i + 1];
+      if (next === undefined || (next.startsWith("-") && !/^-[0-9.]/.test(next))) {
+        throw new Error(`--${name} needs a value`);
+      }
+      value = next;
+      i++;
+    }
+    out.push(`--${name}=${value}`);
+  }
+  // After "--", so a positional such as "-1" reaches the command as it was typed.
+  return [...out, "--", ...positionals];
 }
 
 /** Reads a string option, throwing a usage error when it is required and missing. */

@@ -16,14 +16,17 @@ import { sandboxCommand } from "./commands/sandbox.ts";
 import { joinCommand } from "./commands/join.ts";
 import { kubeconfigCommand } from "./commands/kubeconfig.ts";
 import { versionCommand } from "./commands/version.ts";
+import { initCommand } from "../gitops/cli/init.ts";
+import { completionCommand } from "./completion.ts";
 
 /** The root command with every subcommand. */
 export function rootCommand(): Command {
-  return {
+  const root: Command = {
     name: "lattice",
     summary: "multi-cluster lifecycle management on Cluster API",
     usage: "lattice <command> [options]",
     subcommands: [
+      initCommand,
       operatorCommand,
       joinCommand,
       capiInitCommand,
@@ -36,6 +39,8 @@ export function rootCommand(): Command {
       kubeconfigCommand,
       sandboxCommand,
       versionCommand,
+      completionCommand(() => root),
     ],
   };
+  return root;
 }

@@ -3,11 +3,12 @@
  * leaves the repository untouched; each change becomes one "Created …", "Updated …" or
  * "Removed …" line.
  */
-import { abs } from "./fs.ts";
+import { abs, readTextOrUndefined } from "./fs.ts";
 
 /** One line of a command's output. */
 export interface Change {
-  action: "Created" | "Updated" | "Removed";
+  /** "Unchanged": the file already had the text the command would write. */
+  action: "Created" | "Updated" | "Unchanged" | "Removed";
   /** Repo-relative path; folders end in `/`. */
   path: string;
   /** Shown in parentheses after the path, e.g. `flux.suspend: true`. */
@@ -32,14 +33,22 @@ export class Changeset {
     this.root = root;
   }
 
-  /** A new file. */
+  /** A new file (or "Unchanged" when it exists with exactly this text). */
   create(path: string, text: string): void {
+    if (readTextOrUndefined(abs(this.root, path)) === text) {
+      this.changes.push({ action: "Unchanged", path });
+      return;
+    }
     this.#writes.push({ path, text });
     this.changes.push({ action: "Created", path });
   }
 
-  /** A new text for an existing file. */
+  /** A new text for an existing file; "Unchanged" (and no write) when the text is the same. */
   update(path: string, text: string, note?: string): void {
+    if (readTextOrUndefined(abs(this.root, path)) === text) {
+      this.changes.push({ action: "Unchanged", path, note });
+      return;
+    }
     this.#writes.push({ path, text });
     this.changes.push({ action: "Updated", path, note });
   }

@@ -14,7 +14,7 @@ import {
 import { Changeset } from "./changes.ts";
 import { addToFolder, assertValid, editKustomization, readForEdit } from "./_edit.ts";
 import { RepoError } from "./errors.ts";
-import { descendants, findCluster, scanHierarchy } from "./hierarchy.ts";
+import { assertParsed, descendants, findCluster, scanHierarchy } from "./hierarchy.ts";
 import { renderKustomization } from "./kustomization.ts";
 import {
   childDir,
@@ -50,6 +50,8 @@ export interface CreateClusterOptions {
   instanceType?: string;
   /** Kubernetes version (default: the repo config's default, else the parent's). */
   k8sVersion?: string;
+  /** Sets further provider settings (the CLI's provider flags) and checks required ones. */
+  configure?: (provider: ProviderName, config: Record<string, unknown>) => void;
 }
 
 type ClusterDoc = {
@@ -87,6 +89,7 @@ export async function createCluster(
     );
   }
   const hierarchy = scanHierarchy(root);
+  assertParsed(hierarchy);
   const existing = hierarchy.byName.get(name);
   if (existing) {
     throw new RepoError(
@@ -110,7 +113,7 @@ export async function createCluster(
       } has no spec.cell); create parents with --cell`,
     );
   }
-  const config = loadFile(root, CONFIG_FILE)?.value as
+  const config = loadFile(root, CONFIG_FILE, { strict: true })?.value as
     | {
       spec?: {
         defaults?: { provider?: { kubernetes?: { version?: string; bootstrap?: string } } };
@@ -142,6 +145,7 @@ export async function createCluster(
     }
     providerConfig[key] = options.instanceType;
   }
+  options.configure?.(provider, providerConfig);
   const version = options.k8sVersion ?? defaults.version ?? parentProvider?.kubernetes?.version;
   if (version === undefined) {
     throw new RepoError(`Cannot ${action}: pass --k8s-version (no default in ${CONFIG_FILE})`);

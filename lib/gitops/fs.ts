@@ -74,13 +74,14 @@ export function findRepoRoot(cwd: string, options: FindRepoOptions = {}): string
     if (root === undefined) {
       throw new RepoError(
         `Cannot find the cluster repository: ${cwd} is not inside a git checkout ` +
-          "(pass --repo DIR)",
+          "(pass --repo DIR, or run 'lattice init --provider P' to create one)",
       );
     }
   }
   if (!exists(`${root}/${CLUSTER_FILE}`)) {
     throw new RepoError(
-      `Cannot use ${root} as the cluster repository: it has no ${CLUSTER_FILE} at its root`,
+      `Cannot use ${root} as the cluster repository: it has no ${CLUSTER_FILE} at its root ` +
+        "(run 'lattice init --provider P' to create one)",
     );
   }
   return root;

@@ -4,10 +4,12 @@
  * Commands that only need the shape (tree, create, delete, lookups) stay fast on
  * repositories with thousands of clusters.
  */
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
+import { closest } from "../cli/suggest.ts";
 import { RepoError } from "./errors.ts";
 import { abs, listDir, readTextOrUndefined } from "./fs.ts";
 import { readResources } from "./kustomization.ts";
+import { lineAt } from "./yaml_doc.ts";
 import {
   childDir,
   CHILDREN_DIR,
@@ -42,6 +44,11 @@ export interface Hierarchy {
   nodes: ClusterNode[];
   /** Folders by name; more than one entry means a duplicate name. */
   byName: Map<string, ClusterNode[]>;
+  /**
+   * YAML syntax errors in the files the scan read (the root cluster.yaml, children/
+   * kustomizations), as `path:line:column: invalid YAML: message`.
+   */
+  problems: string[];
 }
 
 // Deeper than any real fleet; stops runaway recursion on a malformed tree.
@@ -49,7 +56,8 @@ const MAX_DEPTH = 64;
 
 /** Reads the folder tree of the repository at `root`. */
 export function scanHierarchy(root: string): Hierarchy {
-  const rootNode = makeNode(root, rootName(root), "", undefined);
+  const problems: string[] = [];
+  const rootNode = makeNode(root, rootName(root, problems), "", undefined);
   const nodes: ClusterNode[] = [];
   const byName = new Map<string, ClusterNode[]>();
   const stack = [rootNode];
@@ -62,16 +70,27 @@ export function scanHierarchy(root: string): Hierarchy {
     if (!node.subdirs.has(CHILDREN_DIR) || node.depth >= MAX_DEPTH) continue;
     const childrenDir = joinPath(node.dir, CHILDREN_DIR);
     const names = listDir(abs(root, childrenDir)).filter((e) => e.isDir).map((e) => e.name);
-    for (const name of orderChildren(root, childrenDir, names)) {
+    for (const name of orderChildren(root, { childrenDir, names, problems })) {
       node.children.push(makeNode(root, name, childDir(node.dir, name), node));
     }
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
   }
-  return { root, rootNode, nodes, byName };
+  return { root, rootNode, nodes, byName, problems };
+}
+
+/** Throws a RepoError naming the first file (and line) the scan could not parse. */
+export function assertParsed(hierarchy: Hierarchy): void {
+  const [first, ...more] = hierarchy.problems;
+  if (first === undefined) return;
+  throw new RepoError(
+    `${first}${more.length > 0 ? ` (and ${more.length} more broken files)` : ""}; ` +
+      "fix the file (or run 'lattice validate') and retry",
+  );
 }
 
 /** The cluster called `name`; throws a RepoError naming the known clusters when absent. */
 export function findCluster(hierarchy: Hierarchy, name: string): ClusterNode {
+  assertParsed(hierarchy);
   const found = hierarchy.byName.get(name);
   if (found && found[0].hasClusterFile) return found[0];
   throw new RepoError(
@@ -129,9 +148,23 @@ function makeNode(
 }
 
 /** Folder names in kustomization order, then the unlisted ones alphabetically. */
-function orderChildren(root: string, childrenDir: string, names: string[]): string[] {
-  const text = readTextOrUndefined(abs(root, joinPath(childrenDir, KUSTOMIZATION_FILE)));
-  const listed = text === undefined ? [] : readResources(text).resources;
+function orderChildren(
+  root: string,
+  scan: { childrenDir: string; names: string[]; problems: string[] },
+): string[] {
+  const { childrenDir, names } = scan;
+  const path = joinPath(childrenDir, KUSTOMIZATION_FILE);
+  const text = readTextOrUndefined(abs(root, path));
+  const read = text === undefined ? undefined : readResources(text);
+  if (read?.error) {
+    const message = read.error.message.split("\n")[0];
+    scan.problems.push(
+      `${path}:${read.error.line}: ${
+        message.startsWith("resources:") ? message : `invalid YAML: ${message}`
+      }`,
+    );
+  }
+  const listed = read?.resources ?? [];
   const present = new Set(names);
   const ordered: string[] = [];
   for (const entry of listed) {
@@ -142,17 +175,24 @@ function orderChildren(root: string, childrenDir: string, names: string[]): stri
 }
 
 /** The root cluster's name, read from its cluster.yaml ("root" when unreadable). */
-function rootName(root: string): string {
-  const text = readTextOrUndefined(abs(root, clusterFile("")));
-  try {
-    const name = (parse(text ?? "") as { metadata?: { name?: unknown } })?.metadata?.name;
-    return typeof name === "string" && name !== "" ? name : "root";
-  } catch {
+function rootName(root: string, problems: string[]): string {
+  const path = clusterFile("");
+  const text = readTextOrUndefined(abs(root, path)) ?? "";
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    problems.push(`${path}:${lineAt(text, e.pos[0])}: invalid YAML: ${e.message.split("\n")[0]}`);
     return "root";
   }
+  const name = (doc.toJS() as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  return typeof name === "string" && name !== "" ? name : "root";
 }
 
 function suggestion(hierarchy: Hierarchy, name: string): string {
-  const close = [...hierarchy.byName.keys()].filter((n) => n.includes(name) || name.includes(n));
-  return close.length > 0 && close.length <= 5 ? ` (did you mean ${close.join(", ")}?)` : "";
+  const known = [...hierarchy.byName.entries()].filter(([, n]) => n[0].hasClusterFile)
+    .map(([k]) => k);
+  const close = closest(name, known);
+  const inside = known.filter((n) => !close.includes(n) && (n.includes(name) || name.includes(n)));
+  const all = [...close, ...inside].slice(0, 5);
+  return all.length > 0 ? ` (did you mean ${all.join(", ")}?)` : "";
 }

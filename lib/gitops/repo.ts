@@ -16,7 +16,9 @@ import {
 } from "./layout.ts";
 import type { Document } from "yaml";
 import { parseSimpleYaml } from "./fast_yaml.ts";
-import { parseYamlFile, type YamlFile } from "./yaml_doc.ts";
+import { parseYamlFile, syntaxProblem, type YamlFile } from "./yaml_doc.ts";
+import { RepoError } from "./errors.ts";
+import { assertParsed } from "./hierarchy.ts";
 
 /**
  * A file and its plain value (undefined when the YAML does not parse). Files in the
@@ -36,7 +38,7 @@ class LazyFile implements LoadedFile {
   readonly simple: boolean;
   #doc: Document | undefined;
 
-  constructor(path: string, text: string) {
+  constructor(path: string, text: string, strict: boolean) {
     this.path = path;
     this.text = text;
     const fast = parseSimpleYaml(text);
@@ -45,6 +47,10 @@ class LazyFile implements LoadedFile {
     else {
       this.#doc = parseYamlFile(path, text).doc;
       this.value = this.#doc.errors.length === 0 ? this.#doc.toJS() : undefined;
+      const problem = strict ? syntaxProblem(this) : undefined;
+      if (problem) {
+        throw new RepoError(`${problem}; fix the file (or run 'lattice validate') and retry`);
+      }
     }
   }
 
@@ -89,11 +95,18 @@ export function kustomizationText(repo: Repo, dir: string): string | undefined {
 export interface LoadRepoOptions {
   /** Also read registrations/ and placements/ (default true). */
   services?: boolean;
+  /**
+   * Throw a RepoError naming the file and line of the first YAML syntax error (the CLI's
+   * commands); without it, such files load with an undefined value (`validate` reports them).
+   */
+  strict?: boolean;
 }
 
 /** Reads and parses the repository at `root`. */
 export function loadRepo(root: string, options: LoadRepoOptions = {}): Repo {
   const hierarchy = scanHierarchy(root);
+  const strict = options.strict ?? false;
+  if (strict) assertParsed(hierarchy);
   const services = options.services ?? true;
   const repo: Repo = { hierarchy, clusters: [], kustomizations: new Map() };
   const folder = (node: ClusterNode, name: string) =>
@@ -101,23 +114,37 @@ export function loadRepo(root: string, options: LoadRepoOptions = {}): Repo {
       ? loadFolder(root, {
         node,
         folder: name,
+        strict,
         readKustomization: (dir) => kustomizationText(repo, dir),
       })
       : [];
   repo.clusters = hierarchy.nodes.map((node): LoadedCluster => ({
     node,
-    file: node.hasClusterFile ? loadFile(root, clusterFile(node.dir)) : undefined,
+    file: node.hasClusterFile ? loadFile(root, clusterFile(node.dir), { strict }) : undefined,
     registrations: folder(node, REGISTRATIONS_DIR),
     placements: folder(node, PLACEMENTS_DIR),
   }));
-  repo.config = loadFile(root, CONFIG_FILE);
+  repo.config = loadFile(root, CONFIG_FILE, { strict });
+  if (strict) {
+    for (const node of hierarchy.nodes) {
+      const path = joinPath(node.dir, KUSTOMIZATION_FILE);
+      assertKustomizationParses(path, kustomizationText(repo, node.dir));
+    }
+  }
   return repo;
 }
 
-/** Reads and parses one repo-relative file; undefined when it does not exist. */
-export function loadFile(root: string, path: string): LoadedFile | undefined {
+/**
+ * Reads and parses one repo-relative file; undefined when it does not exist. With
+ * `strict`, a YAML syntax error throws a RepoError naming the file and line.
+ */
+export function loadFile(
+  root: string,
+  path: string,
+  options: { strict?: boolean } = {},
+): LoadedFile | undefined {
   const text = readTextOrUndefined(abs(root, path));
-  return text === undefined ? undefined : new LazyFile(path, text);
+  return text === undefined ? undefined : new LazyFile(path, text, options.strict ?? false);
 }
 
 /** Which folder {@linkcode loadFolder} reads. */
@@ -127,6 +154,8 @@ export interface FolderTarget {
   folder: string;
   /** Reads `dir/kustomization.yaml` (default: from disk; the Repo passes its cache). */
   readKustomization?: (dir: string) => string | undefined;
+  /** Throw on YAML syntax errors (see {@linkcode loadFile}). */
+  strict?: boolean;
 }
 
 /**
@@ -141,11 +170,12 @@ export function loadFolder(root: string, target: FolderTarget): LoadedFile[] {
   const dir = joinPath(node.dir, folder);
   const names = yamlFileNames(abs(root, dir));
   const text = readKustomization(dir);
+  if (target.strict) assertKustomizationParses(joinPath(dir, KUSTOMIZATION_FILE), text);
   const listed = text === undefined ? [] : readResources(text).resources;
   const ordered = [...listed.filter((n) => names.includes(n))];
   for (const n of names) if (!ordered.includes(n)) ordered.push(n);
   return ordered
-    .map((name) => loadFile(root, joinPath(dir, name)))
+    .map((name) => loadFile(root, joinPath(dir, name), { strict: target.strict }))
     .filter((f): f is LoadedFile => f !== undefined);
 }
 
@@ -160,4 +190,16 @@ export function yamlFileNames(absDir: string): string[] {
 /** The resource name a file stands for: its file name without the extension. */
 export function resourceName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1).replace(/\.ya?ml$/, "");
+}
+
+function assertKustomizationParses(path: string, text: string | undefined): void {
+  const error = text === undefined ? undefined : readResources(text).error;
+  if (!error) return;
+  const message = error.message.split("\n")[0];
+  throw new RepoError(
+    `${path}:${error.line}: ${
+      message.startsWith("resources:") ? message : `invalid YAML: ${message}`
+    }` +
+      "; fix the file (or run 'lattice validate') and retry",
+  );
 }

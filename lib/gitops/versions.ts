@@ -32,3 +32,13 @@ export function fluxVersionProblem(version: string): string | undefined {
 export function upgradeProblem(from: string, to: string): string | undefined {
   return versionStepProblem(to, from)?.message;
 }
+
+/**
+ * A version as typed on the command line, in the form the repository stores: surrounding
+ * blanks dropped and a leading `v` removed (`v1.33.0` → `1.33.0`), as kubectl and
+ * clusterctl print versions with one. Files keep refusing the `v` (docs/adr/version-v-prefix.md).
+ */
+export function normalizeVersion(version: string): string {
+  const trimmed = version.trim();
+  return /^[vV][0-9]/.test(trimmed) ? trimmed.slice(1) : trimmed;
+}

@@ -17,6 +17,13 @@ export function parseYamlFile(path: string, text: string): YamlFile {
   return { path, text, doc: parseDocument(text, { prettyErrors: false }) };
 }
 
+/** `path:line: invalid YAML: message` for a file that does not parse, else undefined. */
+export function syntaxProblem(file: YamlFile): string | undefined {
+  const e = file.doc.errors[0];
+  if (e === undefined) return undefined;
+  return `${file.path}:${lineAt(file.text, e.pos[0])}: invalid YAML: ${e.message.split("\n")[0]}`;
+}
+
 /** Renders a document the way the CLI writes files (no folding of long strings). */
 export function renderDocument(doc: Document): string {
   return doc.toString({ lineWidth: 0 });

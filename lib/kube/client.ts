@@ -2,6 +2,7 @@
  * KubeClient: our own HTTP layer over Deno's fetch, so that watches, streaming and proxying
  * are ours to control. Credentials come from config.ts; errors are typed ApiErrors.
  */
+import { reportKubeRequest } from "./request_observer.ts";
 import { ApiError } from "./errors.ts";
 import {
   type Connection,
@@ -181,13 +182,26 @@ export class KubeClient {
           signal,
         });
       }
-      return await fetch(url, {
+      const started = performance.now();
+      const response = await fetch(url, {
         method: req.method,
         headers,
         body,
         signal,
         client: this.#pool.http,
+      }).catch((error) => {
+        const seconds = (performance.now() - started) / 1000;
+        reportKubeRequest({ method: req.method, host: url.host, code: "<error>", seconds });
+        throw error;
       });
+      const seconds = (performance.now() - started) / 1000;
+      reportKubeRequest({
+        method: req.method,
+        host: url.host,
+        code: String(response.status),
+        seconds,
+      });
+      return response;
     } catch (cause) {
       if (caller?.aborted) throw caller.reason ?? cause;
       throw new Error(`Cannot ${req.method} ${req.path}: the request failed`, { cause });

@@ -70,6 +70,11 @@ export interface LatticeOptions {
   flux?: LatticeFluxOptions;
   /** Port of /healthz, /readyz, /metrics; default 8080; 0 = any. */
   metricsPort?: number;
+  /**
+   * Address every listener binds (cell HTTPS and gRPC, probes and metrics); default
+   * 0.0.0.0. A function chooses from the host the cell advertises (the sandbox: loopback).
+   */
+  bindAddress?: string | ((cellHost: string) => string);
   /** The cell's connection, rate, body and renewal limits (lib/cell/limits.ts). */
   cellLimits?: CellLimits;
   leaderElection?: RunOperatorOptions["leaderElection"];
@@ -119,10 +124,14 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
         ? options.cellHost(cellSpec?.host)
         : options.cellHost;
       const byNode = !override && !cellSpec?.host && !!options.nodeName;
+      const host = override ?? cellSpec?.host ?? options.nodeName ?? "localhost";
       cell = await startCell(client, {
         name,
         signal,
-        host: override ?? cellSpec?.host ?? options.nodeName ?? "localhost",
+        host,
+        bindAddress: typeof options.bindAddress === "function"
+          ? options.bindAddress(host)
+          : options.bindAddress,
         // A NodePort cell named by its node answers on every node: after a failover,
         // children that dial the previous leader's node still match the certificate.
         altNames: byNode ? await nodeNames(client, log) : undefined,
@@ -221,6 +230,9 @@ export async function runLattice(client: KubeClient, options: LatticeOptions): P
       logger: log,
       metrics: options.metrics,
       port: options.metricsPort ?? 8080,
+      hostname: typeof options.bindAddress === "function"
+        ? options.bindAddress("localhost")
+        : options.bindAddress,
       standbyReady: !isCell && !secret,
       leaderElection: options.leaderElection,
       signal: options.signal,

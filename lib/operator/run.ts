@@ -2,6 +2,8 @@
  * Wires the operator process: the probe/metrics server, and the controllers — under a
  * Lease when leader election is on, so only one replica reconciles.
  */
+import { latticeMetrics } from "../metrics/mod.ts";
+import { observeKubeRequests } from "../kube/request_observer.ts";
 import type { KubeClient } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import {
@@ -50,6 +52,11 @@ export interface RunOperatorOptions {
 export async function runOperator(client: KubeClient, options: RunOperatorOptions): Promise<void> {
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? new RuntimeMetrics();
+  metrics.registry.include(latticeMetrics.registry);
+  const unobserve = observeKubeRequests(({ method, host, code, seconds }) => {
+    metrics.restRequests.inc({ code, method, host });
+    metrics.restLatency.observe({ verb: method, host }, seconds);
+  });
   let current: Controller[] = [];
   let elector: LeaderElector | undefined;
   const readiness = (): Readiness => {
@@ -84,6 +91,7 @@ export async function runOperator(client: KubeClient, options: RunOperatorOption
       await lead(options.signal);
     }
   } finally {
+    unobserve();
     await server.finished;
     logger.info("Operator stopped");
   }

@@ -3,6 +3,7 @@
  * reconcile "is the pivot of this cluster done?" and must not block, while a pivot takes
  * seconds. Runs one pivot per cluster in the background and answers from its last result.
  */
+import { latticeMetrics } from "../metrics/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { PivotClient } from "./_client.ts";
 import { latticeClusterProgressStore, type ProgressStore } from "./progress.ts";
@@ -46,6 +47,8 @@ export function createPivotHandoff(options: PivotHandoffOptions): PivotHandoffRu
   const results = new Map<string, PivotResult>();
   const running = new Map<string, Promise<void>>();
   const notBefore = new Map<string, number>();
+  // When this process first ran a cluster's pivot (lattice_pivot_duration_seconds).
+  const started = new Map<string, number>();
   const namespaceFor = options.namespaceFor ?? ((name: string) => `capi-${name}`);
   const progressFor = options.progressFor ??
     ((name: string) => latticeClusterProgressStore(options.client, name, { now }));
@@ -70,8 +73,14 @@ export function createPivotHandoff(options: PivotHandoffOptions): PivotHandoffRu
         transport,
         progress: progressFor(name),
       };
+      if (!started.has(name)) started.set(name, now().getTime());
       const task = run(scope, options).then((result) => {
         results.set(name, result);
+        if (result.done || result.phase === "Aborted") {
+          const seconds = (now().getTime() - (started.get(name) ?? now().getTime())) / 1000;
+          latticeMetrics.move("pivot", result.done ? "success" : "failure", seconds);
+          started.delete(name);
+        }
         if (result.requeueAfterMs) notBefore.set(name, now().getTime() + result.requeueAfterMs);
       }, (error) => {
         if (options.signal?.aborted) log.info("Pivot stopped; it resumes under the next leader");

@@ -7,6 +7,7 @@
  * caller-sent Impersonate-* headers and handed to the transport; the answer streams back as
  * it comes, its head filtered to what the Kubernetes API sends (headers.ts).
  */
+import { latticeMetrics } from "../metrics/mod.ts";
 import { Hono } from "hono";
 import { Buffer } from "node:buffer";
 import { StatusError, statusErrorHandler } from "../cell/errors.ts";
@@ -238,6 +239,14 @@ export function proxyApp(options: ProxyAppOptions): Hono<ProxyAuthEnv> {
   const budget = options.bodyBudget ?? new BodyBudget();
   const app = new Hono<ProxyAuthEnv>();
   app.onError(statusErrorHandler({ logger: log }));
+  // Every request, refused ones too: count by code, latency until the response headers.
+  app.use("/clusters/*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    const method = c.req.method;
+    latticeMetrics.proxyRequests.inc({ code: String(c.res.status), method });
+    latticeMetrics.proxyLatency.observe({ method }, (performance.now() - started) / 1000);
+  });
   app.use(
     "/clusters/*",
     proxyAuth({

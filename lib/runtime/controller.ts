@@ -119,6 +119,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.#name = options.name ?? options.ref.plural;
     this.#log = (options.logger ?? silentLogger).child({ controller: this.#name });
     this.#metrics = options.metrics ?? new RuntimeMetrics();
+    this.#metrics.initController(this.#name);
     this.#clock = options.clock ?? systemClock;
     this.#owned = (options.owns ?? []).map(() => new Store<KubeObject>());
     this.store = this.#primary.reader();
@@ -276,13 +277,14 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.#inflight.add(abort);
     const started = performance.now();
     let result = "success";
+    this.#metrics.activeWorkers.inc({ controller: this.#name });
     try {
       const retries = queue.retries(key);
       const ctx = { id, key, logger, signal: abort.signal, store: this.store, retries };
       const action = await this.#opts.reconciler.reconcile(obj, ctx);
       queue.forget(key);
       if (action.requeueAfterMs !== undefined && action.requeueAfterMs >= 0) {
-        result = "requeue";
+        result = action.requeueAfterMs > 0 ? "requeue_after" : "requeue";
         queue.addAfter(key, action.requeueAfterMs);
       }
     } catch (error) {
@@ -316,7 +318,17 @@ export class Controller<T extends KubeObject = KubeObject> {
     } finally {
       this.#clock.clearTimeout(timer);
       this.#inflight.delete(abort);
-      this.#metrics.reconcileTotal.inc({ controller: this.#name, result });
+      this.#metrics.activeWorkers.inc({ controller: this.#name }, -1);
+      // controller-runtime's results: a terminal error is an "error" (counted apart too).
+      const controller = this.#name;
+      this.#metrics.reconcileTotal.inc({
+        controller,
+        result: result === "terminal" ? "error" : result,
+      });
+      if (result === "terminal" || result === "error") {
+        this.#metrics.reconcileErrors.inc({ controller });
+      }
+      if (result === "terminal") this.#metrics.terminalErrors.inc({ controller });
       this.#metrics.reconcileDuration.observe(
         { controller: this.#name },
         (performance.now() - started) / 1000,

@@ -122,7 +122,7 @@ export class LeaderElector {
 
   #setLeading(value: boolean) {
     this.#leading = value;
-    this.#o.metrics?.leader.set({ lease: this.#o.name }, value ? 1 : 0);
+    this.#o.metrics?.leader.set({ name: this.#o.name }, value ? 1 : 0);
   }
 
   // Returns when the term signal aborts (shutdown) or renewal failed past the deadline.

@@ -36,6 +36,11 @@ abstract class LabelledValues implements Metric {
     const key = labelKey(labels);
     this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
+  /** Creates the series at 0 when absent, so it is exported before the first change. */
+  touch(labels: Labels = {}): void {
+    const key = labelKey(labels);
+    if (!this.values.has(key)) this.values.set(key, 0);
+  }
   /** The current value, for tests. */
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
@@ -48,6 +53,10 @@ abstract class LabelledValues implements Metric {
 /** A monotonically increasing count. */
 export class Counter extends LabelledValues {
   readonly type = "counter";
+  /** Sets the total (for counters read from elsewhere on scrape, e.g. CPU seconds). */
+  set(labels: Labels, value: number): void {
+    this.values.set(labelKey(labels), value);
+  }
 }
 
 /** A value that goes up and down. */
@@ -80,6 +89,13 @@ export class Histogram implements Metric {
     s.sum += value;
     s.count++;
   }
+  /** Creates the series with zero observations, so it is exported before the first one. */
+  touch(labels: Labels): void {
+    const key = labelKey(labels);
+    if (!this.#series.has(key)) {
+      this.#series.set(key, { counts: this.buckets.map(() => 0), sum: 0, count: 0 });
+    }
+  }
   /** Number of observations, for tests. */
   count(labels: Labels = {}): number {
     return this.#series.get(labelKey(labels))?.count ?? 0;
@@ -101,6 +117,18 @@ export class Histogram implements Metric {
 /** A set of metrics rendered together. Registering a name twice returns the first. */
 export class Registry {
   #metrics = new Map<string, Metric>();
+  #collectors: (() => void)[] = [];
+  #included: Registry[] = [];
+
+  /** Runs `collect` before every render (to set gauges read on scrape, e.g. memory). */
+  onCollect(collect: () => void): void {
+    this.#collectors.push(collect);
+  }
+
+  /** Renders `other`'s metrics after this registry's own (shared process-wide metrics). */
+  include(other: Registry): void {
+    if (other !== this && !this.#included.includes(other)) this.#included.push(other);
+  }
 
   #get<M extends Metric>(name: string, make: () => M): M {
     const existing = this.#metrics.get(name);
@@ -125,10 +153,18 @@ export class Registry {
 
   /** The Prometheus text exposition of every metric. */
   render(): string {
+    return this.#lines(new Set()).join("\n") + "\n";
+  }
+
+  #lines(seen: Set<string>): string[] {
+    for (const collect of this.#collectors) collect();
     const lines: string[] = [];
     for (const m of this.#metrics.values()) {
+      if (seen.has(m.name)) continue;
+      seen.add(m.name);
       lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, ...m.render());
     }
-    return lines.join("\n") + "\n";
+    for (const other of this.#included) lines.push(...other.#lines(seen));
+    return lines;
   }
 }

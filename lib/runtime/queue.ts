@@ -44,10 +44,16 @@ export class WorkQueue {
   #idle: (() => void)[] = [];
   #shuttingDown = false;
 
+  /** workqueue_* labels: controller-runtime sets name and controller to the same value. */
+  get #labels() {
+    return { name: this.#name, controller: this.#name };
+  }
+
   constructor(options: WorkQueueOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#name = options.name ?? "queue";
     this.#metrics = options.metrics;
+    this.#metrics?.initQueue(this.#name);
     this.#base = options.baseDelayMs ?? 5;
     this.#max = options.maxDelayMs ?? 300_000;
   }
@@ -71,7 +77,7 @@ export class WorkQueue {
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
-    this.#metrics?.queueAdds.inc({ name: this.#name });
+    this.#metrics?.queueAdds.inc(this.#labels);
     this.#addedAt.set(key, this.#clock.now());
     if (this.#processing.has(key)) return;
     const getter = this.#getters.shift();
@@ -95,7 +101,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
-    this.#metrics?.queueRetries.inc({ name: this.#name });
+    this.#metrics?.queueRetries.inc(this.#labels);
     this.addAfter(key, this.backoffFor(failures));
   }
 
@@ -135,7 +141,7 @@ export class WorkQueue {
     const started = this.#startedAt.get(key);
     this.#startedAt.delete(key);
     if (started !== undefined) {
-      this.#metrics?.queueWork.observe({ name: this.#name }, (this.#clock.now() - started) / 1000);
+      this.#metrics?.queueWork.observe(this.#labels, (this.#clock.now() - started) / 1000);
     }
     if (this.#dirty.has(key) && !this.#shuttingDown) {
       const getter = this.#getters.shift();
@@ -171,7 +177,7 @@ export class WorkQueue {
     const added = this.#addedAt.get(key);
     this.#addedAt.delete(key);
     if (added !== undefined) {
-      this.#metrics?.queueLatency.observe({ name: this.#name }, (now - added) / 1000);
+      this.#metrics?.queueLatency.observe(this.#labels, (now - added) / 1000);
     }
     this.#startedAt.set(key, now);
     return key;
@@ -182,7 +188,7 @@ export class WorkQueue {
   }
 
   #depthChanged() {
-    this.#metrics?.queueDepth.set({ name: this.#name }, this.length);
+    this.#metrics?.queueDepth.set(this.#labels, this.length);
   }
 
   // One timer, armed for the earliest delayed key; it re-arms itself after firing.

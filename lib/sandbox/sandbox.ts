@@ -335,9 +335,12 @@ export class Sandbox {
     await this.bootstrap.stop();
   }
 
-  /** Stops every operator, the simulator and every plane. */
+  /**
+   * Stops every operator (leaves first, so no agent sees its cell go away and no cell
+   * its agents drop), the simulator and every plane.
+   */
   async down(): Promise<void> {
-    for (const op of this.#operators.values()) {
+    for (const op of [...this.#operators.values()].reverse()) {
       await op.stop().catch((error) => this.#log.warn("Cannot stop operator", { error }));
     }
     this.#operators.clear();

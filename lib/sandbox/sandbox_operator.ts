@@ -43,6 +43,9 @@ export function inProcessOperator(options: InProcessOperatorOptions = {}): Start
       httpsPort: ports.get(name)?.https ?? 0,
       grpcPort: ports.get(name)?.grpc ?? 0,
       metricsPort: 0,
+      // Loopback only: the sandbox's cells are for this machine (a loopback IP host binds
+      // that address, so its children dial exactly what the certificate names).
+      bindAddress: (host) => isIP(host) ? host : "127.0.0.1",
       binary: options.binary,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
       flux,

@@ -199,7 +199,10 @@ Deno.test("--repo and --output json|yaml on read commands", async () => {
     assert.equal(bad.code, 2);
     const outside = await lattice("/", "cluster", "list");
     assert.equal(outside.code, 1);
-    assert.match(outside.stderr, /is not inside a git checkout \(pass --repo DIR\)/);
+    assert.match(
+      outside.stderr,
+      /is not inside a git checkout \(pass --repo DIR, or run .lattice init/,
+    );
   });
 });
 

@@ -17,7 +17,11 @@ Deno.test("lattice sandbox up reaches Ready for the examples and prints the tree
     assert.match(up.stdout, /workload: Pivoting → Ready/);
     assert.match(up.stdout, /^bootstrap\n└── mgmt \(Ready, 1\.31\.0/m);
     assert.match(up.stdout, /^ {4}└── workload \(Ready, 1\.31\.0/m);
-    assert.match(up.stdout, /lattice kubeconfig --cluster workload --via https:\/\/localhost:\d+/);
+    assert.match(up.stdout, /# workload through bootstrap's proxy \(via mgmt\)/);
+    assert.match(
+      up.stdout,
+      new RegExp(`--kubeconfig ${dir}/kubeconfigs/workload\\.via-mgmt\\.yaml get nodes`),
+    );
     assert.match(up.stdout, /^Fleet view: https:\/\/localhost:\d+\/fleet\/$/m);
     assert.match(up.stdout, /^ {2}token \(24 h, read-only\): [\w-]+\.[\w-]+\.[\w-]+$/m);
     assert.match(up.stdout, /lattice cluster tree --live --watch/);

@@ -280,8 +280,10 @@ Deno.test("controller: owned watches, retries, terminal errors, requeue, drain",
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(calls.filter((c) => c === "bad").length, 1, "terminal: not retried");
       assert.equal(calls.filter((c) => c === "flaky").length, 3, "no retry after success");
-      assert.equal(metrics.reconcileTotal.get({ controller: "configmaps", result: "terminal" }), 1);
-      assert.equal(metrics.reconcileTotal.get({ controller: "configmaps", result: "error" }), 2);
+      // controller-runtime counts a terminal error as result="error", and apart.
+      assert.equal(metrics.terminalErrors.get({ controller: "configmaps" }), 1);
+      assert.equal(metrics.reconcileTotal.get({ controller: "configmaps", result: "error" }), 3);
+      assert.equal(metrics.reconcileErrors.get({ controller: "configmaps" }), 3);
       const events = await client.list<Record<string, unknown>>(
         await client.resourceFor("events.k8s.io/v1", "Event"),
         { namespace: "c" },
@@ -392,16 +394,21 @@ Deno.test("operator process: probes and metrics over a running controller", asyn
       assert.equal((await get("/healthz")).status, 200);
       await eventually(async () => (await get("/readyz")).status === 200);
       await eventually(async () =>
-        /lattice_reconcile_total\{controller="configmaps",result="success"\} [1-9]/.test(
+        /controller_runtime_reconcile_total\{controller="configmaps",result="success"\} [1-9]/.test(
           (await get("/metrics")).text,
         )
       );
       const metrics = (await get("/metrics")).text;
       for (
         const name of [
-          "lattice_reconcile_duration_seconds_bucket",
-          "lattice_workqueue_depth",
+          "controller_runtime_reconcile_time_seconds_bucket",
+          'workqueue_depth{controller="configmaps",name="configmaps"}',
           "lattice_watch_events_total",
+          'controller_runtime_reconcile_total{controller="configmaps",result="requeue_after"} 0',
+          "process_resident_memory_bytes",
+          "process_cpu_seconds_total",
+          "process_start_time_seconds",
+          'rest_client_requests_total{code="200",host=',
         ]
       ) assert.ok(metrics.includes(name), name);
     } finally {

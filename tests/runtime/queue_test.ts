@@ -107,17 +107,28 @@ Deno.test("shutDown releases waiting getters; shutDownWithDrain waits for in-fli
 
 Deno.test("metrics track depth, adds, latency and retries", async () => {
   const { queue, clock, metrics } = setup();
+  const Q = { name: "q", controller: "q" };
+  // Every series exists at zero before the first add (controller-runtime's convention).
+  const text = metrics.registry.render();
+  for (
+    const series of [
+      'workqueue_depth{controller="q",name="q"} 0',
+      'workqueue_adds_total{controller="q",name="q"} 0',
+      'workqueue_retries_total{controller="q",name="q"} 0',
+      'workqueue_queue_duration_seconds_count{controller="q",name="q"} 0',
+    ]
+  ) assert.ok(text.includes(series), series);
   queue.add("a");
   queue.add("b");
-  assert.equal(metrics.queueDepth.get({ name: "q" }), 2);
+  assert.equal(metrics.queueDepth.get(Q), 2);
   clock.advance(250);
   await queue.get();
-  assert.equal(metrics.queueDepth.get({ name: "q" }), 1);
-  assert.equal(metrics.queueAdds.get({ name: "q" }), 2);
-  assert.equal(metrics.queueLatency.count({ name: "q" }), 1);
+  assert.equal(metrics.queueDepth.get(Q), 1);
+  assert.equal(metrics.queueAdds.get(Q), 2);
+  assert.equal(metrics.queueLatency.count(Q), 1);
   queue.done("a");
-  assert.equal(metrics.queueWork.count({ name: "q" }), 1);
+  assert.equal(metrics.queueWork.count(Q), 1);
   queue.addRateLimited("c");
-  assert.equal(metrics.queueRetries.get({ name: "q" }), 1);
+  assert.equal(metrics.queueRetries.get(Q), 1);
   queue.shutDown();
 });

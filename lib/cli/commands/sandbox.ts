@@ -16,6 +16,57 @@ import { type CliContext, CliError, type Command, stringOption } from "../comman
 import { KubeClient } from "../../kube/mod.ts";
 import { fleetViewerToken } from "../../fleet/viewer.ts";
 import { ensureFluxBinaries } from "../../sandbox/flux_binaries.ts";
+import { type AccessCell, type AccessFile, sandboxAccess } from "../../sandbox/access.ts";
+import { resolveBinaries } from "../../sandbox/binaries.ts";
+
+/** `kubectl` when it is on PATH, else the project-built one (absolute path). */
+async function kubectlCommand(env: CliContext["env"]): Promise<string> {
+  for (const dir of (env.PATH ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      if ((await Deno.stat(`${dir}/kubectl`)).isFile) return "kubectl";
+    } catch { /* not here */ }
+  }
+  try {
+    return (await resolveBinaries({ env: { ...env } })).kubectl;
+  } catch {
+    return "kubectl";
+  }
+}
+
+/** Sets up the sandbox admin and writes a proxy kubeconfig per (cluster, cell above it). */
+async function proxyAccess(
+  sandbox: Sandbox,
+  rows: { name: string; parent?: string; kubeconfigPath?: string }[],
+  dir: string,
+): Promise<AccessFile[]> {
+  const cells: Record<string, AccessCell> = {};
+  const kubeconfigOf = async (name: string) =>
+    name === "bootstrap"
+      ? sandbox.bootstrap.kubeconfig
+      : await Deno.readTextFile(rows.find((r) => r.name === name)!.kubeconfigPath!);
+  for (const name of ["bootstrap", ...rows.map((r) => r.name)]) {
+    const operator = sandbox.operatorOf(name);
+    if (operator?.cellUrl && operator.caPem) {
+      cells[name] = {
+        url: operator.cellUrl,
+        caPem: operator.caPem,
+        kubeconfig: await kubeconfigOf(name),
+      };
+    }
+  }
+  const clusters = [];
+  for (const row of rows) {
+    if (row.kubeconfigPath) {
+      clusters.push({
+        name: row.name,
+        parent: row.parent,
+        kubeconfig: await kubeconfigOf(row.name),
+      });
+    }
+  }
+  return await sandboxAccess({ dir, clusters, cells });
+}
 
 /** What `up` leaves for `down` and `status`. */
 export interface SandboxState {
@@ -185,15 +236,23 @@ const up: Command = {
         "  Every cluster's Flux (real source- and kustomize-controller) syncs its folder.",
       );
     }
-    ctx.stdout("Reach each cluster directly:");
-    ctx.stdout(`  kubectl --kubeconfig ${dir}/kubeconfigs/bootstrap.yaml get latticeclusters`);
-    for (const row of rows) ctx.stdout(`  kubectl --kubeconfig ${row.kubeconfigPath} get nodes`);
-    for (const row of rows) {
-      const via = cells[row.parent ?? ""];
-      if (via) {
-        ctx.stdout(
-          `Through ${row.parent}'s proxy: lattice kubeconfig --cluster ${row.name} --via ${via}`,
-        );
+    const kubectl = await kubectlCommand(ctx.env);
+    ctx.stdout("Reach each cluster directly (admin):");
+    ctx.stdout(`  ${kubectl} --kubeconfig ${dir}/kubeconfigs/bootstrap.yaml get latticeclusters`);
+    for (const row of rows) ctx.stdout(`  ${kubectl} --kubeconfig ${row.kubeconfigPath} get nodes`);
+    const access = await proxyAccess(sandbox, rows, `${dir}/kubeconfigs`).catch((error) => {
+      logger.warn("Cannot set up access through the proxy", { error });
+      return [];
+    });
+    if (access.length > 0) {
+      ctx.stdout(
+        "Through the cells' proxies (agent streams; a 24 h token of lattice-sandbox-admin, " +
+          "cluster-admin on each child):",
+      );
+      for (const file of access) {
+        const path = file.hops.length > 1 ? ` (via ${file.hops.slice(0, -1).join(", ")})` : "";
+        ctx.stdout(`  # ${file.cluster} through ${file.via}'s proxy${path}`);
+        ctx.stdout(`  ${kubectl} --kubeconfig ${file.path} get nodes`);
       }
     }
     if (args.values["exit-when-ready"]) {

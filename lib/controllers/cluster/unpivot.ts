@@ -8,6 +8,7 @@
  * - A child whose agent does not come back: deletion waits and says so; the annotation
  *   `lattice.dev/forget=true` forgets it instead (its machines keep running, unmanaged here).
  */
+import { latticeMetrics } from "../../metrics/mod.ts";
 import { findCondition, setCondition } from "../../api/mod.ts";
 import { isConflict, removeFinalizer } from "../../kube/mod.ts";
 import type { ClusterObject } from "./types.ts";
@@ -90,7 +91,9 @@ export async function unpivotStep(scope: ClusterScope, deps: Deps): Promise<Unpi
     return { next: "wait", action: { requeueAfterMs: deps.pollMs } };
   }
 
-  const state = await link.unpivot(name, unpivotIdOf(scope));
+  const unpivotId = unpivotIdOf(scope);
+  const state = await link.unpivot(name, unpivotId);
+  recordUnpivot(unpivotId, state.state);
   switch (state.state) {
     case "disconnected": {
       const message = `Waiting for ${name}'s agent to reconnect to move its CAPI objects back ` +
@@ -149,4 +152,19 @@ async function persistCondition(scope: ClusterScope, deps: Deps): Promise<void> 
       throw error;
     }
   }
+}
+
+// When this process first saw each unpivot, for lattice_unpivot_duration_seconds; an
+// unpivot is counted once, when it ends (done, or refused/failed).
+const unpivotStarted = new Map<string, number>();
+const unpivotEnded = new Set<string>();
+
+function recordUnpivot(unpivotId: string, state: string): void {
+  if (unpivotEnded.has(`${unpivotId}/${state}`)) return;
+  if (!unpivotStarted.has(unpivotId)) unpivotStarted.set(unpivotId, performance.now());
+  if (state !== "done" && state !== "failed" && state !== "refused") return;
+  const seconds = (performance.now() - unpivotStarted.get(unpivotId)!) / 1000;
+  unpivotEnded.add(`${unpivotId}/${state}`);
+  if (unpivotEnded.size > 10_000) unpivotEnded.clear();
+  latticeMetrics.move("unpivot", state === "done" ? "success" : "failure", seconds);
 }

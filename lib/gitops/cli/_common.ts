@@ -14,6 +14,7 @@ import {
 import { type Change, formatChange } from "../changes.ts";
 import { RepoError } from "../errors.ts";
 import { findRepoRoot } from "../fs.ts";
+import { loadRepo } from "../repo.ts";
 
 /** The --repo option. */
 export const REPO_OPTION = { repo: { type: "string" as const } };
@@ -26,9 +27,15 @@ export const READ_OPTIONS = { ...REPO_OPTION, output: { type: "string" as const,
 /** Help of the read options. */
 export const READ_HELP = { ...REPO_HELP, output: "table (default), json or yaml" };
 
-/** The repository a command works on. */
+/**
+ * The repository a command works on. Every file of it must parse: a YAML syntax error
+ * anywhere fails the command with the file and line (Flux could not apply the repository
+ * either), so no command reports on, or edits next to, a file it could not read.
+ */
 export function repoRoot(args: ParsedArgs, ctx: CliContext): string {
-  return findRepoRoot(ctx.cwd, { repo: stringOption(args, "repo") });
+  const root = findRepoRoot(ctx.cwd, { repo: stringOption(args, "repo") });
+  loadRepo(root, { strict: true });
+  return root;
 }
 
 /** A command whose action may throw RepoError (shown as-is, exit 1). */

@@ -4,8 +4,10 @@
 import { CliError, type Command, EXIT_USAGE, stringOption } from "../../cli/command.ts";
 import { createCluster, deleteCluster } from "../cluster_edit.ts";
 import { scaleCluster, upgradeCluster } from "../cluster_update.ts";
-import { type ClusterNode, findCluster, scanHierarchy } from "../hierarchy.ts";
+import { assertParsed, type ClusterNode, findCluster, scanHierarchy } from "../hierarchy.ts";
 import { clusterFile } from "../layout.ts";
+import { normalizeVersion } from "../versions.ts";
+import { applyProviderFlags, PROVIDER_HELP, PROVIDER_OPTIONS } from "./provider_flags.ts";
 import { loadFile, loadRepo } from "../repo.ts";
 import { renderTable, renderTree, type TreeNode } from "../table.ts";
 import { clusterSummaries, renderClusterDetail, summarizeCluster } from "../views.ts";
@@ -30,7 +32,9 @@ const list = gitopsCommand({
   options: READ_OPTIONS,
   optionHelp: READ_HELP,
   run(args, ctx) {
-    const rows = clusterSummaries(loadRepo(repoRoot(args, ctx), { services: false }));
+    const rows = clusterSummaries(
+      loadRepo(repoRoot(args, ctx), { services: false, strict: true }),
+    );
     return printOutput(ctx, {
       args: args,
       data: rows,
@@ -69,7 +73,9 @@ const tree = gitopsCommand({
   run(args, ctx) {
     if (args.values.live) return runLiveTree(args, ctx);
     if (args.values.watch) throw new CliError("--watch needs --live", EXIT_USAGE);
-    const data = treeOf(scanHierarchy(repoRoot(args, ctx)).rootNode);
+    const hierarchy = scanHierarchy(repoRoot(args, ctx));
+    assertParsed(hierarchy);
+    const data = treeOf(hierarchy.rootNode);
     return printOutput(ctx, { args: args, data, table: () => renderTree(data) });
   },
 });
@@ -84,7 +90,7 @@ const get = gitopsCommand({
     const name = positional(args, "cluster NAME");
     const root = repoRoot(args, ctx);
     const node = findCluster(scanHierarchy(root), name);
-    const file = loadFile(root, clusterFile(node.dir));
+    const file = loadFile(root, clusterFile(node.dir), { strict: true });
     const summary = summarizeCluster(node, file);
     return printOutput(ctx, {
       args: args,
@@ -101,7 +107,9 @@ const create = gitopsCommand({
     "[--control-plane-nodes N] [--worker-nodes N] [--instance-type T] [--k8s-version V]",
   description: "Writes the cluster's folder (cluster.yaml, kustomization.yaml and placements/ " +
     "or, with --cell, registrations/ and children/) and lists it in the parent's " +
-    "children/kustomization.yaml. Provider settings not given are copied from the parent.",
+    "children/kustomization.yaml. Provider settings not given are copied from the parent " +
+    "when it uses the same provider; every provider field has a flag (below: which " +
+    "providers it applies to, and where it is required).",
   options: {
     ...REPO_OPTION,
     parent: { type: "string" },
@@ -114,6 +122,7 @@ const create = gitopsCommand({
     workers: { type: "string" },
     "instance-type": { type: "string" },
     "k8s-version": { type: "string" },
+    ...PROVIDER_OPTIONS,
   },
   optionHelp: {
     ...REPO_HELP,
@@ -127,9 +136,11 @@ const create = gitopsCommand({
     workers: "Same as --worker-nodes",
     "instance-type": "Worker instance/machine type",
     "k8s-version": "Kubernetes version (default: .lattice/config.yaml, else the parent's)",
+    ...PROVIDER_HELP,
   },
   async run(args, ctx) {
     const name = positional(args, "cluster NAME");
+    const action = `create cluster ${name}`;
     const changes = await createCluster(repoRoot(args, ctx), name, {
       parent: stringOption(args, "parent", true),
       cell: args.values.cell === true,
@@ -140,7 +151,8 @@ const create = gitopsCommand({
       workers: intOption(args, { name: "worker-nodes", min: 0, max: 5000 }) ??
         intOption(args, { name: "workers", min: 0, max: 5000 }),
       instanceType: stringOption(args, "instance-type"),
-      k8sVersion: stringOption(args, "k8s-version"),
+      k8sVersion: optionalVersion(stringOption(args, "k8s-version")),
+      configure: (provider, config) => applyProviderFlags(args, { provider, config, action }),
     });
     return printChanges(ctx, changes);
   },
@@ -185,7 +197,7 @@ const upgrade = gitopsCommand({
   },
   async run(args, ctx) {
     const name = positional(args, "cluster NAME");
-    const version = stringOption(args, "k8s-version", true);
+    const version = normalizeVersion(stringOption(args, "k8s-version", true));
     return printChanges(
       ctx,
       await upgradeCluster(repoRoot(args, ctx), name, {
@@ -215,6 +227,10 @@ const remove = gitopsCommand({
     );
   },
 });
+
+function optionalVersion(version: string | undefined): string | undefined {
+  return version === undefined ? undefined : normalizeVersion(version);
+}
 
 /** `lattice cluster`. */
 export const clusterCommand: Command = {

@@ -2,6 +2,7 @@
  * `lattice flux set-version|suspend|resume`.
  */
 import { type Command, stringOption } from "../../cli/command.ts";
+import { normalizeVersion } from "../versions.ts";
 import { setFluxSuspended, setFluxVersion } from "../cluster_update.ts";
 import {
   gitopsCommand,
@@ -19,7 +20,7 @@ const setVersion = gitopsCommand({
   options: { ...REPO_OPTION, cluster: { type: "string" } },
   optionHelp: { ...REPO_HELP, cluster: "Pin this cluster instead of setting .lattice/config.yaml" },
   async run(args, ctx) {
-    const version = positional(args, "VERSION");
+    const version = normalizeVersion(positional(args, "VERSION"));
     const root = repoRoot(args, ctx);
     const cluster = stringOption(args, "cluster");
     return printChanges(ctx, await setFluxVersion(root, { version, cluster }));

@@ -34,7 +34,7 @@ import {
 const clusterOption = { cluster: { type: "string" as const } };
 
 function loadFor(args: ParsedArgs, root: string) {
-  const repo = loadRepo(root);
+  const repo = loadRepo(root, { strict: true });
   const cluster = stringOption(args, "cluster");
   const node = cluster ? findCluster(repo.hierarchy, cluster) : repo.hierarchy.rootNode;
   return { node, byNode: new Map(repo.clusters.map((c) => [c.node, c])) };
