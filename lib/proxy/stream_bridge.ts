@@ -56,6 +56,7 @@ export class StreamTransport implements ProxyTransport {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #unsubscribe: () => void;
   readonly #relays = new RelayTable();
+  readonly #relayGenerations = new Map<string, number | undefined>();
 
   constructor(registry: AgentRegistry, options: StreamTransportOptions = {}) {
     this.#registry = registry;
@@ -80,11 +81,15 @@ export class StreamTransport implements ProxyTransport {
     options: OpenOptions = {},
   ): Promise<UpgradeAnswer> {
     const requestId = this.#options.newRequestId?.() ?? crypto.randomUUID();
+    // The stream that carries it: a newer stream of the cluster means this relay died.
+    const generation = this.#registry.get(cluster)?.connectedAt?.getTime();
+    this.#relayGenerations.set(requestId, generation);
     const opened = this.#relays.open(requestId, cluster, (frame) =>
       this.#registry.send(cluster, {
         command: { $case: "k8sStream", value: frame },
         commandId: "",
       }));
+    opened.relay.onEnd(() => this.#relayGenerations.delete(requestId));
     return upgradeAnswer(
       this.#open(cluster, { ...request, upgrade: true }, options, requestId),
       opened,
@@ -223,9 +228,14 @@ export class StreamTransport implements ProxyTransport {
       // A reconnecting agent replaces its stream without a "disconnected" event; requests
       // carried by the old stream died with it (the agent cancels them on its side).
       const cluster = event.info.clusterName;
-      // Upgraded connections die with the stream that carried them.
-      this.#relays.abortAll(`Cannot reach cluster ${cluster}: stream lost`, cluster);
       const generation = event.type === "connected" ? event.info.connectedAt?.getTime() : NaN;
+      // Upgraded connections die with the stream that carried them (an AgentReady on the
+      // same stream is a "connected" event too: those relays live on).
+      this.#relays.abortAll(
+        `Cannot reach cluster ${cluster}: stream lost`,
+        cluster,
+        (id) => this.#relayGenerations.get(id) === generation,
+      );
       for (const [id, entry] of this.#inFlight) {
         if (entry.cluster !== cluster || entry.generation === generation) continue;
         entry.assembler.fail(

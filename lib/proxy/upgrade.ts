@@ -97,10 +97,13 @@ export class RelayTable {
     return this.#relays.get(requestId)?.relay;
   }
 
-  /** Ends every relay of `scope` (all when absent) without telling the peer. */
-  abortAll(reason: string, scope?: string): void {
-    for (const { relay, scope: s } of [...this.#relays.values()]) {
-      if (scope === undefined || s === scope) relay.abort(1011, reason);
+  /**
+   * Ends every relay of `scope` (all when absent) without telling the peer, except those
+   * `keep` spares (e.g. relays carried by the stream that is current).
+   */
+  abortAll(reason: string, scope?: string, keep?: (requestId: string) => boolean): void {
+    for (const [id, { relay, scope: s }] of [...this.#relays.entries()]) {
+      if ((scope === undefined || s === scope) && !keep?.(id)) relay.abort(1011, reason);
     }
   }
 }
