@@ -147,7 +147,7 @@ export function clusterFixture(
     apiVersion: INFRA,
     kind: "DevMachineTemplate",
     metadata: { name: md, labels },
-    spec: { template: { spec: {} } },
+    spec: { template: { spec: { backend: { docker: {} } } } },
   }, [cluster]);
   add({
     apiVersion: BOOT,
