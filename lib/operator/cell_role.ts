@@ -305,9 +305,11 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       fleet.stop();
       await fluxSync.stop();
       stop.abort();
+      // Open proxied watches would hold the server's graceful shutdown for ever: end them
+      // first (clients re-watch through the next leader), as the fleet page's SSE above.
+      proxyTransport.close();
       await https.finished;
       await handoff.idle();
-      proxyTransport.close();
       detach();
       detachChildStatus();
       detachUnpivot();
