@@ -80,27 +80,43 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Installs and configures Flux; see the module doc. */
 export class FluxInstaller {
-  readonly #client: KubeClient;
+  readonly #base: KubeClient;
+  /** The client of the operation in progress (bound to its signal), else `#base`. */
+  #client: KubeClient;
   readonly #o: FluxInstallerOptions;
   readonly #log: Logger;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(client: KubeClient, options: FluxInstallerOptions = {}) {
+    this.#base = client;
     this.#client = client;
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
   }
 
-  /** Runs one operation at a time (commands may arrive while an upgrade waits). */
-  #serial<T>(run: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(run, run);
+  /**
+   * Runs one operation at a time (commands may arrive while an upgrade waits). While it
+   * runs, every API call of the installer is bound to `signal`: an abort (shutdown, lost
+   * stream) stops the call in flight, not only the waits between calls.
+   */
+  #serial<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+    const bound = async () => {
+      signal?.throwIfAborted();
+      this.#client = signal ? this.#base.withSignal(signal) : this.#base;
+      try {
+        return await run();
+      } finally {
+        this.#client = this.#base;
+      }
+    };
+    const next = this.#queue.then(bound, bound);
     this.#queue = next.catch(() => {});
     return next;
   }
 
   /** Brings controllers, credentials and sync objects to `desired`. */
   install(desired: FluxDesired, signal?: AbortSignal): Promise<void> {
-    return this.#serial(async () => {
+    return this.#serial(signal, async () => {
       const components = desired.components.length ? desired.components : DEFAULT_COMPONENTS;
       const problem = fluxReleaseProblem(desired.version);
       if (problem) {
@@ -117,7 +133,7 @@ export class FluxInstaller {
 
   /** Moves the controllers to `version`, keeping the sync objects. */
   upgrade(version: string, force: boolean, signal?: AbortSignal): Promise<void> {
-    return this.#serial(async () => {
+    return this.#serial(signal, async () => {
       const problem = fluxReleaseProblem(version);
       if (problem) {
         throw new FluxInstallError("UnsupportedVersion", `Cannot upgrade Flux: ${problem}`);
