@@ -115,6 +115,27 @@ Deno.test("flux installer: install, rollback, refusals on a real API server", as
         assert.equal((await fluxStatus(client, [])).version, "2.7.3");
       });
 
+      await t.step("an aborted operation stops at once and changes nothing", async () => {
+        const before = await images(client);
+        const aborted = AbortSignal.abort(new Error("shutting down"));
+        await assert.rejects(() => installer.upgrade("2.9.3", false, aborted), /shutting down/);
+        assert.deepEqual(await images(client), before);
+        // Aborted while it runs (the new controllers never become healthy): it stops within
+        // a second, and the next operation on the same installer runs normally.
+        broken.add("v1.9.3");
+        broken.add("v1.9.4");
+        const stop = new AbortController();
+        const upgrading = installer.upgrade("2.9.3", false, stop.signal);
+        await new Promise((r) => setTimeout(r, 500));
+        const t0 = performance.now();
+        stop.abort(new Error("lost the stream"));
+        await assert.rejects(() => upgrading, /lost the stream/);
+        assert.ok(performance.now() - t0 < 1_000, "the upgrade stopped within a second");
+        broken.clear();
+        await installer.install(command());
+        assert.deepEqual(await images(client), before);
+      });
+
       await t.step("unhealthy new controllers are rolled back", async () => {
         broken.add("v1.9.3");
         broken.add("v1.9.4");
