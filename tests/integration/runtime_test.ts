@@ -1,6 +1,6 @@
 /**
  * The runtime against real control planes: ordered events, apiserver restarts, 410 relists,
- * controllers with owned watches, drain on shutdown, leader election.
+ * controllers with owned watches, abort-and-drain on shutdown, leader election.
  */
 import assert from "node:assert/strict";
 import {
@@ -229,9 +229,14 @@ Deno.test("controller: owned watches, retries, terminal errors, requeue, drain",
         if (name === "bad") throw new TerminalError("spec can never work");
         if (name === "poll") return count < 3 ? Action.requeueAfter(100) : Action.done();
         if (name === "slow") {
+          // Honours its signal, as every reconciler must: returns at the abort.
           slowSignal = ctx.signal;
-          await slowGate;
+          await Promise.race([
+            slowGate,
+            new Promise((r) => ctx.signal.addEventListener("abort", r, { once: true })),
+          ]);
           slowFinished = true;
+          ctx.signal.throwIfAborted();
         }
         return Action.done();
       },
@@ -291,18 +296,16 @@ Deno.test("controller: owned watches, retries, terminal errors, requeue, drain",
       assert.ok(events.items.some((e) => e.reason === "ReconcileFailed" && e.type === "Warning"));
     });
 
-    await t.step("shutdown waits for in-flight reconciles to finish", async () => {
+    await t.step("shutdown aborts in-flight reconciles and waits for them to return", async () => {
       await client.create(primary("slow"));
       await eventually(() => slowSignal !== undefined);
+      const started = performance.now();
       stop.abort();
-      let stopped = false;
-      running.then(() => stopped = true);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(stopped, false, "run() waits for the in-flight reconcile");
-      release();
       await running;
-      assert.equal(slowFinished, true);
-      assert.equal(slowSignal?.aborted, false, "drained, not aborted");
+      assert.ok(performance.now() - started < 1_000, "stopped within a second");
+      assert.equal(slowSignal?.aborted, true, "the in-flight reconcile was aborted");
+      assert.equal(slowFinished, true, "run() returned only after the reconcile did");
+      release();
     });
   });
 });
