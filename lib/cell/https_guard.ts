@@ -47,6 +47,12 @@ export interface GuardedServeOptions {
   limits?: ConnectionLimits;
   signal?: AbortSignal;
   onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * Told what a handler threw (other than a StatusError) and what broke a response body
+   * midway (a proxied watch whose cluster went away); the client gets a 500 or a cut
+   * connection either way. Without it Deno prints the error and its stack to stderr.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A running guarded server. */
@@ -84,8 +90,20 @@ function badRequest(error: StatusError): Response {
 }
 
 /** The loopback HTTP server behind the front; it answers only connections the front made. */
-function innerServer(handler: GuardedHandler, table: ConnectionTable, signal: AbortSignal) {
-  return Deno.serve({ hostname: "127.0.0.1", port: 0, signal, onListen: () => {} }, async (
+function innerServer(
+  handler: GuardedHandler,
+  table: ConnectionTable,
+  signal: AbortSignal,
+  onError?: (error: unknown) => void,
+) {
+  const serve: Deno.ServeTcpOptions = { hostname: "127.0.0.1", port: 0, signal, onListen() {} };
+  if (onError) {
+    serve.onError = (error) => {
+      onError(error);
+      return new Response("Internal error\n", { status: 500 });
+    };
+  }
+  return Deno.serve(serve, async (
     request,
     info,
   ) => {
@@ -130,7 +148,7 @@ export function serveGuarded(
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const table = new ConnectionTable(limits);
   const innerStop = new AbortController();
-  const inner = innerServer(handler, table, innerStop.signal);
+  const inner = innerServer(handler, table, innerStop.signal, options.onError);
   const listener = Deno.listen({ hostname: options.hostname, port: options.port });
   const addr = listener.addr as Deno.NetAddr;
   const tlsListener = Deno.listenTls({

@@ -26,6 +26,8 @@ export interface ServeHttpsOptions {
   signal?: AbortSignal;
   /** Called once listening (the default prints nothing). */
   onListen?: (addr: Deno.NetAddr) => void;
+  /** See `onError` of serveGuarded (https_guard.ts); without it Deno prints errors raw. */
+  onError?: (error: unknown) => void;
 }
 
 /**
@@ -41,5 +43,6 @@ export function serveHttps(app: FetchApp, options: ServeHttpsOptions): GuardedSe
     limits: options.limits,
     signal: options.signal,
     onListen: options.onListen,
+    onError: options.onError,
   });
 }

@@ -54,25 +54,33 @@ export class FluxAgent {
       installFlux: async (command, ctx) => {
         this.#send ??= (p) => (ctx.send(p), true);
         if (command.components.length) this.#components = command.components;
-        await this.#run(() => this.installer.install(command, ctx.signal));
+        await this.#run(() => this.installer.install(command, ctx.signal), ctx.signal);
       },
       upgradeFlux: async (command, ctx) => {
         this.#send ??= (p) => (ctx.send(p), true);
-        await this.#run(() => this.installer.upgrade(command.version, command.force, ctx.signal));
+        await this.#run(
+          () => this.installer.upgrade(command.version, command.force, ctx.signal),
+          ctx.signal,
+        );
       },
     };
   }
 
-  async #run(operation: () => Promise<void>): Promise<void> {
+  async #run(operation: () => Promise<void>, signal: AbortSignal): Promise<void> {
     try {
       await operation();
       this.#problem = undefined;
     } catch (error) {
+      // Cut by the agent's shutdown (or the stream's end): not a Flux problem, and there is
+      // nobody to report to; the parent sends the command again to the next agent.
+      if (signal.aborted) throw error;
       const e = error as Error & { reason?: string };
       this.#problem = { reason: e.reason ?? "InstallFailed", message: e.message };
       throw error;
     } finally {
-      await this.report(true).catch((error) => this.#log.warn("Cannot report Flux", { error }));
+      if (!signal.aborted) {
+        await this.report(true).catch((error) => this.#log.warn("Cannot report Flux", { error }));
+      }
     }
   }
 

@@ -99,6 +99,7 @@ export class CellFluxSync {
   #unsubscribe?: () => void;
   #tick?: Promise<void>;
   readonly #stop = new AbortController();
+  readonly #writes = new Set<Promise<void>>();
 
   constructor(client: KubeClient, registry: AgentRegistry, options: CellFluxSyncOptions) {
     this.#client = client;
@@ -124,6 +125,8 @@ export class CellFluxSync {
     this.#timer?.();
     this.#unsubscribe?.();
     await this.#tick;
+    // Status writes under way finish while the client is still open.
+    await Promise.all(this.#writes);
   }
 
   #state(name: string): ChildState {
@@ -297,6 +300,12 @@ export class CellFluxSync {
       state.failed = undefined;
       state.problem = undefined;
     }, (error: Error) => {
+      // This cell's own shutdown cut the wait: no failure of the child (the next term sends
+      // the command again, as nothing was recorded as sent).
+      if (this.#stop.signal.aborted) {
+        this.#log.debug("Flux command abandoned: the cell is stopping", { cluster: name });
+        return;
+      }
       const problem = problemOf(error.message);
       state.failed = { key: attempt, at: Date.now(), problem };
       state.problem = problem;
@@ -311,12 +320,17 @@ export class CellFluxSync {
 
   /** Writes the child's status here when what would be written changed. */
   #write(name: string, state: ChildState): void {
+    // Once stopping, nothing new is written: the client goes away with the operator.
+    if (this.#stop.signal.aborted) return;
     const key = JSON.stringify([state.reported, state.problem]);
     if (state.written === key) return;
     state.written = key;
-    writeFluxStatus(this.#client, name, state.reported, state.problem).catch((error) => {
-      state.written = undefined;
-      this.#log.warn("Cannot write child's Flux status", { cluster: name, error });
-    });
+    const write = writeFluxStatus(this.#client, name, state.reported, state.problem).catch(
+      (error) => {
+        state.written = undefined;
+        this.#log.warn("Cannot write child's Flux status", { cluster: name, error });
+      },
+    ).finally(() => this.#writes.delete(write));
+    this.#writes.add(write);
   }
 }

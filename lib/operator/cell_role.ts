@@ -41,6 +41,7 @@ import {
 } from "../pki/mod.ts";
 import { createPivotHandoff, StreamTransport as PivotStreamTransport } from "../pivot/mod.ts";
 import {
+  ClusterUnavailableError,
   type NestedProxy,
   nestedProxy,
   proxyApp,
@@ -238,6 +239,14 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     hostname: options.bindAddress ?? "0.0.0.0",
     limits: options.limits?.connections,
     signal: stop.signal,
+    // A proxied body cut because its cluster went away, or by this cell's own shutdown
+    // (open watches end then), is the expected end of that request, not a failure.
+    onError: (error) => {
+      if (stop.signal.aborted) log.debug("Response ended by shutdown", { error });
+      else if (error instanceof ClusterUnavailableError) {
+        log.info("Proxied response cut: its cluster went away", { error });
+      } else log.error("Unhandled error in the HTTPS server", { error });
+    },
     onListen: ({ port }) => {
       httpsPort = port;
       listening.resolve();
@@ -260,10 +269,11 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
     revokeAgent: options.revokeAgent ?? ((name) => revokeClusterCertificates(client, name)),
     logger: log,
   });
-  const detachChildStatus = new ChildStatusWriter(client, {
+  const childStatus = new ChildStatusWriter(client, {
     refreshMs: options.heartbeatIntervalMs ?? 30_000,
     logger: log,
-  }).attach(registry);
+  });
+  const detachChildStatus = childStatus.attach(registry);
   const detachUnpivot = new UnpivotReceiver({
     target: new PivotTarget(client, { logger: log }),
     allowed: async (cluster) => {
@@ -313,6 +323,10 @@ export async function startCell(client: KubeClient, options: CellOptions): Promi
       detach();
       detachChildStatus();
       detachUnpivot();
+      // Writes already under way finish while the apiserver and the client are still there
+      // (the operator closes its client once this returns): a status write cut by our own
+      // shutdown would read as a failure.
+      await Promise.all([statusWriter.flush(), childStatus.flush()]);
       child.close();
       registry.close();
       await grpc.close(1_000);

@@ -3,6 +3,11 @@
  * that started it: the watchdog's stdin is a pipe from Deno, and when that pipe closes —
  * because stop() closed it, or because Deno died, even by SIGKILL — the watchdog kills the
  * server. The server's output goes to a log file so failures can show its tail.
+ *
+ * The watchdog runs in its own process group: a Ctrl-C in the terminal signals the
+ * foreground group, and etcd, kube-apiserver and the Flux controllers (Go programs stop on
+ * SIGINT even when started with it ignored) must not die under the operators still talking
+ * to them. Deno alone gets the signal and stops everything in order (Sandbox.down).
  */
 
 // $1 = log file, $2.. = the command. The server runs in the background with stdin from
@@ -57,6 +62,9 @@ export async function startSupervised(
     stdout: "piped",
     stderr: "null",
     env: options.env,
+    // Out of the terminal's foreground group (see the module doc); the watchdog still ends
+    // with Deno through its stdin pipe.
+    detached: true,
   }).spawn();
   const stdin = child.stdin.getWriter();
   const pid = await readPid(child.stdout);

@@ -5,12 +5,20 @@ import { type CliContext, rootCommand, runCli } from "../../lib/cli/mod.ts";
 export async function cli(args: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
+  const both: string[] = [];
   const ctx: CliContext = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
+    stdout: (t) => {
+      out.push(t);
+      both.push(t);
+    },
+    stderr: (t) => {
+      err.push(t);
+      both.push(t);
+    },
     env,
     cwd: Deno.cwd(),
   };
   const code = await runCli(rootCommand(), args, ctx);
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  // `output`: stdout and stderr interleaved as printed (what a terminal shows).
+  return { code, stdout: out.join("\n"), stderr: err.join("\n"), output: both.join("\n") };
 }

@@ -256,6 +256,7 @@ const up: Command = {
       }
     }
     if (args.values["exit-when-ready"]) {
+      ctx.stdout("Stopping the sandbox ...");
       await sandbox.down();
       await Deno.remove(`${dir}/state.json`).catch(() => {});
       ctx.stdout("Sandbox stopped.");
