@@ -32,7 +32,8 @@ export interface SandboxRepoOptions {
   fluxInterval?: string;
 }
 
-async function git(dir: string, ...args: string[]): Promise<string> {
+/** Runs git in `dir` as the sandbox's committer; answers its trimmed output. */
+export async function sandboxGit(dir: string, ...args: string[]): Promise<string> {
   const out = await new Deno.Command("git", {
     args: [
       "-C",
@@ -51,6 +52,8 @@ async function git(dir: string, ...args: string[]): Promise<string> {
   }
   return new TextDecoder().decode(out.stdout).trim();
 }
+
+const git = sandboxGit;
 
 /** Commits everything in the repository (`git add -A && git commit`); answers the new HEAD. */
 export async function commitAll(dir: string, message: string): Promise<string> {

@@ -4,26 +4,9 @@
  * under `daemon/`, tagged releases, served by the sandbox's git server like any remote.
  */
 import { stringify } from "yaml";
+import { sandboxGit } from "./gitops_repo.ts";
 
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", {
-    args: [
-      "-C",
-      dir,
-      "-c",
-      "user.name=Lattice Sandbox",
-      "-c",
-      "user.email=sandbox@lattice.dev",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`Cannot run git ${args[0]}: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  return new TextDecoder().decode(out.stdout).trim();
-}
+const git = sandboxGit;
 
 /** The manifests of one release of a service (`version` lands in the ConfigMap). */
 export function serviceManifests(
