@@ -10,6 +10,7 @@ import { CAPI_INIT_NAME } from "../bundle/addons.ts";
 import { CLUSTER_ROLE_BINDING_REF, getOrUndefined, type KubeClient } from "../kube/mod.ts";
 import { SERVICE_ACCOUNT_DIR } from "../kube/config.ts";
 import { runTool } from "../tools/run.ts";
+import { sleep, systemClock } from "../runtime/clock.ts";
 import { LATTICE_CLUSTER_REF, type LatticeClusterInput } from "../api/mod.ts";
 import { prepareClusterctl, setComponentsCondition } from "./capi_components.ts";
 import {
@@ -32,6 +33,8 @@ export interface CapiInitOptions {
   /** How long to wait for the cluster's own LatticeCluster; default 2 min. */
   waitMs?: number;
   pollMs?: number;
+  /** Stops the wait for the cluster's own LatticeCluster; rejects with the signal's reason. */
+  signal?: AbortSignal;
   print?: (line: string) => void;
 }
 
@@ -73,7 +76,7 @@ export async function capiInit(options: CapiInitOptions): Promise<string[]> {
         `Cannot install Cluster API: this cluster's LatticeCluster ${clusterName} does not exist`,
       );
     }
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 2_000));
+    await sleep(systemClock, options.pollMs ?? 2_000, options.signal);
   }
   const missing = missingProviders(requiredProviders(own.spec), await installedProviders(client));
   const args = clusterctlInitArgs(options.kubeconfigPath, missing);

@@ -15,6 +15,7 @@ import { applyBundle } from "../join/apply.ts";
 import { KubeClient, type KubeObject } from "../kube/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { runTool } from "../tools/run.ts";
+import { pause, sleep, systemClock } from "../runtime/clock.ts";
 import {
   clusterctlInitArgs,
   installedProviders,
@@ -114,6 +115,7 @@ export async function waitForOperator(
   client: KubeClient,
   timeoutMs = 300_000,
   pollMs = 2_000,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -136,7 +138,7 @@ export async function waitForOperator(
           `in the local Docker engine, pass --load-image.`,
       );
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(systemClock, pollMs, signal);
   }
 }
 
@@ -221,13 +223,7 @@ export function keepLoadingImage(
       await loadImage(image, cluster, () => {}).catch((error) =>
         print(`  cannot load ${image} into ${cluster} yet: ${(error as Error).message}`)
       );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        stop.signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
+      await pause(systemClock, intervalMs, stop.signal);
     }
   })();
   print(`Loading ${image} into ${cluster}'s nodes as they join`);

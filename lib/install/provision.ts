@@ -10,6 +10,7 @@ import { capiNamespace } from "../capi/labels.ts";
 import { getOrUndefined, KubeClient, type KubeObject } from "../kube/mod.ts";
 import { formatTransition, PhaseTracker } from "../sandbox/sandbox_progress.ts";
 import { SECRET_REF } from "../kube/refs.ts";
+import { sleep, systemClock } from "../runtime/clock.ts";
 import { CAPI_CLUSTER_REF } from "../controllers/cluster/controller.ts";
 
 /** Options of {@linkcode provisionCluster}. */
@@ -25,6 +26,8 @@ export interface ProvisionOptions {
   timeoutMs?: number;
   /** Poll interval; default 2 s. */
   pollMs?: number;
+  /** Stops the wait (Ctrl-C): the call rejects with the signal's reason. */
+  signal?: AbortSignal;
   /** Records phase changes (a fresh one when omitted). */
   tracker?: PhaseTracker;
   print?: (line: string) => void;
@@ -130,7 +133,7 @@ export async function provisionCluster(options: ProvisionOptions): Promise<strin
             `(${failureReason(lc?.status)})`,
         );
       }
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 2_000));
+      await sleep(systemClock, options.pollMs ?? 2_000, options.signal);
     }
     await preparing;
     await verifySelfManaging(parent, kubeconfig, name);
