@@ -56,4 +56,5 @@ export {
   type StoreReader,
   StringTable,
 } from "./store.ts";
+export { type FeedOptions, feedStore } from "./feed.ts";
 export { type RestartReason, watcher, type WatcherOptions, type WatchEvent } from "./watcher.ts";

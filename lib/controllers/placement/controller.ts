@@ -12,15 +12,14 @@ import {
   type EventRecorder,
   type KubeClient,
   type KubeObject,
-  type ResourceRef,
 } from "../../kube/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import {
   Controller,
+  feedStore,
   type RuntimeMetrics,
   Store,
   type StoreReader,
-  watcher,
 } from "../../runtime/mod.ts";
 import { type FluxObject, type PlacementObject, PlacementReconciler } from "./reconcile.ts";
 import { PLACEMENT_LABEL, type RenderOptions } from "./render.ts";
@@ -67,30 +66,6 @@ export interface Placements {
   controllers: Controller[];
   /** Calls `listener` whenever this cluster's or the inherited registrations change. */
   onRegistrationsChanged(listener: () => void): void;
-}
-
-async function feed<T extends KubeObject>(
-  client: KubeClient,
-  ref: ResourceRef,
-  store: Store<T>,
-  options: { labelSelector?: string; fieldSelector?: string; namespace?: string },
-  signal: AbortSignal,
-  onChange: (obj: T) => void,
-  logger?: Logger,
-): Promise<void> {
-  let warned = false;
-  for await (const event of watcher<T>(client, ref, { ...options, signal })) {
-    if (event.type === "error") {
-      // Said once (e.g. Flux's CRDs not installed yet), then quietly retried with backoff.
-      if (!warned) logger?.warn(`${ref.kind} watch failed; retrying`, { error: event.error });
-      else logger?.debug(`${ref.kind} watch failed; retrying`, { error: event.error });
-      warned = true;
-      continue;
-    }
-    warned = false;
-    for (const change of store.apply(event)) onChange(change.object);
-    if (event.type === "initApply") onChange(event.object);
-  }
 }
 
 /** Builds the placement controller (run it with runOperator or `Controller.run`). */
@@ -155,48 +130,34 @@ export function placementControllers(client: KubeClient, options: PlacementOptio
   const run = (p: Promise<void>, what: string) =>
     p.catch((error) => logger?.error(`${what} cache ended`, { error }));
   run(
-    feed(client, LATTICE_SERVICE_REGISTRATION_REF, registrations, {}, signal, (r) => {
+    feedStore(client, LATTICE_SERVICE_REGISTRATION_REF, registrations, { signal, logger }, (r) => {
       if (r.metadata?.name) wakeService(r.metadata.name);
-    }, logger),
+    }),
     "registration",
   );
   run(
-    feed(
-      client,
-      CONFIGMAP_REF,
-      inheritedStore,
-      {
-        namespace: options.namespace ?? NAMESPACE,
-        fieldSelector: `metadata.name=${INHERITED_CONFIGMAP}`,
-      },
+    feedStore(client, CONFIGMAP_REF, inheritedStore, {
+      namespace: options.namespace ?? NAMESPACE,
+      fieldSelector: `metadata.name=${INHERITED_CONFIGMAP}`,
       signal,
-      wakeAll,
       logger,
-    ),
+    }, wakeAll),
     "inherited registrations",
   );
   run(
-    feed(
-      client,
-      GIT_REPOSITORY_REF,
-      repositories,
-      { labelSelector: selector },
+    feedStore(client, GIT_REPOSITORY_REF, repositories, {
+      labelSelector: selector,
       signal,
-      byLabel,
       logger,
-    ),
+    }, byLabel),
     "GitRepository",
   );
   run(
-    feed(
-      client,
-      KUSTOMIZATION_REF,
-      kustomizations,
-      { labelSelector: selector },
+    feedStore(client, KUSTOMIZATION_REF, kustomizations, {
+      labelSelector: selector,
       signal,
-      byLabel,
       logger,
-    ),
+    }, byLabel),
     "Kustomization",
   );
   return {

@@ -21,10 +21,10 @@ import {
 import type { Logger } from "../../log/mod.ts";
 import {
   Controller,
+  feedStore,
   type RuntimeMetrics,
   Store,
   type StoreReader,
-  watcher,
 } from "../../runtime/mod.ts";
 import { serviceRefs } from "./agreement.ts";
 import { DefaultDenyReconciler } from "./baseline.ts";
@@ -113,25 +113,6 @@ export function peerWaker(
   };
 }
 
-/** Feeds `store` from a watch until `signal` aborts, calling `onChange` per change. */
-async function feed(
-  client: KubeClient,
-  store: Store<KubeObject>,
-  labelSelector: string,
-  signal: AbortSignal,
-  onChange: (obj: KubeObject) => void,
-  logger?: Logger,
-): Promise<void> {
-  for await (const event of watcher(client, DEPLOYMENT_REF, { labelSelector, signal })) {
-    if (event.type === "error") {
-      logger?.warn("Deployment watch failed; retrying", { error: event.error });
-      continue;
-    }
-    for (const change of store.apply(event)) onChange(change.object);
-    if (event.type === "initApply") onChange(event.object);
-  }
-}
-
 /** Builds the mesh's controllers (run them with runOperator or `Controller.run`). */
 export function meshControllers(client: KubeClient, options: MeshOptions): Mesh {
   const base = {
@@ -184,10 +165,14 @@ export function meshControllers(client: KubeClient, options: MeshOptions): Mesh 
     reconciler: new DefaultDenyReconciler(client, options.logger),
   });
   const selector = `${MANAGED_BY_LABEL}=${MESH_MANAGER}`;
-  feed(client, deploymentStore, selector, options.signal, (d) => {
+  feedStore(client, DEPLOYMENT_REF, deploymentStore, {
+    labelSelector: selector,
+    signal: options.signal,
+    logger: options.logger,
+  }, (d) => {
     const svc = d.metadata?.labels?.[SERVICE_LABEL];
     if (svc && d.metadata?.namespace) services.enqueue(`${d.metadata.namespace}/${svc}`);
-  }, options.logger).catch((error) => options.logger?.error("Deployment cache ended", { error }));
+  }).catch((error) => options.logger?.error("Deployment cache ended", { error }));
   policies.run(policyRefs, options.signal)
     .catch((error) => options.logger?.error("Policy index ended", { error }));
   return {
