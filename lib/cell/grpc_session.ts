@@ -200,11 +200,12 @@ function serveAdmitted(
   });
   // A malformed or oversized frame fails only this call: grpc-js reports it here.
   call.on("error", (error: Error) => {
-    // The cell closing its own streams on shutdown is not a failure.
-    const shuttingDown = /Cell shutting down/.test(
-      String((error as { details?: unknown }).details),
-    );
-    (shuttingDown ? log.info : log.warn).call(log, "Agent stream failed", { error });
+    // The cell closing its own streams on shutdown, or the agent cancelling its stream (it
+    // stops or reconnects), is not a failure of the stream.
+    const { code, details } = error as { code?: number; details?: unknown };
+    const ended = code === status.CANCELLED ||
+      /Cell shutting down|stream cancelled/.test(String(details));
+    (ended ? log.info : log.warn).call(log, "Agent stream failed", { error });
     close(`stream error: ${error.message}`);
   });
   call.on("end", () => close("agent ended the stream", status.OK));
