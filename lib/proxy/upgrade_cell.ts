@@ -34,6 +34,19 @@ async function drained(ws: WebSocket): Promise<void> {
   }
 }
 
+/** How long a close waits for the caller to take what was already sent. */
+const CLOSE_FLUSH_MS = 10_000;
+
+/** Resolves once `ws` has sent everything buffered (or is closed), at most after `limitMs`. */
+async function flushed(ws: WebSocket, limitMs: number): Promise<void> {
+  const until = Date.now() + limitMs;
+  let wait = 1;
+  while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount > 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 50);
+  }
+}
+
 /** Upgrades `raw` and relays it through `answer` (a 101); returns the 101 response. */
 export function acceptUpgrade(
   raw: Request,
@@ -54,7 +67,10 @@ export function acceptUpgrade(
       await drained(socket);
     },
     close(code, reason) {
-      opened.promise.then(() => {
+      opened.promise.then(async () => {
+        // What was sent before the close reaches the caller first: closing with bytes still
+        // buffered would cut the end of a port-forward or an exec's last output.
+        await flushed(socket, CLOSE_FLUSH_MS);
         try {
           socket.close(closeCode(code), reason);
         } catch {
