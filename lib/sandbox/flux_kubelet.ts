@@ -71,6 +71,13 @@ export class FluxKubelet {
   #timer?: ReturnType<typeof setTimeout>;
   #stopped = false;
   #pass?: Promise<void>;
+  /**
+   * source-controller's storage port, kept across restarts as a Service keeps its address:
+   * artifacts are advertised at it, and kustomize-controller fetches a revision's artifact
+   * from the URL recorded before the restart. A new port per start (an upgrade restarts the
+   * controller) left it retrying a dead address until its 2 min timeout.
+   */
+  #storagePort?: number;
 
   constructor(client: KubeClient, options: FluxKubeletOptions) {
     this.#client = client;
@@ -153,7 +160,8 @@ export class FluxKubelet {
 
   async #start(name: string, image: string, generation: number): Promise<Running> {
     const binary = binaryForImage(image, this.#o.binDir ?? fluxBinDir());
-    const [metrics, health, storage] = freePorts(3);
+    const [metrics, health, fresh] = freePorts(3);
+    const storage = name === "source-controller" ? this.#storagePort ??= fresh : fresh;
     const run: Running = { image, generation, healthPort: health, healthy: false, restarts: 0 };
     if (!binary || !(await exists(binary))) {
       run.problem = `no local binary for image ${image} (ErrImagePull); run ` +
